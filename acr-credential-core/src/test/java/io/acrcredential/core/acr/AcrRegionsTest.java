@@ -109,6 +109,15 @@ class AcrRegionsTest {
   }
 
   @Test
+  void aRegionWithoutItsAreaPrefixGetsASuggestion() {
+    assertThatThrownBy(() -> AcrRegions.check("hangzhou"))
+        .hasMessageStartingWith("invalid region id 'hangzhou'")
+        .hasMessageContaining("did you mean 'cn-hangzhou'?");
+    assertThatThrownBy(() -> AcrRegions.check("wuhan-lr"))
+        .hasMessageContaining("did you mean 'cn-wuhan-lr'?");
+  }
+
+  @Test
   void nullIsRejectedWithAMessage() {
     assertThatThrownBy(() -> AcrRegions.check(null))
         .isInstanceOf(IllegalArgumentException.class)
