@@ -78,7 +78,7 @@ final class OpenApi {
               + status
               + " with a body that is not a JSON object (content type "
               + (contentType == null ? "none" : Redaction.scrub(contentType))
-              + "); is the endpoint a proxy or captive portal?");
+              + "), so the endpoint may be a proxy or error page");
     }
     JsonNode success = json.get("IsSuccess");
     if (success != null && !(success.isBoolean() && success.booleanValue())) {

@@ -18,6 +18,15 @@ final class StsSessions {
    * @param prefix the path of the object holding the fields ("Credentials." or "")
    */
   static Parsed read(CallContext ctx, JsonNode root, String prefix) {
+    JsonNode code = root.get("Code");
+    if (!prefix.isEmpty()
+        && root.get(prefix.substring(0, prefix.length() - 1)) == null
+        && code != null
+        && code.isTextual()) {
+      JsonNode message = root.get("Message");
+      throw AcrErrors.fromError(
+          ctx, 200, code.asText(), message == null ? null : message.asText(), null);
+    }
     String id = OpenApi.requireText(ctx, root, prefix + "AccessKeyId");
     String secret = OpenApi.requireText(ctx, root, prefix + "AccessKeySecret");
     String token = OpenApi.requireText(ctx, root, prefix + "SecurityToken");
