@@ -1,0 +1,7 @@
+/**
+ * Alibaba Cloud Container Registry specifics: {@link io.acrcredential.core.acr.AcrHost} parses a
+ * registry host into edition, region, instance and network; {@link
+ * io.acrcredential.core.acr.AcrDomains} derives the domains of a registry; {@link
+ * io.acrcredential.core.acr.AcrRegions} knows the regions where the service is offered.
+ */
+package io.acrcredential.core.acr;
