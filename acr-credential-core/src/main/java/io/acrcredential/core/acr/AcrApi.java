@@ -4,6 +4,7 @@ import com.aliyuncs.AcsRequest;
 import com.aliyuncs.IAcsClient;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.acrcredential.core.RegistryCredential;
+import io.acrcredential.core.RegistryHosts;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
 import io.acrcredential.core.TokenException.Reason;
@@ -139,7 +140,11 @@ final class AcrApi {
         if (name == null || !name.isTextual() || name.asText().isBlank()) {
           throw OpenApi.invalid(ctx, "answered a domain in " + at + " without a Domain name");
         }
-        domains.add(name.asText().trim().toLowerCase(Locale.ROOT));
+        String host = name.asText().trim().toLowerCase(Locale.ROOT);
+        if (!RegistryHosts.isValid(host)) {
+          throw OpenApi.invalid(ctx, "answered a domain in " + at + " that is not a registry host");
+        }
+        domains.add(host);
       }
     }
     if (domains.isEmpty()) {

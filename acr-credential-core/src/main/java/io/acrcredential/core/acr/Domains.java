@@ -10,14 +10,9 @@ final class Domains {
 
   private Domains() {}
 
-  /** The classic Personal Edition registry domains of a region. */
+  /** The default Personal Edition registry domains of a region (public and VPC). */
   static List<String> personalDefaults(String regionId) {
-    return List.of(
-        "registry." + regionId + ".aliyuncs.com",
-        "registry-vpc." + regionId + ".aliyuncs.com",
-        "registry-internal." + regionId + ".aliyuncs.com",
-        "registry-intl." + regionId + ".aliyuncs.com",
-        "registry-intl-vpc." + regionId + ".aliyuncs.com");
+    return AcrDomains.personalDefault(regionId);
   }
 
   /** The OpenAPI endpoint of ACR in a region. */

@@ -65,11 +65,7 @@ class AcrTokenProviderTest {
     assertThat(issued.instanceId()).isNull();
     assertThat(c.domains())
         .containsExactly(
-            "registry.cn-hangzhou.aliyuncs.com",
-            "registry-vpc.cn-hangzhou.aliyuncs.com",
-            "registry-internal.cn-hangzhou.aliyuncs.com",
-            "registry-intl.cn-hangzhou.aliyuncs.com",
-            "registry-intl-vpc.cn-hangzhou.aliyuncs.com");
+            "registry.cn-hangzhou.aliyuncs.com", "registry-vpc.cn-hangzhou.aliyuncs.com");
     RecordedRequest request = acr.lastRequest(FakeApi.PERSONAL_GET_AUTHORIZATION_TOKEN).get();
     assertThat(request.method()).isEqualTo("GET");
     assertThat(request.path()).isEqualTo("/tokens");
