@@ -46,12 +46,14 @@ public final class AcrTokenProvider implements TokenProvider, AutoCloseable {
   private final IdentityProvider identity;
   private final AcrApi api;
   private final boolean ownsHttp;
+  private final boolean hasAcrOverride;
   private final ConcurrentMap<String, List<String>> instanceDomains = new ConcurrentHashMap<>();
 
   private AcrTokenProvider(Builder b) {
     boolean own = b.http == null;
     OkHttpClient http = own ? new OkHttpClient() : b.http;
     this.ownsHttp = own;
+    this.hasAcrOverride = b.acr != null;
     this.transport =
         new Transport(http, b.connectTimeout, b.readTimeout, b.clock, b.sts, b.metadata);
     this.identity = CredentialProviders.create(b.credentials.spec(), transport);
@@ -81,10 +83,15 @@ public final class AcrTokenProvider implements TokenProvider, AutoCloseable {
   public RegistryCredential fetch(RegistryTarget target) {
     Objects.requireNonNull(target, "target");
     LOG.debug("Fetching an ACR token for {} as the {}", target.describe(), identity.identity());
-    AcrApi.Token token =
-        target.edition() == RegistryEdition.PERSONAL
-            ? api.personalToken(target)
-            : api.enterpriseToken(target);
+    AcrApi.Token token;
+    try {
+      token =
+          target.edition() == RegistryEdition.PERSONAL
+              ? api.personalToken(target)
+              : api.enterpriseToken(target);
+    } catch (TokenException e) {
+      throw withRegionHint(e, target.regionId());
+    }
     if (!token.expiresAt().isAfter(transport.clock().instant())) {
       throw new TokenException(
           Reason.INVALID_RESPONSE,
@@ -104,6 +111,25 @@ public final class AcrTokenProvider implements TokenProvider, AutoCloseable {
         credential.expiresAt(),
         domains.size());
     return credential;
+  }
+
+  /**
+   * A network failure on the default endpoint of a region this library does not know is most likely
+   * a mistyped region: say so, with the closest known region.
+   */
+  private TokenException withRegionHint(TokenException e, String regionId) {
+    if (e.reason() != Reason.NETWORK || hasAcrOverride || AcrRegions.isKnown(regionId)) {
+      return e;
+    }
+    String hint;
+    try {
+      AcrRegions.check(regionId);
+      return e;
+    } catch (IllegalArgumentException unknown) {
+      hint = unknown.getMessage();
+    }
+    return new TokenException(
+        e.reason(), e.errorCode().orElse(null), e.getMessage() + " Note: " + hint, e.getCause());
   }
 
   private List<String> domainsFor(RegistryTarget target) {

@@ -4,10 +4,13 @@ import com.aliyuncs.DefaultAcsClient;
 import com.aliyuncs.auth.AlibabaCloudCredentialsProvider;
 import com.aliyuncs.http.HttpClientConfig;
 import com.aliyuncs.http.HttpClientType;
+import com.aliyuncs.http.HttpUtil;
 import com.aliyuncs.profile.DefaultProfile;
 import java.time.Clock;
 import java.time.Duration;
 import okhttp3.OkHttpClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Everything a remote call needs besides credentials: the one OkHttp client, timeouts, the clock
@@ -22,6 +25,8 @@ record Transport(
     Endpoint stsEndpoint,
     Endpoint metadataEndpoint) {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Transport.class);
+
   static final Endpoint DEFAULT_STS = Endpoint.https("sts.aliyuncs.com");
   static final Endpoint DEFAULT_METADATA = new Endpoint("100.100.100.200", true);
 
@@ -30,6 +35,7 @@ record Transport(
    * protocol is HTTPS; each request still sets its own endpoint and protocol.
    */
   DefaultAcsClient sdkClient(AlibabaCloudCredentialsProvider credentials, String regionId) {
+    silenceSdkWireDebug();
     HttpClientConfig config = new HttpClientConfig();
     config.setClientType(HttpClientType.Custom);
     config.setCustomClientClassName(OkHttpSdkClient.class.getName());
@@ -43,5 +49,21 @@ record Transport(
     DefaultAcsClient client = new DefaultAcsClient(profile, credentials);
     client.setAutoRetry(false);
     return client;
+  }
+
+  /**
+   * With {@code DEBUG=sdk} in the environment, Alibaba's SDK logs every request's headers and
+   * string to sign, which carry the STS security token. Secrets must never reach logs, so that
+   * (JVM-wide) switch is turned off here, with a warning saying why.
+   */
+  static void silenceSdkWireDebug() {
+    if (Boolean.TRUE.equals(HttpUtil.getIsHttpDebug())
+        || Boolean.TRUE.equals(HttpUtil.getIsHttpContentDebug())) {
+      HttpUtil.setIsHttpDebug(false);
+      HttpUtil.setIsHttpContentDebug(false);
+      LOG.warn(
+          "Alibaba's SDK wire debugging (DEBUG=sdk) logs STS security tokens and signatures;"
+              + " acr-credential has turned it off");
+    }
   }
 }
