@@ -69,10 +69,6 @@ final class ErrorCatalog {
     ENTRIES.put(code, new Entry(status, message));
   }
 
-  static Entry find(String code) {
-    return ENTRIES.get(code);
-  }
-
   static Entry require(String code) {
     Entry entry = ENTRIES.get(code);
     if (entry == null) {

@@ -16,7 +16,6 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -436,10 +435,5 @@ final class ServerCore implements FakeService {
             + "&product=fake&requestId="
             + request.requestId());
     return node;
-  }
-
-  /** Copy of a list, for callers. */
-  static <T> List<T> copy(List<T> list) {
-    return new ArrayList<>(list);
   }
 }
