@@ -111,6 +111,8 @@ public final class DockerConfig {
     /**
      * Validates the values.
      *
+     * @param username the user name
+     * @param password the password
      * @throws IllegalArgumentException when a value is missing, empty, not well-formed Unicode, or
      *     the user name contains {@code :} (the message never contains the password)
      */

@@ -79,6 +79,14 @@ public record AcrHost(
   /**
    * Validates the combination.
    *
+   * @param edition Personal or Enterprise Edition
+   * @param regionId the region id
+   * @param network the network the host serves
+   * @param international whether it is a {@code registry-intl…} host
+   * @param instanceName the Enterprise Edition instance name
+   * @param personalInstanceId the {@code crpi-…} id of a newer Personal Edition instance
+   * @param distributed whether it is a P2P host
+   * @param port the port, if any
    * @throws IllegalArgumentException when no ACR host has this combination, naming the field
    */
   public AcrHost {

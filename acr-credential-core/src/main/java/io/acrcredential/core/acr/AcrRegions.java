@@ -145,9 +145,15 @@ public final class AcrRegions {
 
   /**
    * The known region nearest to a value by edit distance, when it is near enough to be a likely
-   * typo: at most {@code max(2, length / 3)} edits away.
+   * typo: at most {@code max(2, length / 3)} edits away, or the known id minus its area prefix
+   * ({@code hangzhou} for {@code cn-hangzhou}).
    */
   static java.util.Optional<String> closest(String value) {
+    for (String candidate : KNOWN) {
+      if (!value.isEmpty() && candidate.endsWith("-" + value)) {
+        return java.util.Optional.of(candidate); // the area prefix was left out: hangzhou
+      }
+    }
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String candidate : KNOWN) {
