@@ -1,0 +1,46 @@
+package io.acrcredential.core.acr;
+
+import io.acrcredential.core.TokenException;
+import io.acrcredential.core.TokenException.Reason;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+
+/** Unsigned calls made directly with OkHttp (metadata service, STS AssumeRoleWithOIDC). */
+final class PlainHttp {
+
+  /** A read answer. */
+  record Answer(int status, String contentType, byte[] body) {
+    @Override
+    public String toString() {
+      return "Answer[status=" + status + ", contentType=" + contentType + "]";
+    }
+  }
+
+  private PlainHttp() {}
+
+  static Answer execute(OkHttpClient http, Request request, CallContext ctx) {
+    try (Response response = http.newCall(request).execute()) {
+      ResponseBody body = response.body();
+      byte[] bytes = body.bytes();
+      String type = body.contentType() == null ? null : body.contentType().toString();
+      return new Answer(response.code(), type, bytes);
+    } catch (IOException e) {
+      IOException safe = OkHttpSdkClient.sanitized(e);
+      throw new TokenException(
+          Reason.NETWORK,
+          null,
+          (e instanceof SocketTimeoutException ? "Timed out waiting for " : "Could not reach ")
+              + ctx.where()
+              + " at "
+              + ctx.endpoint()
+              + ": "
+              + safe.getMessage()
+              + "; check the network and endpoint settings (retryable).",
+          safe);
+    }
+  }
+}
