@@ -592,7 +592,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
       writePrivate(workDir.resolve("apiserver.crt"), serving.certificatePem());
       writePrivate(workDir.resolve("apiserver.key"), serving.privateKeyPem());
       var saKeys = Pki.newKeyPair();
-      writePrivate(workDir.resolve("sa.key"), Pki.privateKeyPem(saKeys.getPrivate()));
+      writePrivate(workDir.resolve("sa.key"), Pki.privateKeyPem(saKeys));
       writePrivate(workDir.resolve("sa.pub"), Pki.publicKeyPem(saKeys.getPublic()));
       String controllerManagerToken = randomToken();
       writePrivate(

@@ -12,6 +12,7 @@ import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPrivateKey;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,7 +22,6 @@ import java.util.List;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.asn1.ASN1Encodable;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -32,6 +32,7 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -114,7 +115,7 @@ final class Pki {
             new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment),
             new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth),
             sans);
-    return new Issued(certificatePem(cert), privateKeyPem(keys.getPrivate()));
+    return new Issued(certificatePem(cert), privateKeyPem(keys));
   }
 
   /**
@@ -133,7 +134,7 @@ final class Pki {
             new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment),
             new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth),
             null);
-    return new Issued(certificatePem(cert), privateKeyPem(keys.getPrivate()));
+    return new Issued(certificatePem(cert), privateKeyPem(keys));
   }
 
   /** An SSL context that trusts only this CA. */
@@ -216,13 +217,21 @@ final class Pki {
     }
   }
 
-  /** SEC1 form, which both Go and the Java client's PEM reader accept. */
-  static String privateKeyPem(PrivateKey key) {
+  /**
+   * SEC1 form ("EC PRIVATE KEY") including the public key, which both Go and the Java client's PEM
+   * reader accept (the JDK's own PKCS#8 encoding omits the public key, which that reader needs).
+   */
+  static String privateKeyPem(KeyPair keys) {
+    ECPrivateKey key = (ECPrivateKey) keys.getPrivate();
+    SubjectPublicKeyInfo publicInfo =
+        SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded());
     try {
       byte[] sec1 =
-          PrivateKeyInfo.getInstance(key.getEncoded())
-              .parsePrivateKey()
-              .toASN1Primitive()
+          new org.bouncycastle.asn1.sec.ECPrivateKey(
+                  key.getParams().getOrder().bitLength(),
+                  key.getS(),
+                  publicInfo.getPublicKeyData(),
+                  publicInfo.getAlgorithm().getParameters())
               .getEncoded();
       return pem("EC PRIVATE KEY", sec1);
     } catch (IOException e) {
