@@ -91,11 +91,7 @@ public record LabelSelector(List<Requirement> requirements) {
         }
         case IN, NOT_IN -> {
           if (n == 0) {
-            throw new IllegalArgumentException(
-                "'"
-                    + key
-                    + (operator == Operator.IN ? " in" : " notin")
-                    + " ()' needs at least one value");
+            throw new IllegalArgumentException("needs at least one value in the parentheses");
           }
           if (n > MAX_VALUES) {
             throw new IllegalArgumentException(

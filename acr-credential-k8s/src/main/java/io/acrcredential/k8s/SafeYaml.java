@@ -61,8 +61,14 @@ final class SafeYaml {
           mark == null
               ? ""
               : " at line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
-      throw new IllegalArgumentException(
-          "invalid YAML" + where + ": " + shortProblem(e.getProblem()));
+      String problem = shortProblem(e.getProblem());
+      if (e.getContext() != null) {
+        problem = shortProblem(e.getContext()) + ", " + problem;
+      }
+      if (problem.toLowerCase(Locale.ROOT).contains("tag")) {
+        problem += " (YAML tags naming Java classes or other global tags are refused)";
+      }
+      throw new IllegalArgumentException("invalid YAML" + where + ": " + problem);
     } catch (YAMLException e) {
       throw new IllegalArgumentException(describeLimit(e.getMessage()));
     } catch (RuntimeException | StackOverflowError e) {
