@@ -703,7 +703,10 @@ final class ParseRun {
         || Tag.OMAP.equals(tag)
         || Tag.PAIRS.equals(tag)
         || Tag.BINARY.equals(tag)) {
-      return "a value with the YAML tag " + Echo.quote(tag.getValue()) + " (tags are not allowed)";
+      // the tag text is not shown: an unquoted value starting with '!' becomes a tag, and that
+      // value could be a secret
+      return "a value with a YAML tag (tags such as !name or !!type are not allowed; quote values"
+          + " that start with '!')";
     }
     if (node instanceof MappingNode) {
       return "a mapping";

@@ -235,6 +235,21 @@ class HostileConfigTest {
         "- customAccessKey: \"bad id\"\n  customAccessKeySecret: SECRET\n",
         // typo in the field name
         "- customAccessKey: LTAI5tKeyId\n  customAccesKeySecret: SECRET\n",
+        // unquoted secrets starting with YAML indicators become tags, aliases, anchors, directives
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: !SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: !!SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: !<SECRET> x\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: *SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: &SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: &SECRET x\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: @SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: `SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: %SECRET\n",
+        "%SECRET\n- customAccessKey: LTAI5tKeyId\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: |SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: >SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: {SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: \"\\xSECRET\"\n",
         // secret duplicated
         "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: SECRET\n  customAccessKeySecret: SECRET\n",
       })
