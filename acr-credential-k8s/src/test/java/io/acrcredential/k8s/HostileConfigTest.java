@@ -273,4 +273,36 @@ class HostileConfigTest {
     singleError(r, "acr-registry-info", "invalid YAML", "line");
     assertNoSecret(r);
   }
+
+  @Test
+  void registryBlockPastedUnderTheWrongKeyIsRejectedWithoutEchoingTheSecret() {
+    String block =
+        "- instanceId: cri-abcd1234\n  customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: "
+            + SECRET
+            + "\n";
+    for (String key :
+        new String[] {"watch-namespace", "watch-namespace-selector", "notify-email"}) {
+      ConfigParseResult r = timed(ConfigAssertions.map(key, block));
+      singleError(r, key, "looks like an AccessKey secret", "not shown");
+      assertNoSecret(r);
+    }
+  }
+
+  @Test
+  void secretInsideALongEchoedValueIsRedactedBeforeShortening() {
+    // 40 characters of prefix, so the secret straddles the 64-character echo limit
+    String yaml =
+        "- domains: \""
+            + "a".repeat(40)
+            + SECRET
+            + "_x\"\n  customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: "
+            + SECRET
+            + "\n";
+    ConfigParseResult r = timed(ConfigAssertions.map("acr-registry-info", yaml));
+    assertThat(r.errors()).isNotEmpty();
+    assertNoSecret(r);
+    assertThat(r.errors().toString())
+        .doesNotContain(SECRET.substring(0, 12))
+        .contains("<redacted>");
+  }
 }

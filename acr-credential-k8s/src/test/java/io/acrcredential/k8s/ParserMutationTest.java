@@ -21,8 +21,12 @@ import org.junit.jupiter.api.Test;
  */
 class ParserMutationTest {
 
-  private static final long SEED = 0x5eed_acc0_2024L;
-  private static final int ITERATIONS = 4_000;
+  /** Override with {@code -Dacr.mutation.seed=N} to explore; failures print the seed. */
+  private static final long SEED = Long.getLong("acr.mutation.seed", 0x5eed_acc0_2024L);
+
+  /** Override with {@code -Dacr.mutation.iterations=N} for a longer run. */
+  private static final int ITERATIONS = Integer.getInteger("acr.mutation.iterations", 4_000);
+
   private static final String SECRET = "Zq9SeCrEtVaLuE0xYz8KpQ7mN2b";
 
   private static final String[] TOKENS = {
@@ -120,7 +124,7 @@ class ParserMutationTest {
     Random random = new Random(SEED);
     int[] outcomes = new int[3]; // clean, warnings only, errors
     assertTimeoutPreemptively(
-        Duration.ofSeconds(120),
+        Duration.ofSeconds(Math.max(120, ITERATIONS / 20)),
         () -> {
           for (int i = 0; i < ITERATIONS; i++) {
             Map<String, String> input = mutate(SEEDS.get(random.nextInt(SEEDS.size())), random);
