@@ -1,0 +1,45 @@
+package io.acrcredential.k8s;
+
+import java.util.Objects;
+
+/**
+ * The {@code webhook-configuration} block of Alibaba's helper, kept as parsed. This project does
+ * not serve a mutating webhook; the values are carried so that an embedding operator can act on
+ * them.
+ *
+ * @param enabled {@code enable}
+ * @param failurePolicy {@code failure-policy}
+ * @param timeoutSeconds {@code timeout-seconds}, 1 to 30 (the Kubernetes limit)
+ */
+public record WebhookSettings(boolean enabled, FailurePolicy failurePolicy, int timeoutSeconds) {
+
+  /** What the API server does when the webhook fails. */
+  public enum FailurePolicy {
+    /** Admit the object anyway. */
+    IGNORE,
+    /** Reject the object. */
+    FAIL
+  }
+
+  /**
+   * Validates the timeout.
+   *
+   * @throws IllegalArgumentException when the timeout is outside 1..30
+   */
+  public WebhookSettings {
+    Objects.requireNonNull(failurePolicy, "failurePolicy");
+    if (timeoutSeconds < 1 || timeoutSeconds > 30) {
+      throw new IllegalArgumentException(
+          "timeout-seconds " + timeoutSeconds + " is out of range; expected 1 to 30");
+    }
+  }
+
+  /**
+   * Disabled, {@code Ignore}, 10 seconds.
+   *
+   * @return the defaults
+   */
+  public static WebhookSettings defaults() {
+    return new WebhookSettings(false, FailurePolicy.IGNORE, 10);
+  }
+}

@@ -1,0 +1,794 @@
+package io.acrcredential.kube.testing;
+
+import io.kubernetes.client.common.KubernetesObject;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.AuthenticationV1TokenRequest;
+import io.kubernetes.client.openapi.models.V1Namespace;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1TokenRequestSpec;
+import io.kubernetes.client.util.ClientBuilder;
+import io.kubernetes.client.util.credentials.AccessTokenAuthentication;
+import io.kubernetes.client.util.credentials.Authentication;
+import io.kubernetes.client.util.credentials.ClientCertificateAuthentication;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real Kubernetes control plane on loopback for integration tests: etcd, kube-apiserver with RBAC
+ * authorization and, when its binary is present, kube-controller-manager running only the
+ * namespace, serviceaccount, serviceaccount-token and root-ca-cert-publisher controllers (so that
+ * deleted namespaces finalize and new namespaces get their {@code default} ServiceAccount).
+ *
+ * <p>The binaries come from {@code test-infra/kube/build.sh}. Everything else (certificates,
+ * service-account signing key, etcd data, logs) lives in a private temporary directory that {@link
+ * #close()} deletes, after stopping every process. Each process logs to a file in that directory;
+ * when startup fails, the exception carries the tail of those logs.
+ *
+ * <p>Identities: {@link #adminClient()} is in group {@code system:masters}; {@link #clientFor}
+ * authenticates as a ServiceAccount and {@link #clientForUser} as a user, so a test can prove that
+ * an RBAC manifest grants exactly what is needed.
+ */
+public final class LocalKubeApiServer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LocalKubeApiServer.class);
+
+  private static final String ISSUER = "https://kubernetes.default.svc.cluster.local";
+  private static final String ADMIN_USER = "acr-test-admin";
+  private static final String CONTROLLERS =
+      "namespace,serviceaccount,serviceaccount-token,root-ca-cert-publisher";
+  private static final int MAX_ATTEMPTS = 3;
+  private static final int LOG_TAIL_LINES = 40;
+  private static final Duration POLL_INTERVAL = Duration.ofMillis(100);
+  private static final long TOKEN_SECONDS = 3600;
+  private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final Path workDir;
+  private final Pki pki;
+  private final URI url;
+  private final String adminToken;
+  private final List<ManagedProcess> processes;
+  private final List<Integer> ports;
+  private final boolean controllerManager;
+  private final Duration startupTime;
+  private final Path adminKubeconfig;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicInteger fileCounter = new AtomicInteger();
+  private final Thread shutdownHook;
+
+  private LocalKubeApiServer(Startup startup, Duration startupTime) {
+    this.workDir = startup.workDir;
+    this.pki = startup.pki;
+    this.url = startup.url;
+    this.adminToken = startup.adminToken;
+    this.processes = List.copyOf(startup.processes);
+    this.ports = List.copyOf(startup.ports);
+    this.controllerManager = startup.controllerManagerStarted;
+    this.startupTime = startupTime;
+    this.adminKubeconfig = writeKubeconfig("admin", "user:\n      token: " + adminToken);
+    this.shutdownHook = new Thread(this::stopAll, "acr-kube-apiserver-shutdown");
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
+  /**
+   * Starts a server with the defaults: binaries from the build cache (or the {@code acr.kube.bin}
+   * system property / {@code ACR_KUBE_BIN} environment variable), with kube-controller-manager.
+   *
+   * @return the running server; close it when done
+   * @throws IllegalStateException if the binaries are missing or the server does not start
+   */
+  public static LocalKubeApiServer start() {
+    return builder().start();
+  }
+
+  /**
+   * Returns a builder for a server with non-default settings.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns the API server's base URL, {@code https://127.0.0.1:<port>}.
+   *
+   * @return the base URL
+   */
+  public URI url() {
+    return url;
+  }
+
+  /**
+   * Returns the CA certificate (PEM) that signed the API server's serving certificate.
+   *
+   * @return the PEM text of the CA certificate
+   */
+  public String caCertificatePem() {
+    return pki.caPem();
+  }
+
+  /**
+   * Returns whether kube-controller-manager runs, i.e. whether namespaces finalize and get a {@code
+   * default} ServiceAccount.
+   *
+   * @return true when the controller manager was started
+   */
+  public boolean hasControllerManager() {
+    return controllerManager;
+  }
+
+  /**
+   * Returns how long {@link #start()} took until the server was ready (and, with the controller
+   * manager, until the {@code default} ServiceAccount existed).
+   *
+   * @return the startup duration of this instance
+   */
+  public Duration startupTime() {
+    return startupTime;
+  }
+
+  /**
+   * Returns a new client authenticated as a cluster administrator (group {@code system:masters}).
+   * Each call returns a separate client, so one given to a {@code SharedInformerFactory} (which
+   * sets an infinite read timeout) does not affect the others.
+   *
+   * @return a new admin client
+   */
+  public ApiClient adminClient() {
+    checkOpen();
+    return client(new AccessTokenAuthentication(adminToken));
+  }
+
+  /**
+   * Returns a new client authenticated as a ServiceAccount, with a one-hour token obtained through
+   * the TokenRequest API. The ServiceAccount must exist; it has exactly the permissions its
+   * (Cluster)RoleBindings grant.
+   *
+   * @param namespace the ServiceAccount's namespace
+   * @param serviceAccount the ServiceAccount's name
+   * @return a new client acting as {@code system:serviceaccount:<namespace>:<serviceAccount>}
+   * @throws IllegalArgumentException if a name is invalid or the ServiceAccount does not exist
+   */
+  public ApiClient clientFor(String namespace, String serviceAccount) {
+    return client(new AccessTokenAuthentication(serviceAccountToken(namespace, serviceAccount)));
+  }
+
+  /**
+   * Returns a new client authenticated with a client certificate as {@code user} in {@code groups}.
+   * Nothing needs to exist beforehand; the user has what RBAC bindings grant it.
+   *
+   * @param user the user name (certificate common name)
+   * @param groups the groups (certificate organisations)
+   * @return a new client acting as that user
+   */
+  public ApiClient clientForUser(String user, String... groups) {
+    checkOpen();
+    requireText("user", user);
+    for (String group : groups) {
+      requireText("group", group);
+    }
+    Pki.Issued issued = pki.issueClient(user, List.of(groups));
+    return client(
+        new ClientCertificateAuthentication(
+            issued.certificatePem().getBytes(StandardCharsets.US_ASCII),
+            issued.privateKeyPem().getBytes(StandardCharsets.US_ASCII)));
+  }
+
+  /**
+   * Returns a kubeconfig file (in the server's private directory) for the administrator, for child
+   * processes. It holds a bearer token: do not copy it elsewhere.
+   *
+   * @return path of the admin kubeconfig
+   */
+  public Path kubeconfig() {
+    checkOpen();
+    return adminKubeconfig;
+  }
+
+  /**
+   * Writes a kubeconfig file for a ServiceAccount (one-hour token), for child processes that must
+   * run with only that ServiceAccount's permissions.
+   *
+   * @param namespace the ServiceAccount's namespace
+   * @param serviceAccount the ServiceAccount's name
+   * @return path of the new kubeconfig
+   * @throws IllegalArgumentException if a name is invalid or the ServiceAccount does not exist
+   */
+  public Path kubeconfigFor(String namespace, String serviceAccount) {
+    String token = serviceAccountToken(namespace, serviceAccount);
+    return writeKubeconfig(namespace + "-" + serviceAccount, "user:\n      token: " + token);
+  }
+
+  /**
+   * Creates a namespace with a unique name starting with {@code prefix}, so tests sharing one
+   * server do not collide.
+   *
+   * @param prefix a DNS label prefix such as {@code "smoke"}
+   * @return the name of the created namespace
+   */
+  public String createNamespace(String prefix) {
+    requireDnsLabel("prefix", prefix);
+    V1Namespace namespace =
+        new V1Namespace().metadata(new V1ObjectMeta().generateName(prefix + "-"));
+    try {
+      V1Namespace created = new CoreV1Api(adminClient()).createNamespace(namespace).execute();
+      return created.getMetadata().getName();
+    } catch (ApiException e) {
+      throw new IllegalStateException(
+          "creating a namespace with prefix " + prefix + " failed with HTTP " + e.getCode(), e);
+    }
+  }
+
+  /**
+   * Creates every object of a (multi-document) YAML manifest as the administrator, e.g. a project's
+   * RBAC manifest before checking it with {@link #clientFor}. Supported kinds: Namespace,
+   * ServiceAccount, Secret, ConfigMap, Role, RoleBinding, ClusterRole, ClusterRoleBinding.
+   *
+   * @param yaml the manifest text
+   * @param defaultNamespace namespace for namespaced objects that name none; may be null when all
+   *     name one
+   * @return the created objects, as returned by the server, in manifest order
+   * @throws IllegalArgumentException for invalid YAML, an unsupported kind or a missing namespace
+   * @throws IllegalStateException if the server rejects an object
+   */
+  public List<KubernetesObject> createFromYaml(String yaml, String defaultNamespace) {
+    checkOpen();
+    requireText("yaml", yaml);
+    return new ManifestApplier(adminClient()).createAll(yaml, defaultNamespace);
+  }
+
+  /** Stops kube-controller-manager, kube-apiserver and etcd, then deletes the private directory. */
+  @Override
+  public void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException alreadyShuttingDown) {
+      // The hook is running or about to run stopAll(); closing twice is harmless.
+    }
+    stopAll();
+  }
+
+  @Override
+  public String toString() {
+    return "LocalKubeApiServer[" + url + (closed.get() ? ", closed" : "") + "]";
+  }
+
+  // ---- package-private accessors for the shutdown test ----
+
+  List<Long> processIds() {
+    return processes.stream().map(ManagedProcess::pid).toList();
+  }
+
+  List<Integer> ports() {
+    return ports;
+  }
+
+  Path workDirectory() {
+    return workDir;
+  }
+
+  // ---- internals ----
+
+  private void stopAll() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    for (int i = processes.size() - 1; i >= 0; i--) {
+      processes.get(i).close();
+    }
+    deleteRecursively(workDir);
+    LOG.info("stopped local kube-apiserver at {}", url);
+  }
+
+  private void checkOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException(this + " is closed");
+    }
+  }
+
+  private ApiClient client(Authentication authentication) {
+    return new ClientBuilder()
+        .setBasePath(url.toString())
+        .setVerifyingSsl(true)
+        .setCertificateAuthority(pki.caPem().getBytes(StandardCharsets.US_ASCII))
+        .setAuthentication(authentication)
+        .build();
+  }
+
+  private String serviceAccountToken(String namespace, String serviceAccount) {
+    checkOpen();
+    requireDnsLabel("namespace", namespace);
+    requireText("serviceAccount", serviceAccount);
+    AuthenticationV1TokenRequest request =
+        new AuthenticationV1TokenRequest()
+            .spec(
+                new V1TokenRequestSpec()
+                    .audiences(List.of(ISSUER))
+                    .expirationSeconds(TOKEN_SECONDS));
+    try {
+      AuthenticationV1TokenRequest response =
+          new CoreV1Api(adminClient())
+              .createNamespacedServiceAccountToken(serviceAccount, namespace, request)
+              .execute();
+      return Objects.requireNonNull(response.getStatus(), "TokenRequest status").getToken();
+    } catch (ApiException e) {
+      if (e.getCode() == 404) {
+        throw new IllegalArgumentException(
+            "ServiceAccount "
+                + namespace
+                + "/"
+                + serviceAccount
+                + " does not exist: create it (and its RoleBindings) before asking for a client",
+            e);
+      }
+      throw new IllegalStateException(
+          "TokenRequest for ServiceAccount "
+              + namespace
+              + "/"
+              + serviceAccount
+              + " failed with HTTP "
+              + e.getCode(),
+          e);
+    }
+  }
+
+  private Path writeKubeconfig(String name, String userBlock) {
+    String ca = Base64.getEncoder().encodeToString(pki.caPem().getBytes(StandardCharsets.US_ASCII));
+    String text =
+        "apiVersion: v1\n"
+            + "kind: Config\n"
+            + "clusters:\n"
+            + "- name: local\n"
+            + "  cluster:\n"
+            + "    server: "
+            + url
+            + "\n"
+            + "    certificate-authority-data: "
+            + ca
+            + "\n"
+            + "users:\n"
+            + "- name: "
+            + name
+            + "\n"
+            + "  "
+            + userBlock
+            + "\n"
+            + "contexts:\n"
+            + "- name: local\n"
+            + "  context:\n"
+            + "    cluster: local\n"
+            + "    user: "
+            + name
+            + "\n"
+            + "current-context: local\n";
+    Path file = workDir.resolve(fileCounter.incrementAndGet() + "-" + name + ".kubeconfig");
+    writePrivate(file, text);
+    return file;
+  }
+
+  private static void requireText(String what, String value) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(what + " must not be null or blank");
+    }
+  }
+
+  private static void requireDnsLabel(String what, String value) {
+    requireText(what, value);
+    if (value.length() > 50 || !DNS_LABEL.matcher(value).matches()) {
+      throw new IllegalArgumentException(
+          what
+              + " '"
+              + value
+              + "' must be a DNS label of at most 50 characters: lower-case letters, digits and '-'");
+    }
+  }
+
+  private static void writePrivate(Path file, String text) {
+    try {
+      Files.writeString(file, text, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot delete {} completely: {}", dir, e.toString());
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot find a free loopback port", e);
+    }
+  }
+
+  private static String randomToken() {
+    byte[] bytes = new byte[24];
+    RANDOM.nextBytes(bytes);
+    return HexFormat.of().formatHex(bytes);
+  }
+
+  /** Settings for {@link LocalKubeApiServer#start()}. */
+  public static final class Builder {
+    private Path binaryDirectory;
+    private boolean controllerManager = true;
+    private Duration startupTimeout = Duration.ofMinutes(2);
+
+    private Builder() {}
+
+    /**
+     * Uses the binaries in {@code directory} instead of looking them up.
+     *
+     * @param directory a directory holding {@code etcd}, {@code kube-apiserver} and optionally
+     *     {@code kube-controller-manager}
+     * @return this builder
+     */
+    public Builder binaryDirectory(Path directory) {
+      this.binaryDirectory = Objects.requireNonNull(directory, "binaryDirectory");
+      return this;
+    }
+
+    /**
+     * Whether to run kube-controller-manager (default true; ignored with a warning when its binary
+     * is missing).
+     *
+     * @param enabled false for a bare etcd + kube-apiserver
+     * @return this builder
+     */
+    public Builder controllerManager(boolean enabled) {
+      this.controllerManager = enabled;
+      return this;
+    }
+
+    /**
+     * How long to wait for the server (and the controller manager) to become ready; default two
+     * minutes.
+     *
+     * @param timeout a positive duration
+     * @return this builder
+     */
+    public Builder startupTimeout(Duration timeout) {
+      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("startupTimeout must be positive, got " + timeout);
+      }
+      this.startupTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Starts etcd, kube-apiserver and (if enabled) kube-controller-manager and waits until they are
+     * ready.
+     *
+     * @return the running server; close it when done
+     * @throws IllegalStateException if the binaries are missing or the server does not start
+     */
+    public LocalKubeApiServer start() {
+      KubeBinaries binaries =
+          (binaryDirectory != null ? KubeBinaries.in(binaryDirectory) : KubeBinaries.locate())
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          binaryDirectory != null
+                              ? "etcd and kube-apiserver not found in "
+                                  + binaryDirectory
+                                  + "; "
+                                  + KubeBinaries.BUILD_HINT
+                              : KubeBinaries.missingMessage()));
+      if (controllerManager && binaries.controllerManager().isEmpty()) {
+        LOG.warn(
+            "kube-controller-manager not found in {}: namespaces will not finalize and no default"
+                + " ServiceAccounts will be created",
+            binaries.directory());
+      }
+      long started = System.nanoTime();
+      for (int attempt = 1; ; attempt++) {
+        Startup startup = new Startup(binaries, controllerManager, startupTimeout);
+        try {
+          startup.run();
+          Duration took = Duration.ofNanos(System.nanoTime() - started);
+          LocalKubeApiServer server = new LocalKubeApiServer(startup, took);
+          LOG.info(
+              "local kube-apiserver {} ready at {} in {} ms (controller manager: {}, logs in {})",
+              KubeBinaries.KUBERNETES_VERSION,
+              server.url,
+              took.toMillis(),
+              server.controllerManager,
+              startup.workDir);
+          return server;
+        } catch (PortClash clash) {
+          startup.abort();
+          if (attempt >= MAX_ATTEMPTS) {
+            throw new IllegalStateException(
+                "local kube-apiserver: ports kept being taken, gave up after "
+                    + attempt
+                    + " attempts",
+                clash);
+          }
+          LOG.info("port clash on attempt {}, retrying with new ports", attempt);
+        } catch (RuntimeException e) {
+          startup.abort();
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** A port chosen as free was taken before the process bound it. */
+  private static final class PortClash extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    PortClash(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** One attempt at starting the control plane. */
+  private static final class Startup {
+    private final KubeBinaries binaries;
+    private final boolean wantControllerManager;
+    private final Duration timeout;
+    private final List<ManagedProcess> processes = new ArrayList<>();
+    private final List<Integer> ports = new ArrayList<>();
+    private final String adminToken = randomToken();
+    private Path workDir;
+    private Pki pki;
+    private URI url;
+    private HttpClient http;
+    private boolean controllerManagerStarted;
+
+    Startup(KubeBinaries binaries, boolean wantControllerManager, Duration timeout) {
+      this.binaries = binaries;
+      this.wantControllerManager = wantControllerManager;
+      this.timeout = timeout;
+    }
+
+    void run() {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      try {
+        workDir = Files.createTempDirectory("acr-kube-");
+        Files.createDirectories(workDir.resolve("etcd-data"));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create a temporary directory for the API server", e);
+      }
+      pki = Pki.newCa();
+      writePrivate(workDir.resolve("ca.crt"), pki.caPem());
+      Pki.Issued serving = pki.issueServer("kube-apiserver");
+      writePrivate(workDir.resolve("apiserver.crt"), serving.certificatePem());
+      writePrivate(workDir.resolve("apiserver.key"), serving.privateKeyPem());
+      var saKeys = Pki.newKeyPair();
+      writePrivate(workDir.resolve("sa.key"), Pki.privateKeyPem(saKeys));
+      writePrivate(workDir.resolve("sa.pub"), Pki.publicKeyPem(saKeys.getPublic()));
+      String controllerManagerToken = randomToken();
+      writePrivate(
+          workDir.resolve("tokens.csv"),
+          adminToken
+              + ","
+              + ADMIN_USER
+              + ",acr-test-admin-uid,\"system:masters\"\n"
+              + controllerManagerToken
+              + ",system:kube-controller-manager,acr-test-kcm-uid,\"system:masters\"\n");
+      http =
+          HttpClient.newBuilder()
+              .sslContext(pki.trustingSslContext())
+              .connectTimeout(Duration.ofSeconds(5))
+              .build();
+
+      int etcdClientPort = freePort();
+      int etcdPeerPort = freePort();
+      int apiPort = freePort();
+      ports.addAll(List.of(etcdClientPort, etcdPeerPort, apiPort));
+      String etcdClientUrl = "http://127.0.0.1:" + etcdClientPort;
+      String etcdPeerUrl = "http://127.0.0.1:" + etcdPeerPort;
+
+      ManagedProcess etcd =
+          launch(
+              "etcd",
+              List.of(
+                  binaries.etcd().toString(),
+                  "--name=acr-test",
+                  "--data-dir=" + workDir.resolve("etcd-data"),
+                  "--listen-client-urls=" + etcdClientUrl,
+                  "--advertise-client-urls=" + etcdClientUrl,
+                  "--listen-peer-urls=" + etcdPeerUrl,
+                  "--initial-advertise-peer-urls=" + etcdPeerUrl,
+                  "--initial-cluster=acr-test=" + etcdPeerUrl,
+                  "--initial-cluster-state=new",
+                  "--unsafe-no-fsync=true",
+                  "--log-level=warn"));
+      awaitOk(etcd, URI.create(etcdClientUrl + "/health"), null, deadline, "etcd /health");
+
+      url = URI.create("https://127.0.0.1:" + apiPort);
+      ManagedProcess apiServer =
+          launch(
+              "kube-apiserver",
+              List.of(
+                  binaries.apiServer().toString(),
+                  "--etcd-servers=" + etcdClientUrl,
+                  "--bind-address=127.0.0.1",
+                  "--advertise-address=127.0.0.1",
+                  "--secure-port=" + apiPort,
+                  "--cert-dir=" + workDir.resolve("apiserver-certs"),
+                  "--tls-cert-file=" + workDir.resolve("apiserver.crt"),
+                  "--tls-private-key-file=" + workDir.resolve("apiserver.key"),
+                  "--client-ca-file=" + workDir.resolve("ca.crt"),
+                  "--token-auth-file=" + workDir.resolve("tokens.csv"),
+                  "--authorization-mode=RBAC",
+                  "--anonymous-auth=false",
+                  "--service-account-issuer=" + ISSUER,
+                  "--api-audiences=" + ISSUER,
+                  "--service-account-key-file=" + workDir.resolve("sa.pub"),
+                  "--service-account-signing-key-file=" + workDir.resolve("sa.key"),
+                  "--service-cluster-ip-range=10.0.0.0/24",
+                  "--endpoint-reconciler-type=none",
+                  "--enable-priority-and-fairness=false",
+                  "--profiling=false"));
+      awaitOk(apiServer, url.resolve("/readyz"), adminToken, deadline, "kube-apiserver /readyz");
+
+      if (wantControllerManager && binaries.controllerManager().isPresent()) {
+        Path kubeconfig = workDir.resolve("controller-manager.kubeconfig");
+        writePrivate(kubeconfig, controllerManagerKubeconfig(controllerManagerToken));
+        ManagedProcess controllerManager =
+            launch(
+                "kube-controller-manager",
+                List.of(
+                    binaries.controllerManager().get().toString(),
+                    "--kubeconfig=" + kubeconfig,
+                    "--authentication-kubeconfig=" + kubeconfig,
+                    "--authorization-kubeconfig=" + kubeconfig,
+                    "--controllers=" + CONTROLLERS,
+                    "--leader-elect=false",
+                    "--secure-port=0",
+                    "--use-service-account-credentials=false",
+                    "--service-account-private-key-file=" + workDir.resolve("sa.key"),
+                    "--root-ca-file=" + workDir.resolve("ca.crt"),
+                    "--profiling=false"));
+        awaitOk(
+            controllerManager,
+            url.resolve("/api/v1/namespaces/default/serviceaccounts/default"),
+            adminToken,
+            deadline,
+            "kube-controller-manager creating ServiceAccount default/default");
+        controllerManagerStarted = true;
+      }
+    }
+
+    private String controllerManagerKubeconfig(String token) {
+      return "apiVersion: v1\n"
+          + "kind: Config\n"
+          + "clusters:\n"
+          + "- name: local\n"
+          + "  cluster:\n"
+          + "    server: "
+          + url
+          + "\n"
+          + "    certificate-authority: "
+          + workDir.resolve("ca.crt")
+          + "\n"
+          + "users:\n"
+          + "- name: kcm\n"
+          + "  user:\n"
+          + "    token: "
+          + token
+          + "\n"
+          + "contexts:\n"
+          + "- name: local\n"
+          + "  context:\n"
+          + "    cluster: local\n"
+          + "    user: kcm\n"
+          + "current-context: local\n";
+    }
+
+    private ManagedProcess launch(String name, List<String> command) {
+      ManagedProcess process = ManagedProcess.start(name, command, workDir.resolve(name + ".log"));
+      processes.add(process);
+      return process;
+    }
+
+    /** Polls {@code uri} until it answers 200, the process dies, or the deadline passes. */
+    private void awaitOk(
+        ManagedProcess process, URI uri, String token, long deadline, String what) {
+      HttpRequest.Builder request =
+          HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET();
+      if (token != null) {
+        request.header("Authorization", "Bearer " + token);
+      }
+      String last = "no answer yet";
+      while (true) {
+        if (!process.isAlive()) {
+          if (process.logShowsPortClash()) {
+            throw new PortClash(process.name() + ": address already in use");
+          }
+          throw failure(process.name() + " exited while waiting for " + what);
+        }
+        try {
+          HttpResponse<String> response =
+              http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+          if (response.statusCode() == 200) {
+            return;
+          }
+          last = "HTTP " + response.statusCode();
+        } catch (IOException e) {
+          last = e.toString();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw failure("interrupted while waiting for " + what);
+        }
+        if (System.nanoTime() > deadline) {
+          throw failure(
+              "timed out after "
+                  + timeout.toSeconds()
+                  + " s waiting for "
+                  + what
+                  + " ("
+                  + last
+                  + ")");
+        }
+        try {
+          Thread.sleep(POLL_INTERVAL.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw failure("interrupted while waiting for " + what);
+        }
+      }
+    }
+
+    private IllegalStateException failure(String message) {
+      StringBuilder text =
+          new StringBuilder("local kube-apiserver did not start: ").append(message);
+      for (ManagedProcess process : processes) {
+        text.append("\n--- last lines of ")
+            .append(process.logFile().getFileName())
+            .append(process.isAlive() ? "" : " (exited)")
+            .append(" ---\n")
+            .append(process.tail(LOG_TAIL_LINES));
+      }
+      return new IllegalStateException(text.toString());
+    }
+
+    /** Stops whatever this attempt started and removes its directory. */
+    void abort() {
+      for (int i = processes.size() - 1; i >= 0; i--) {
+        processes.get(i).close();
+      }
+      if (workDir != null && !Boolean.getBoolean("acr.kube.keepFailedDir")) {
+        deleteRecursively(workDir);
+      }
+    }
+  }
+}
