@@ -151,7 +151,9 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
    * @param target the registry to get a credential for
    * @return a credential not inside its safety margin
    * @throws TokenException when there is no servable credential and the provider failed, now or
-   *     (negative caching) very recently
+   *     (negative caching) very recently; also, with reason {@link TokenException.Reason#NETWORK},
+   *     when the calling thread is interrupted while waiting for another caller's fetch (its
+   *     interrupt flag is kept)
    * @throws IllegalStateException when the cache is closed
    * @throws IllegalArgumentException when {@code target} is null
    */

@@ -21,6 +21,9 @@ public record CredentialChange(
   /**
    * Validates the values.
    *
+   * @param target the key whose credential changed
+   * @param previous the credential held before, empty for the first credential of the key
+   * @param current the credential the cache now serves
    * @throws NullPointerException naming the missing value
    */
   public CredentialChange {

@@ -29,6 +29,11 @@ public record RefreshFailure(
   /**
    * Validates the values.
    *
+   * @param target the key whose fetch failed
+   * @param exception why it failed
+   * @param servedUntil the last instant the held credential is served, or empty
+   * @param nextAttempt when the cache tries again on its own
+   * @param consecutiveFailures how many fetches of this key failed in a row, at least 1
    * @throws NullPointerException naming the missing value
    * @throws IllegalArgumentException when {@code consecutiveFailures} is below 1
    */

@@ -51,6 +51,17 @@ public record AcrConfiguration(
   /**
    * Validates and copies the values.
    *
+   * @param namespaces which namespaces get pull Secrets
+   * @param serviceAccounts which ServiceAccounts list them, and whether ServiceAccounts are patched
+   * @param registries the registries, each with its identity
+   * @param registriesByInstanceName Enterprise Edition registries still to be looked up by instance
+   *     name (only from the old {@code acr-registry} key)
+   * @param expiringThreshold refresh a credential this long before it expires; positive, under an
+   *     hour (tokens live at most one hour)
+   * @param secretLayout per-domain or combined Secrets
+   * @param notifyEmail a contact shown in events, if configured
+   * @param webhook the webhook settings as configured (not acted upon by this project)
+   * @param acrApiVersion the ACR API version; only {@code 2018-12-01} exists for this purpose
    * @throws IllegalArgumentException when the threshold is out of range
    * @throws NullPointerException naming a missing component
    */

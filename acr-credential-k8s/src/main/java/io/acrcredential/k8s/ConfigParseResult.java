@@ -23,6 +23,8 @@ public record ConfigParseResult(AcrConfiguration config, List<ConfigProblem> pro
   /**
    * Copies the list and checks for nulls.
    *
+   * @param config the best-effort configuration
+   * @param problems every error and warning, in the order found
    * @throws NullPointerException naming the missing component
    */
   public ConfigParseResult {

@@ -29,6 +29,12 @@ public record ConfigProblem(Severity severity, String key, String location, Stri
   /**
    * Checks that no component is null.
    *
+   * @param severity {@link Severity#ERROR} when the value was rejected, {@link Severity#WARNING}
+   *     when it was accepted or ignored but is probably not what the author meant
+   * @param key the top-level ConfigMap key, e.g. {@code acr-registry-info}
+   * @param location where inside the key, e.g. {@code acr-registry-info[2].expireDuration}; equal
+   *     to {@code key} for keys holding a single value
+   * @param message what is wrong and what is valid
    * @throws NullPointerException naming the missing component
    */
   public ConfigProblem {

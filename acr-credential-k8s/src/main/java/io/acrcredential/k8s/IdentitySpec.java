@@ -25,6 +25,8 @@ public record IdentitySpec(Source source, Optional<AssumeRole> assumeRole) {
   /**
    * Checks for nulls.
    *
+   * @param source where the base credentials come from
+   * @param assumeRole a role to assume with the base credentials, if any
    * @throws NullPointerException naming the missing component
    */
   public IdentitySpec {
@@ -57,6 +59,10 @@ public record IdentitySpec(Source source, Optional<AssumeRole> assumeRole) {
     /**
      * Validates the ARNs.
      *
+     * @param roleArn the RAM role to assume; empty means the {@code ALIBABA_CLOUD_ROLE_ARN}
+     *     environment variable
+     * @param oidcProviderArn the cluster's OIDC provider; empty means the {@code
+     *     ALIBABA_CLOUD_OIDC_PROVIDER_ARN} environment variable
      * @throws IllegalArgumentException when only one ARN is given or an ARN is malformed
      */
     public Rrsa {
@@ -84,6 +90,8 @@ public record IdentitySpec(Source source, Optional<AssumeRole> assumeRole) {
     /**
      * Validates the values without ever echoing them.
      *
+     * @param id the AccessKey id
+     * @param secret the AccessKey secret
      * @throws IllegalArgumentException when the id is malformed or the secret is empty
      */
     public AccessKey {
@@ -129,6 +137,8 @@ public record IdentitySpec(Source source, Optional<AssumeRole> assumeRole) {
     /**
      * Validates the role ARN and the session length.
      *
+     * @param roleArn the role to assume, e.g. {@code acs:ram::1234567890123456:role/pull}
+     * @param sessionDuration how long the STS session lasts, 3600 s to 43200 s
      * @throws IllegalArgumentException naming the invalid value and the valid range
      */
     public AssumeRole {

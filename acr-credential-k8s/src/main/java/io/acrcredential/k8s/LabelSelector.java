@@ -64,6 +64,10 @@ public record LabelSelector(List<Requirement> requirements) {
     /**
      * Validates the requirement.
      *
+     * @param key the label key
+     * @param operator the operator
+     * @param values the values: exactly one for (NOT_)EQUALS, at least one for (NOT_)IN, none for
+     *     (DOES_NOT_)EXIST; kept sorted
      * @throws IllegalArgumentException naming the key or value that is invalid
      */
     public Requirement {
@@ -144,6 +148,7 @@ public record LabelSelector(List<Requirement> requirements) {
   /**
    * Copies the list.
    *
+   * @param requirements the requirements, all of which must hold; empty matches everything
    * @throws IllegalArgumentException when there are more than 64 requirements
    */
   public LabelSelector {

@@ -27,6 +27,11 @@ public record NamedInstanceRegistry(
   /**
    * Copies the list and checks for nulls.
    *
+   * @param regionId the region of the instance
+   * @param instanceName the instance name (the part of the domain before {@code -registry})
+   * @param domains the domains configured for it
+   * @param identity how to obtain the identity that asks for the token
+   * @param origin where it was configured, e.g. {@code acr-registry}
    * @throws NullPointerException naming the missing component
    */
   public NamedInstanceRegistry {

@@ -32,6 +32,11 @@ public record NamespaceScope(
   /**
    * Validates and copies the values.
    *
+   * @param all every namespace is included
+   * @param names namespaces included by name (DNS-1123 labels), in the order given
+   * @param selector namespaces whose labels match are included as well
+   * @param exclusions names or patterns ({@code *} matches any run of characters, e.g. {@code
+   *     kube-*}) that are never in scope
    * @throws IllegalArgumentException naming an invalid namespace name or pattern
    */
   public NamespaceScope {

@@ -86,11 +86,21 @@ final class ParseRun {
 
   private final Map<String, String> data;
   private final Optional<String> clusterRegion;
-  private final Problems problems = new Problems();
+  private final SecretScrubber scrubber;
+  private final Problems problems;
 
   ParseRun(Map<String, String> data, Optional<String> clusterRegion) {
     this.data = data;
     this.clusterRegion = clusterRegion;
+    List<String> texts = new ArrayList<>(data.values());
+    texts.addAll(data.keySet());
+    this.scrubber = SecretScrubber.from(texts);
+    this.problems = new Problems(scrubber::scrub);
+  }
+
+  /** Quotes a value for a message, with any secret found in the ConfigMap redacted first. */
+  private String echo(String value) {
+    return Echo.quote(scrubber.scrub(value));
   }
 
   ConfigParseResult run() {
@@ -151,7 +161,7 @@ final class ParseRun {
       String key = e.getKey();
       String value = e.getValue() == null ? "" : e.getValue();
       if (key == null || !KNOWN_KEYS.contains(key)) {
-        String shown = key == null ? "(null)" : Echo.quote(key);
+        String shown = key == null ? "(null)" : echo(key);
         String plain = key == null ? "(null)" : shown.substring(1, shown.lastIndexOf('\''));
         String suggestion = key == null ? null : Typos.closest(key.strip(), KNOWN_KEYS);
         problems.warn(
@@ -163,6 +173,15 @@ final class ParseRun {
                 + (suggestion != null
                     ? "did you mean '" + suggestion + "'?"
                     : "known keys are " + String.join(", ", KNOWN_KEYS)));
+        continue;
+      }
+      if (!key.equals(ACR_REGISTRY_INFO) && scrubber.containsSecret(value)) {
+        problems.error(
+            key,
+            key,
+            "the value contains what looks like an AccessKey secret (customAccessKeySecret); it is"
+                + " not shown and the key is ignored. Secrets belong in acr-registry-info only");
+        out.put(key, null); // present but rejected
         continue;
       }
       if (value.length() > MAX_VALUE_CHARS) {
@@ -226,10 +245,7 @@ final class ParseRun {
           problems.error(
               WATCH_NAMESPACE,
               WATCH_NAMESPACE,
-              Echo.quote(n)
-                  + " is not a valid namespace name; "
-                  + p
-                  + "; or 'all' for every namespace");
+              echo(n) + " is not a valid namespace name; " + p + "; or 'all' for every namespace");
         } else {
           names.add(n);
           redundant.add(n);
@@ -274,7 +290,7 @@ final class ParseRun {
           problems.error(
               EXCLUDE_NAMESPACE,
               EXCLUDE_NAMESPACE,
-              Echo.quote(e) + " is not a valid namespace name or pattern; " + p);
+              echo(e) + " is not a valid namespace name or pattern; " + p);
         } else if (!exclusions.contains(e)) {
           exclusions.add(e);
         }
@@ -285,7 +301,7 @@ final class ParseRun {
               EXCLUDE_NAMESPACE,
               EXCLUDE_NAMESPACE,
               "namespace "
-                  + Echo.quote(n)
+                  + echo(n)
                   + " is listed in watch-namespace and excluded; the exclusion wins");
         }
       }
@@ -303,8 +319,7 @@ final class ParseRun {
         problems.error(
             PATCH_SERVICE_ACCOUNTS,
             PATCH_SERVICE_ACCOUNTS,
-            Echo.quote(patchText.strip())
-                + " is not a boolean; expected true or false (default true)");
+            echo(patchText.strip()) + " is not a boolean; expected true or false (default true)");
       } else {
         patch = b.get();
       }
@@ -323,7 +338,7 @@ final class ParseRun {
           problems.error(
               SERVICE_ACCOUNT,
               SERVICE_ACCOUNT,
-              Echo.quote(n)
+              echo(n)
                   + " is not a valid ServiceAccount name; "
                   + p
                   + "; or '*' for every ServiceAccount");
@@ -400,14 +415,14 @@ final class ParseRun {
       problems.error(
           EXPIRING_THRESHOLD,
           EXPIRING_THRESHOLD,
-          Echo.quote(v) + " is not a duration: " + e.getMessage());
+          echo(v) + " is not a duration: " + e.getMessage());
       return Optional.empty();
     }
     if (d.isNegative() || d.isZero() || d.compareTo(AcrConfiguration.MAX_EXPIRING_THRESHOLD) >= 0) {
       problems.error(
           EXPIRING_THRESHOLD,
           EXPIRING_THRESHOLD,
-          Echo.quote(v)
+          echo(v)
               + " is out of range; expected more than 0s and less than 1h (tokens live at most one"
               + " hour), e.g. 15m");
       return Optional.empty();
@@ -424,7 +439,7 @@ final class ParseRun {
       problems.warn(
           ACR_API_VERSION,
           ACR_API_VERSION,
-          Echo.quote(v)
+          echo(v)
               + " is not supported and is ignored; the only accepted value is 2018-12-01 (the"
               + " default). Tokens are fetched with 2016-06-07 for Personal Edition and 2018-12-01"
               + " for Enterprise Edition regardless");
@@ -439,7 +454,7 @@ final class ParseRun {
     String v = value.strip();
     String p = Names.checkEmail(v);
     if (p != null) {
-      problems.error(NOTIFY_EMAIL, NOTIFY_EMAIL, Echo.quote(v) + " is not an e-mail address; " + p);
+      problems.error(NOTIFY_EMAIL, NOTIFY_EMAIL, echo(v) + " is not an e-mail address; " + p);
       return Optional.empty();
     }
     return Optional.of(v);
@@ -458,7 +473,7 @@ final class ParseRun {
             problems.error(
                 SECRET_LAYOUT,
                 SECRET_LAYOUT,
-                Echo.quote(layout.strip())
+                echo(layout.strip())
                     + " is not a layout; expected per-domain (default, one Secret per domain named"
                     + " acr-credential-<md5 of the domain>) or combined (one Secret, see secret-name)");
       }
@@ -468,13 +483,12 @@ final class ParseRun {
       String v = name.strip();
       String p = Names.checkDnsSubdomain(v);
       if (p != null) {
-        problems.error(
-            SECRET_NAME, SECRET_NAME, Echo.quote(v) + " is not a valid Secret name; " + p);
+        problems.error(SECRET_NAME, SECRET_NAME, echo(v) + " is not a valid Secret name; " + p);
       } else if (v.matches("acr-credential-[0-9a-f]{32}")) {
         problems.error(
             SECRET_NAME,
             SECRET_NAME,
-            Echo.quote(v)
+            echo(v)
                 + " looks like a per-domain Secret name (acr-credential-<md5>); choose another name");
       } else {
         combinedName = v;
@@ -542,9 +556,7 @@ final class ParseRun {
           case "fail" -> policy = WebhookSettings.FailurePolicy.FAIL;
           default ->
               problems.error(
-                  key,
-                  loc,
-                  Echo.quote(p.strip()) + " is not a failure policy; expected Ignore or Fail");
+                  key, loc, echo(p.strip()) + " is not a failure policy; expected Ignore or Fail");
         }
       }
     }
@@ -612,7 +624,7 @@ final class ParseRun {
             key,
             loc + "." + plain(name),
             "unknown field "
-                + Echo.quote(name)
+                + echo(name)
                 + " is ignored; "
                 + (s != null
                     ? "did you mean '" + s + "'?"
@@ -646,7 +658,7 @@ final class ParseRun {
             loc,
             "expected a string, got "
                 + describe(node)
-                + (secret ? " (value not shown)" : " " + Echo.quote(s.getValue()))
+                + (secret ? " (value not shown)" : " " + echo(s.getValue()))
                 + "; put the value in double quotes");
         return null;
       }
@@ -662,8 +674,7 @@ final class ParseRun {
       if (b.isPresent()) {
         return b;
       }
-      problems.error(
-          key, loc, Echo.quote(s.getValue()) + " is not a boolean; expected true or false");
+      problems.error(key, loc, echo(s.getValue()) + " is not a boolean; expected true or false");
       return Optional.empty();
     }
     problems.error(key, loc, "expected true or false, got " + describe(node));
@@ -685,7 +696,7 @@ final class ParseRun {
       if (v.matches("[+]?[0-9]{1,12}")) {
         return Optional.of(Long.parseLong(v.startsWith("+") ? v.substring(1) : v));
       }
-      problems.error(key, loc, Echo.quote(s.getValue()) + " is not a whole number of seconds");
+      problems.error(key, loc, echo(s.getValue()) + " is not a whole number of seconds");
       return Optional.empty();
     }
     problems.error(key, loc, "expected a whole number, got " + describe(node));
@@ -703,7 +714,10 @@ final class ParseRun {
         || Tag.OMAP.equals(tag)
         || Tag.PAIRS.equals(tag)
         || Tag.BINARY.equals(tag)) {
-      return "a value with the YAML tag " + Echo.quote(tag.getValue()) + " (tags are not allowed)";
+      // the tag text is not shown: an unquoted value starting with '!' becomes a tag, and that
+      // value could be a secret
+      return "a value with a YAML tag (tags such as !name or !!type are not allowed; quote values"
+          + " that start with '!')";
     }
     if (node instanceof MappingNode) {
       return "a mapping";
@@ -726,8 +740,8 @@ final class ParseRun {
     return "a string";
   }
 
-  private static String plain(String name) {
-    String q = Echo.quote(name);
+  private String plain(String name) {
+    String q = echo(name);
     return q.substring(1, q.lastIndexOf('\''));
   }
 
@@ -842,7 +856,7 @@ final class ParseRun {
             key,
             loc + "." + FIELD_DOMAINS,
             "domain "
-                + Echo.quote(clash)
+                + echo(clash)
                 + " is already configured by "
                 + domainOwners.get(clash)
                 + "; a domain can belong to one registry only");
@@ -884,7 +898,7 @@ final class ParseRun {
         problems.error(
             key,
             loc + "." + FIELD_INSTANCE_ID,
-            Echo.quote(v) + " is not an instance id; " + INSTANCE_RULE);
+            echo(v) + " is not an instance id; " + INSTANCE_RULE);
       } else {
         instance = v;
       }
@@ -907,7 +921,7 @@ final class ParseRun {
       problems.error(
           key,
           loc + "." + field,
-          Echo.quote(value) + " is not valid; " + (instance == null ? REGION_RULE : INSTANCE_RULE));
+          echo(value) + " is not valid; " + (instance == null ? REGION_RULE : INSTANCE_RULE));
       return Optional.empty();
     }
     warnDomainMismatches(loc, target, domains);
@@ -916,14 +930,14 @@ final class ParseRun {
 
   private String checkRegion(String key, String loc, String region) {
     if (region.length() > 64 || !region.matches("[a-z0-9-]+")) {
-      problems.error(key, loc, Echo.quote(region) + " is not a region id; " + REGION_RULE);
+      problems.error(key, loc, echo(region) + " is not a region id; " + REGION_RULE);
       return null;
     }
     try {
       RegistryTarget.personal(region);
       return region;
     } catch (IllegalArgumentException e) {
-      problems.error(key, loc, Echo.quote(region) + " is not a region id; " + REGION_RULE);
+      problems.error(key, loc, echo(region) + " is not a region id; " + REGION_RULE);
       return null;
     }
   }
@@ -980,19 +994,19 @@ final class ParseRun {
         problems.error(
             key,
             floc,
-            Echo.quote(r.strip())
+            echo(r.strip())
                 + " contains '*'; write the region out (the '*' shorthand belongs to the old acr-registry key)");
         ok = false;
         continue;
       }
       String p = Names.checkHost(d);
       if (p != null) {
-        problems.error(key, floc, Echo.quote(r.strip()) + " is not a registry domain; " + p);
+        problems.error(key, floc, echo(r.strip()) + " is not a registry domain; " + p);
         ok = false;
         continue;
       }
       if (domains.contains(d)) {
-        problems.warn(key, floc, "domain " + Echo.quote(d) + " is listed twice");
+        problems.warn(key, floc, "domain " + echo(d) + " is listed twice");
         continue;
       }
       domains.add(d);
@@ -1077,14 +1091,14 @@ final class ParseRun {
           problems.error(
               key,
               loc + "." + FIELD_RRSA_ROLE_ARN,
-              Echo.quote(rrsaRole.strip()) + " is not a role ARN; " + p1);
+              echo(rrsaRole.strip()) + " is not a role ARN; " + p1);
         }
         String p2 = Names.checkOidcProviderArn(rrsaOidc.strip());
         if (p2 != null) {
           problems.error(
               key,
               loc + "." + FIELD_RRSA_OIDC_ARN,
-              Echo.quote(rrsaOidc.strip()) + " is not an OIDC provider ARN; " + p2);
+              echo(rrsaOidc.strip()) + " is not an OIDC provider ARN; " + p2);
         }
         if (p1 != null || p2 != null) {
           return null;
@@ -1105,7 +1119,7 @@ final class ParseRun {
       String p = Names.checkRoleArn(a);
       if (p != null) {
         problems.error(
-            key, loc + "." + FIELD_ASSUME_ROLE_ARN, Echo.quote(a) + " is not a role ARN; " + p);
+            key, loc + "." + FIELD_ASSUME_ROLE_ARN, echo(a) + " is not a role ARN; " + p);
         return null;
       }
       long seconds = expire.orElse(IdentitySpec.MIN_SESSION_SECONDS);
@@ -1160,7 +1174,7 @@ final class ParseRun {
           problems.warn(
               ACR_REGISTRY_INFO,
               floc,
-              Echo.quote(d)
+              echo(d)
                   + " looks like an Enterprise Edition domain but instanceId is empty (Personal Edition); set instanceId");
         }
       } else if (pe.matches() || pi.matches()) {
@@ -1169,14 +1183,14 @@ final class ParseRun {
           problems.warn(
               ACR_REGISTRY_INFO,
               floc,
-              Echo.quote(d) + " looks like a Personal Edition domain but instanceId is set");
+              echo(d) + " looks like a Personal Edition domain but instanceId is set");
         }
       }
       if (domainRegion != null && !domainRegion.equals(target.regionId())) {
         problems.warn(
             ACR_REGISTRY_INFO,
             floc,
-            Echo.quote(d)
+            echo(d)
                 + " is in region "
                 + domainRegion
                 + " but the registry's region is "
@@ -1204,7 +1218,7 @@ final class ParseRun {
           problems.error(
               key,
               key,
-              Echo.quote(item)
+              echo(item)
                   + ": '*' may only stand for the whole region label, as in registry.*.aliyuncs.com");
           continue;
         }
@@ -1212,7 +1226,7 @@ final class ParseRun {
           problems.error(
               key,
               key,
-              Echo.quote(item)
+              echo(item)
                   + ": '*' stands for the cluster's region, which is unknown; write the region out (e.g. registry.cn-hangzhou.aliyuncs.com) or give the parser the cluster's region");
           continue;
         }
@@ -1225,11 +1239,11 @@ final class ParseRun {
       }
       String p = Names.checkHost(d);
       if (p != null) {
-        problems.error(key, key, Echo.quote(item) + " is not a registry domain; " + p);
+        problems.error(key, key, echo(item) + " is not a registry domain; " + p);
         continue;
       }
       if (!seen.add(d)) {
-        problems.warn(key, key, "domain " + Echo.quote(d) + " is listed twice");
+        problems.warn(key, key, "domain " + echo(d) + " is listed twice");
         continue;
       }
       Matcher pe = PERSONAL_DOMAIN.matcher(d);
@@ -1249,7 +1263,7 @@ final class ParseRun {
         problems.error(
             key,
             key,
-            Echo.quote(item)
+            echo(item)
                 + " is not an ACR domain this key can map to a registry (registry[-vpc|-internal|-intl].<region>.aliyuncs.com"
                 + " or <instance>-registry[-vpc].<region>.cr.aliyuncs.com); list it in acr-registry-info with its instanceId and regionId");
       }

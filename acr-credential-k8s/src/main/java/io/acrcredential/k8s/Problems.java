@@ -3,6 +3,7 @@ package io.acrcredential.k8s;
 import io.acrcredential.k8s.ConfigProblem.Severity;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /** Collects problems, capped so that a hostile ConfigMap cannot produce an unbounded list. */
 final class Problems {
@@ -11,9 +12,14 @@ final class Problems {
   static final int MAX = 200;
 
   private final List<ConfigProblem> list = new ArrayList<>();
+  private final UnaryOperator<String> scrub;
   private int droppedErrors;
   private int droppedWarnings;
   private int errorCount;
+
+  Problems(UnaryOperator<String> scrub) {
+    this.scrub = scrub;
+  }
 
   void error(String key, String location, String message) {
     add(new ConfigProblem(Severity.ERROR, key, location, message));
@@ -23,7 +29,13 @@ final class Problems {
     add(new ConfigProblem(Severity.WARNING, key, location, message));
   }
 
-  private void add(ConfigProblem p) {
+  private void add(ConfigProblem raw) {
+    ConfigProblem p =
+        new ConfigProblem(
+            raw.severity(),
+            scrub.apply(raw.key()),
+            scrub.apply(raw.location()),
+            scrub.apply(raw.message()));
     if (p.isError()) {
       errorCount++;
     }

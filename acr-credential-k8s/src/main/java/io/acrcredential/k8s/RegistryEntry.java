@@ -16,6 +16,10 @@ public record RegistryEntry(RegistryTarget target, IdentitySpec identity, String
   /**
    * Checks for nulls.
    *
+   * @param target the registry (edition, region, EE instance id, optional explicit domains)
+   * @param identity how to obtain the Alibaba Cloud identity that asks for the token
+   * @param origin where the entry was configured, e.g. {@code acr-registry-info[1]}, for messages;
+   *     empty when built in code
    * @throws NullPointerException naming the missing component
    */
   public RegistryEntry {

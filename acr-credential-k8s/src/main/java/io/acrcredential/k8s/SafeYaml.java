@@ -104,7 +104,16 @@ final class SafeYaml {
     if (problem == null) {
       return "syntax error";
     }
-    String p = problem.replaceAll("'[^']{5,}'", "'…'").replaceAll("\"[^\"]{5,}\"", "\"…\"");
+    String p = problem.length() > 2000 ? problem.substring(0, 2000) : problem;
+    // anchor, alias and tag names are pieces of the document (an unquoted value starting with '*',
+    // '&' or '!' becomes one), so they are never shown
+    if (p.startsWith("found undefined alias")) {
+      p =
+          "found an alias ('*' reference) to an undefined anchor (quote values that start with '*')";
+    }
+    p = p.replaceAll("'[^']{5,}'", "'…'").replaceAll("\"[^\"]{5,}\"", "\"…\"");
+    // long tokens are never snakeyaml's own words but could be a value
+    p = p.replaceAll("\\S{21,}", "…");
     int colon = p.indexOf(": ");
     if (colon > 0) {
       p = p.substring(0, colon);

@@ -36,6 +36,8 @@ public record SecretLayout(Kind kind, String combinedSecretName) {
   /**
    * Validates the combined Secret name.
    *
+   * @param kind the layout
+   * @param combinedSecretName the Secret name for {@link Kind#COMBINED}; ignored otherwise
    * @throws IllegalArgumentException when it is not a valid Secret name
    */
   public SecretLayout {

@@ -22,6 +22,9 @@ public record ServiceAccountScope(boolean all, Set<String> names, boolean patch)
   /**
    * Validates and copies the names.
    *
+   * @param all every ServiceAccount ({@code *})
+   * @param names ServiceAccount names (DNS-1123 subdomains), in the order given
+   * @param patch whether ServiceAccounts are patched at all
    * @throws IllegalArgumentException naming an invalid ServiceAccount name
    */
   public ServiceAccountScope {

@@ -24,6 +24,9 @@ public record WebhookSettings(boolean enabled, FailurePolicy failurePolicy, int 
   /**
    * Validates the timeout.
    *
+   * @param enabled {@code enable}
+   * @param failurePolicy {@code failure-policy}
+   * @param timeoutSeconds {@code timeout-seconds}, 1 to 30 (the Kubernetes limit)
    * @throws IllegalArgumentException when the timeout is outside 1..30
    */
   public WebhookSettings {

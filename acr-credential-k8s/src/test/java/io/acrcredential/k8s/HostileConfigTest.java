@@ -235,6 +235,21 @@ class HostileConfigTest {
         "- customAccessKey: \"bad id\"\n  customAccessKeySecret: SECRET\n",
         // typo in the field name
         "- customAccessKey: LTAI5tKeyId\n  customAccesKeySecret: SECRET\n",
+        // unquoted secrets starting with YAML indicators become tags, aliases, anchors, directives
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: !SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: !!SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: !<SECRET> x\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: *SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: &SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: &SECRET x\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: @SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: `SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: %SECRET\n",
+        "%SECRET\n- customAccessKey: LTAI5tKeyId\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: |SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: >SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: {SECRET\n",
+        "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: \"\\xSECRET\"\n",
         // secret duplicated
         "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: SECRET\n  customAccessKeySecret: SECRET\n",
       })
@@ -257,5 +272,37 @@ class HostileConfigTest {
     ConfigParseResult r = timed(ConfigAssertions.map("acr-registry-info", yaml));
     singleError(r, "acr-registry-info", "invalid YAML", "line");
     assertNoSecret(r);
+  }
+
+  @Test
+  void registryBlockPastedUnderTheWrongKeyIsRejectedWithoutEchoingTheSecret() {
+    String block =
+        "- instanceId: cri-abcd1234\n  customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: "
+            + SECRET
+            + "\n";
+    for (String key :
+        new String[] {"watch-namespace", "watch-namespace-selector", "notify-email"}) {
+      ConfigParseResult r = timed(ConfigAssertions.map(key, block));
+      singleError(r, key, "looks like an AccessKey secret", "not shown");
+      assertNoSecret(r);
+    }
+  }
+
+  @Test
+  void secretInsideALongEchoedValueIsRedactedBeforeShortening() {
+    // 40 characters of prefix, so the secret straddles the 64-character echo limit
+    String yaml =
+        "- domains: \""
+            + "a".repeat(40)
+            + SECRET
+            + "_x\"\n  customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: "
+            + SECRET
+            + "\n";
+    ConfigParseResult r = timed(ConfigAssertions.map("acr-registry-info", yaml));
+    assertThat(r.errors()).isNotEmpty();
+    assertNoSecret(r);
+    assertThat(r.errors().toString())
+        .doesNotContain(SECRET.substring(0, 12))
+        .contains("<redacted>");
   }
 }

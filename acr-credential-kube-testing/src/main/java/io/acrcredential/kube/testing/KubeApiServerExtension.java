@@ -4,7 +4,9 @@ import io.kubernetes.client.openapi.ApiClient;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
@@ -20,7 +22,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * to make that a failure instead. A server that is present but fails to start always fails the
  * tests.
  */
-public final class KubeApiServerExtension implements BeforeAllCallback, ParameterResolver {
+public final class KubeApiServerExtension
+    implements ExecutionCondition, BeforeEachCallback, ParameterResolver {
 
   /** Environment variable that turns "binaries missing" from a skip into a failure. */
   public static final String REQUIRED_ENV = "ACR_KUBE_REQUIRED";
@@ -31,8 +34,26 @@ public final class KubeApiServerExtension implements BeforeAllCallback, Paramete
   /** Creates the extension; JUnit calls this. */
   public KubeApiServerExtension() {}
 
+  /**
+   * Disables the test class (its tests are reported as skipped, with the reason) when the binaries
+   * are missing, unless {@value #REQUIRED_ENV} is true: then the tests run and fail. A condition
+   * rather than an abort in a callback, because JUnit would wrap an abort thrown while resolving a
+   * constructor parameter into an error.
+   */
   @Override
-  public void beforeAll(ExtensionContext context) {
+  public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+    if (KubeBinaries.locate().isPresent()) {
+      return ConditionEvaluationResult.enabled("kube-apiserver and etcd binaries found");
+    }
+    if (required(System.getenv())) {
+      return ConditionEvaluationResult.enabled(REQUIRED_ENV + "=true: missing binaries fail");
+    }
+    return ConditionEvaluationResult.disabled(KubeBinaries.missingMessage());
+  }
+
+  /** Starts the shared server if this run has none yet. */
+  @Override
+  public void beforeEach(ExtensionContext context) {
     server(context);
   }
 

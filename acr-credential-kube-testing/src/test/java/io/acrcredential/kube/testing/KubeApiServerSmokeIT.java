@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
+import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.informer.SharedIndexInformer;
 import io.kubernetes.client.informer.SharedInformerFactory;
@@ -17,8 +18,14 @@ import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1SecretList;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import io.kubernetes.client.util.ClientBuilder;
+import io.kubernetes.client.util.KubeConfig;
 import io.kubernetes.client.util.generic.GenericKubernetesApi;
+import java.io.IOException;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +33,8 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
@@ -194,6 +203,31 @@ class KubeApiServerSmokeIT {
   }
 
   @Test
+  void kubeconfigFilesAuthenticateChildProcesses() throws Exception {
+    String namespace = server.createNamespace("kubeconfig");
+    server.createFromYaml(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: runner\n", namespace);
+
+    CoreV1Api asAdmin = new CoreV1Api(fromKubeconfig(server.kubeconfig()));
+    assertThat(asAdmin.listNamespace().execute().getItems())
+        .extracting(ns -> ns.getMetadata().getName())
+        .contains(namespace);
+    CoreV1Api asRunner = new CoreV1Api(fromKubeconfig(server.kubeconfigFor(namespace, "runner")));
+    assertForbidden(() -> asRunner.listNamespace().execute());
+  }
+
+  @Test
+  void manifestWithUnsupportedKindIsRejectedByName() {
+    assertThatThrownBy(
+            () ->
+                server.createFromYaml(
+                    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: default\n",
+                    null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("unsupported kind in manifest: Pod p");
+  }
+
+  @Test
   void unknownServiceAccountIsAClearError() {
     String namespace = server.createNamespace("nosa");
     assertThatThrownBy(() -> server.clientFor(namespace, "missing"))
@@ -219,6 +253,12 @@ class KubeApiServerSmokeIT {
 
   // ---- helpers ----
 
+  private static ApiClient fromKubeconfig(Path file) throws IOException {
+    try (Reader reader = Files.newBufferedReader(file)) {
+      return ClientBuilder.kubeconfig(KubeConfig.loadKubeConfig(reader)).build();
+    }
+  }
+
   private interface Call {
     Object run() throws ApiException;
   }
@@ -241,7 +281,7 @@ class KubeApiServerSmokeIT {
   }
 
   /** Polls real server state (no fake clock exists for the controllers) until true or timeout. */
-  private static void awaitTrue(java.util.function.BooleanSupplier condition, String what)
+  private static void awaitTrue(BooleanSupplier condition, String what)
       throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (!condition.getAsBoolean()) {
@@ -267,8 +307,7 @@ class KubeApiServerSmokeIT {
     }
   }
 
-  private static <T extends io.kubernetes.client.common.KubernetesObject>
-      ResourceEventHandler<T> onAdd(java.util.function.Consumer<T> added) {
+  private static <T extends KubernetesObject> ResourceEventHandler<T> onAdd(Consumer<T> added) {
     return new ResourceEventHandler<>() {
       @Override
       public void onAdd(T obj) {

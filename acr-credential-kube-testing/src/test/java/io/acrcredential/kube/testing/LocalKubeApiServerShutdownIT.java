@@ -10,14 +10,14 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** A separately started server leaves no process, port or directory behind once closed. */
 class LocalKubeApiServerShutdownIT {
 
-  @BeforeAll
-  static void binariesPresent() {
+  @BeforeEach
+  void binariesPresent() {
     KubeApiServerExtension.assumeBinariesPresent();
   }
 
