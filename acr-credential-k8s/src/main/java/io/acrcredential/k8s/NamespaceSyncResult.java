@@ -24,6 +24,12 @@ public record NamespaceSyncResult(
   /**
    * Copies the lists.
    *
+   * @param namespace the namespace
+   * @param inScope whether the namespace is in scope
+   * @param secretsCreated pull Secrets created
+   * @param secretsUpdated pull Secrets rewritten
+   * @param secretsDeleted pull Secrets deleted
+   * @param serviceAccountsUpdated ServiceAccounts changed
    * @throws NullPointerException naming a missing component
    */
   public NamespaceSyncResult {

@@ -14,6 +14,8 @@ public record SecretClash(String namespace, String secretName) {
   /**
    * Checks for nulls.
    *
+   * @param namespace the namespace
+   * @param secretName the contested name
    * @throws NullPointerException naming a missing component
    */
   public SecretClash {

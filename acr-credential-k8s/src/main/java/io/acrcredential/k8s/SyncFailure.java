@@ -18,6 +18,11 @@ public record SyncFailure(
   /**
    * Checks the values.
    *
+   * @param namespace the namespace
+   * @param message what failed
+   * @param httpStatus the HTTP status, or 0
+   * @param attempt failures in a row, at least 1
+   * @param retryIn when it is tried again
    * @throws NullPointerException naming a missing component
    */
   public SyncFailure {
