@@ -613,8 +613,10 @@ public final class PullSecretSync implements AutoCloseable {
     notifyListeners(l -> l.syncFailed(failure));
     if (status == 403) {
       V1ObjectMeta m = namespace.getMetadata();
+      // A Namespace is cluster-scoped: the API server only accepts its Events in "default"
+      // (kubectl describe namespace finds them there).
       events.warn(
-          ns,
+          "default",
           new V1ObjectReference().apiVersion("v1").kind("Namespace").name(ns).uid(m.getUid()),
           "Forbidden",
           "acr-credential cannot keep pull Secrets in this namespace: "

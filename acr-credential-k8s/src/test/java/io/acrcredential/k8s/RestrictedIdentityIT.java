@@ -106,4 +106,69 @@ class RestrictedIdentityIT {
     assertThatThrownBy(() -> asSync.deleteNamespacedSecret("private-stuff", target).execute())
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(403));
   }
+
+  @Test
+  void aMissingPermissionIsReportedAsFailureAndEventAndRetried() throws Exception {
+    String inst = "deny-" + UUID.randomUUID().toString().substring(0, 6);
+    String user = "acr-sync-" + inst;
+    // everything but creating Secrets
+    fx.server.createFromYaml(
+        "apiVersion: rbac.authorization.k8s.io/v1\n"
+            + "kind: ClusterRole\n"
+            + "metadata: {name: "
+            + user
+            + "}\n"
+            + "rules:\n"
+            + "- {apiGroups: [''], resources: [namespaces, serviceaccounts, secrets], verbs: [get, list, watch]}\n"
+            + "- {apiGroups: [''], resources: [events], verbs: [create]}\n"
+            + "---\n"
+            + "apiVersion: rbac.authorization.k8s.io/v1\n"
+            + "kind: ClusterRoleBinding\n"
+            + "metadata: {name: "
+            + user
+            + "}\n"
+            + "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "
+            + user
+            + "}\n"
+            + "subjects: [{kind: User, name: "
+            + user
+            + ", apiGroup: rbac.authorization.k8s.io}]\n",
+        null);
+    String target = fx.namespace("deny", Map.of("acr-test", inst));
+    SyncFixture.Recorder rec = new SyncFixture.Recorder();
+    try (PullSecretSync sync =
+        PullSecretSync.builder()
+            .apiClient(fx.server.clientForUser(user))
+            .configuration(
+                SyncFixture.config(inst, ServiceAccountScope.named(Set.of("default")), HZ))
+            .tokenProvider(new FakeTokens())
+            .instanceName(inst)
+            .retryBackoff(java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(1))
+            .listener(rec)
+            .build()) {
+      sync.start();
+      await(
+          "two failed attempts for " + target,
+          () -> rec.failures.stream().filter(f -> f.namespace().equals(target)).count() >= 2);
+      SyncFailure first =
+          rec.failures.stream().filter(f -> f.namespace().equals(target)).findFirst().orElseThrow();
+      assertThat(first.forbidden()).isTrue();
+      assertThat(first.message()).contains("secrets").contains("create").contains(user);
+      await(
+          "a Forbidden event on the namespace",
+          () ->
+              fx.admin.listNamespacedEvent("default").execute().getItems().stream()
+                  .anyMatch(
+                      e ->
+                          "Forbidden".equals(e.getReason())
+                              && "Namespace".equals(e.getInvolvedObject().getKind())
+                              && target.equals(e.getInvolvedObject().getName())));
+      assertThat(fx.secret(target, HZ_SECRET)).isEmpty();
+      long events =
+          fx.admin.listNamespacedEvent("default").execute().getItems().stream()
+              .filter(e -> target.equals(e.getInvolvedObject().getName()))
+              .count();
+      assertThat(events).as("one event however often it is retried").isEqualTo(1);
+    }
+  }
 }
