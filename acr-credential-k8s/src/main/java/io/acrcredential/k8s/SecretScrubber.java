@@ -22,6 +22,9 @@ final class SecretScrubber {
   /** Shorter fragments are not treated as secrets (they would blank out ordinary words). */
   private static final int MIN_LENGTH = 6;
 
+  /** Pieces split out of a mangled value must be at least this long (AccessKey secrets are 30). */
+  private static final int MIN_TOKEN_LENGTH = 12;
+
   private static final int MAX_CANDIDATES = 100;
 
   private static final Pattern SECRET_LINE =
@@ -43,12 +46,14 @@ final class SecretScrubber {
       }
       Matcher m = SECRET_LINE.matcher(text);
       while (m.find() && found.size() < MAX_CANDIDATES) {
-        String rest = m.group(1).strip();
+        // a YAML comment after the value is not part of it
+        String rest = m.group(1).replaceAll("\\s#.*$", "").strip();
         String core = rest.replaceAll("^" + DELIMITERS, "").replaceAll(DELIMITERS + "$", "");
-        add(found, rest);
-        add(found, core);
+        add(found, rest, MIN_LENGTH);
+        add(found, core, MIN_LENGTH);
+        // pieces of a mangled value (e.g. !<secret> x); only long ones, to spare ordinary words
         for (String token : rest.split(DELIMITERS)) {
-          add(found, token);
+          add(found, token, MIN_TOKEN_LENGTH);
         }
       }
     }
@@ -57,8 +62,8 @@ final class SecretScrubber {
     return new SecretScrubber(List.copyOf(list));
   }
 
-  private static void add(Set<String> found, String s) {
-    if (s.length() >= MIN_LENGTH && found.size() < MAX_CANDIDATES) {
+  private static void add(Set<String> found, String s, int minLength) {
+    if (s.length() >= minLength && found.size() < MAX_CANDIDATES) {
       found.add(s);
     }
   }

@@ -305,4 +305,19 @@ class HostileConfigTest {
         .doesNotContain(SECRET.substring(0, 12))
         .contains("<redacted>");
   }
+
+  @Test
+  void commentOnTheSecretLineDoesNotTurnOrdinaryWordsIntoSecrets() {
+    ConfigParseResult r =
+        timed(
+            ConfigAssertions.map(
+                "watch-namespace",
+                "default,payments",
+                "acr-registry-info",
+                "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: \""
+                    + SECRET
+                    + "\" # payments default namespace\n"));
+    assertThat(r.problems()).isEmpty();
+    assertThat(r.config().namespaces().names()).containsExactly("default", "payments");
+  }
 }
