@@ -1,0 +1,363 @@
+package io.acrcredential.k8s;
+
+import io.kubernetes.client.informer.cache.Lister;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.JSON;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1DeleteOptions;
+import io.kubernetes.client.openapi.models.V1Namespace;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1ObjectReference;
+import io.kubernetes.client.openapi.models.V1Preconditions;
+import io.kubernetes.client.openapi.models.V1Secret;
+import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import okhttp3.Call;
+import okhttp3.Response;
+
+/**
+ * Brings one namespace to the desired state: pull Secrets present with the current bytes, stale
+ * ones of this instance deleted, ServiceAccounts listing exactly the wanted entries this instance
+ * owns.
+ *
+ * <p>Reads go to the informer caches first; only when a cached object differs from the wanted state
+ * is the live object read, so a namespace in steady state costs no request at all. Every write is
+ * conditional (resourceVersion or uid precondition) and passes the write limiter.
+ */
+final class NamespaceReconciler {
+
+  static final String SECRET_TYPE = "kubernetes.io/dockerconfigjson";
+  static final String DATA_KEY = ".dockerconfigjson";
+  private static final int SERVICE_ACCOUNT_ATTEMPTS = 5;
+
+  private final CoreV1Api api;
+  private final JSON json;
+  private final Markers markers;
+  private final Lister<V1Secret> secrets;
+  private final Lister<V1ServiceAccount> serviceAccounts;
+  private final WriteLimiter limiter;
+  private final EventReporter events;
+  private final Consumer<SecretClash> clashListener;
+  private final Set<String> reportedClashes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  NamespaceReconciler(
+      ApiClient client,
+      Markers markers,
+      Lister<V1Secret> secrets,
+      Lister<V1ServiceAccount> serviceAccounts,
+      WriteLimiter limiter,
+      EventReporter events,
+      Consumer<SecretClash> clashListener) {
+    this.api = new CoreV1Api(client);
+    this.json = client.getJSON();
+    this.markers = markers;
+    this.secrets = secrets;
+    this.serviceAccounts = serviceAccounts;
+    this.limiter = limiter;
+    this.events = events;
+    this.clashListener = clashListener;
+  }
+
+  private enum Outcome {
+    CREATED,
+    UPDATED,
+    UNCHANGED,
+    CLASH
+  }
+
+  /**
+   * Reconciles a namespace.
+   *
+   * @return the result, or null when nothing could be decided yet (no credentials known)
+   */
+  NamespaceSyncResult reconcile(
+      V1Namespace namespace, AcrConfiguration configuration, CredentialSnapshot snapshot)
+      throws ApiException, InterruptedException {
+    V1ObjectMeta meta = namespace.getMetadata();
+    String ns = meta.getName();
+    if (meta.getDeletionTimestamp() != null) {
+      return null; // terminating: its objects go away with it, writes would be refused
+    }
+    boolean inScope = configuration.namespaces().includes(ns, meta.getLabels());
+    if (inScope && snapshot == null) {
+      return null;
+    }
+    Map<String, DesiredSecret> desired = inScope ? snapshot.secrets() : Map.of();
+    Set<String> protectedNames = inScope ? snapshot.protectedNames() : Set.of();
+    List<String> created = new ArrayList<>();
+    List<String> updated = new ArrayList<>();
+    List<String> deleted = new ArrayList<>();
+    Set<String> usable = new LinkedHashSet<>();
+
+    for (DesiredSecret d : desired.values()) {
+      Outcome outcome = ensureSecret(ns, d, deleted);
+      switch (outcome) {
+        case CREATED -> created.add(d.name());
+        case UPDATED -> updated.add(d.name());
+        default -> {}
+      }
+      if (outcome != Outcome.CLASH) {
+        usable.add(d.name());
+      }
+    }
+    for (String name : protectedNames) {
+      V1Secret cached = secrets.namespace(ns).get(name);
+      if (cached != null && markers.isOurs(cached.getMetadata().getLabels())) {
+        usable.add(name);
+      }
+    }
+
+    boolean mayDelete = !inScope || snapshot.complete();
+    if (mayDelete) {
+      for (V1Secret s : secrets.namespace(ns).list()) {
+        String name = s.getMetadata().getName();
+        if (!desired.containsKey(name)
+            && !protectedNames.contains(name)
+            && markers.isOurs(s.getMetadata().getLabels())) {
+          if (deleteSecret(ns, name, s.getMetadata().getUid())) {
+            deleted.add(name);
+          }
+        }
+      }
+    }
+
+    List<String> saUpdated = new ArrayList<>();
+    ServiceAccountScope saScope = configuration.serviceAccounts();
+    if (saScope.patch()) {
+      List<String> wantedNames = List.copyOf(usable);
+      for (V1ServiceAccount sa : serviceAccounts.namespace(ns).list()) {
+        String name = sa.getMetadata().getName();
+        List<String> wanted = inScope && saScope.includes(name) ? wantedNames : List.of();
+        if (updateServiceAccount(sa, wanted)) {
+          saUpdated.add(name);
+        }
+      }
+    }
+    return new NamespaceSyncResult(ns, inScope, created, updated, deleted, saUpdated);
+  }
+
+  // ---- Secrets ----
+
+  private Outcome ensureSecret(String ns, DesiredSecret d, List<String> deleted)
+      throws ApiException, InterruptedException {
+    V1Secret cached = secrets.namespace(ns).get(d.name());
+    if (cached != null && markers.isOurs(cached.getMetadata().getLabels()) && upToDate(cached, d)) {
+      return Outcome.UNCHANGED;
+    }
+    V1Secret live = readSecret(ns, d.name());
+    if (live == null) {
+      createSecret(ns, d);
+      return Outcome.CREATED;
+    }
+    if (!markers.isOurs(live.getMetadata().getLabels())) {
+      reportClash(ns, live);
+      return Outcome.CLASH;
+    }
+    if (!SECRET_TYPE.equals(live.getType()) || Boolean.TRUE.equals(live.getImmutable())) {
+      // type and immutability cannot be changed in place: delete (only this very object) and
+      // create
+      deleteSecret(ns, d.name(), live.getMetadata().getUid());
+      createSecret(ns, d);
+      return Outcome.UPDATED;
+    }
+    if (upToDate(live, d)) {
+      return Outcome.UNCHANGED;
+    }
+    V1Secret body = copy(live, V1Secret.class);
+    body.getMetadata().setLabels(merged(body.getMetadata().getLabels(), markers.labels()));
+    body.getMetadata().setAnnotations(merged(body.getMetadata().getAnnotations(), annotations(d)));
+    body.setData(Map.of(DATA_KEY, d.dockerConfigJson()));
+    body.setStringData(null);
+    limiter.acquire();
+    api.replaceNamespacedSecret(d.name(), ns, body).execute();
+    return Outcome.UPDATED;
+  }
+
+  boolean upToDate(V1Secret s, DesiredSecret d) {
+    if (!SECRET_TYPE.equals(s.getType()) || Boolean.TRUE.equals(s.getImmutable())) {
+      return false;
+    }
+    Map<String, byte[]> data = s.getData();
+    if (data == null || data.size() != 1 || !d.sameBytes(data.get(DATA_KEY))) {
+      return false;
+    }
+    return containsAll(s.getMetadata().getLabels(), markers.labels())
+        && containsAll(s.getMetadata().getAnnotations(), annotations(d));
+  }
+
+  private Map<String, String> annotations(DesiredSecret d) {
+    return Map.of(
+        Markers.EXPIRES_ANNOTATION, d.expiresAt().toString(),
+        Markers.DOMAINS_ANNOTATION, String.join(",", d.domains()));
+  }
+
+  private V1Secret readSecret(String ns, String name) throws ApiException {
+    try {
+      return api.readNamespacedSecret(name, ns).execute();
+    } catch (ApiException e) {
+      if (e.getCode() == 404) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  private void createSecret(String ns, DesiredSecret d) throws ApiException, InterruptedException {
+    V1Secret body =
+        new V1Secret()
+            .apiVersion("v1")
+            .kind("Secret")
+            .metadata(
+                new V1ObjectMeta()
+                    .name(d.name())
+                    .namespace(ns)
+                    .labels(new HashMap<>(markers.labels()))
+                    .annotations(new HashMap<>(annotations(d))))
+            .type(SECRET_TYPE)
+            .data(Map.of(DATA_KEY, d.dockerConfigJson()));
+    limiter.acquire();
+    api.createNamespacedSecret(ns, body).execute();
+  }
+
+  /**
+   * Deletes a Secret only if it still is the object with {@code uid}. Goes through the raw call
+   * because the server answers with the deleted object, not a Status.
+   */
+  private boolean deleteSecret(String ns, String name, String uid)
+      throws ApiException, InterruptedException {
+    V1DeleteOptions options = new V1DeleteOptions();
+    if (uid != null) {
+      options.preconditions(new V1Preconditions().uid(uid));
+    }
+    limiter.acquire();
+    Call call = api.deleteNamespacedSecret(name, ns).body(options).buildCall(null);
+    try (Response response = call.execute()) {
+      int code = response.code();
+      if (code == 404) {
+        return false;
+      }
+      if (code / 100 != 2) {
+        String body = response.body() == null ? "" : response.body().string();
+        throw new ApiException(
+            "deleting Secret " + ns + "/" + name + " failed",
+            code,
+            response.headers().toMultimap(),
+            body);
+      }
+      return true;
+    } catch (IOException e) {
+      throw new ApiException(e);
+    }
+  }
+
+  private void reportClash(String ns, V1Secret live) throws InterruptedException {
+    V1ObjectMeta m = live.getMetadata();
+    if (reportedClashes.add(ns + "/" + m.getName() + "@" + m.getResourceVersion())) {
+      clashListener.accept(new SecretClash(ns, m.getName()));
+    }
+    events.warn(
+        ns,
+        new V1ObjectReference()
+            .apiVersion("v1")
+            .kind("Secret")
+            .namespace(ns)
+            .name(m.getName())
+            .uid(m.getUid())
+            .resourceVersion(m.getResourceVersion()),
+        "NameClash",
+        "Secret "
+            + m.getName()
+            + " is not managed by acr-credential (instance "
+            + markers.instance()
+            + ") but has the name of its pull Secret; it is left untouched and not added to"
+            + " ServiceAccounts. Rename or delete it, or label it "
+            + Markers.MANAGED_LABEL
+            + "=true and "
+            + Markers.INSTANCE_LABEL
+            + "="
+            + markers.instance()
+            + " to hand it over.");
+  }
+
+  // ---- ServiceAccounts ----
+
+  private boolean updateServiceAccount(V1ServiceAccount cached, List<String> wanted)
+      throws ApiException, InterruptedException {
+    String key = markers.serviceAccountAnnotation();
+    V1ServiceAccount sa = cached;
+    for (int attempt = 1; ; attempt++) {
+      Map<String, String> annotations = sa.getMetadata().getAnnotations();
+      String recorded = annotations == null ? null : annotations.get(key);
+      PullSecretListEdit edit =
+          PullSecretListEdit.apply(sa.getImagePullSecrets(), recorded, wanted);
+      if (!edit.changed()) {
+        return false;
+      }
+      V1ServiceAccount body = copy(sa, V1ServiceAccount.class);
+      body.setImagePullSecrets(new ArrayList<>(edit.entries()));
+      Map<String, String> newAnnotations =
+          body.getMetadata().getAnnotations() == null
+              ? new HashMap<>()
+              : new HashMap<>(body.getMetadata().getAnnotations());
+      if (edit.recorded() == null) {
+        newAnnotations.remove(key);
+      } else {
+        newAnnotations.put(key, edit.recorded());
+      }
+      body.getMetadata().setAnnotations(newAnnotations.isEmpty() ? null : newAnnotations);
+      String ns = body.getMetadata().getNamespace();
+      String name = body.getMetadata().getName();
+      limiter.acquire();
+      try {
+        // PUT with the read resourceVersion: imagePullSecrets is an atomic list, a patch would
+        // replace it wholesale and could drop an entry another writer just added.
+        api.replaceNamespacedServiceAccount(name, ns, body).execute();
+        return true;
+      } catch (ApiException e) {
+        if (e.getCode() != 409 || attempt >= SERVICE_ACCOUNT_ATTEMPTS) {
+          throw e;
+        }
+        try {
+          sa = api.readNamespacedServiceAccount(name, ns).execute();
+        } catch (ApiException read) {
+          if (read.getCode() == 404) {
+            return false;
+          }
+          throw read;
+        }
+      }
+    }
+  }
+
+  // ---- helpers ----
+
+  private <T> T copy(T object, Class<T> type) {
+    return json.deserialize(json.serialize(object), type);
+  }
+
+  private static boolean containsAll(Map<String, String> actual, Map<String, String> wanted) {
+    if (actual == null) {
+      return wanted.isEmpty();
+    }
+    for (Map.Entry<String, String> e : wanted.entrySet()) {
+      if (!e.getValue().equals(actual.get(e.getKey()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static Map<String, String> merged(Map<String, String> base, Map<String, String> extra) {
+    Map<String, String> m = base == null ? new HashMap<>() : new HashMap<>(base);
+    m.putAll(extra);
+    return m;
+  }
+}

@@ -1,0 +1,1098 @@
+package io.acrcredential.k8s;
+
+import io.acrcredential.core.TokenProvider;
+import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
+import io.kubernetes.client.extended.leaderelection.LeaderElector;
+import io.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.kubernetes.client.extended.workqueue.DefaultDelayingQueue;
+import io.kubernetes.client.informer.ResourceEventHandler;
+import io.kubernetes.client.informer.SharedIndexInformer;
+import io.kubernetes.client.informer.SharedInformerFactory;
+import io.kubernetes.client.informer.cache.Lister;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.auth.ApiKeyAuth;
+import io.kubernetes.client.openapi.auth.Authentication;
+import io.kubernetes.client.openapi.models.V1Namespace;
+import io.kubernetes.client.openapi.models.V1NamespaceList;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1ObjectReference;
+import io.kubernetes.client.openapi.models.V1Secret;
+import io.kubernetes.client.openapi.models.V1SecretList;
+import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import io.kubernetes.client.openapi.models.V1ServiceAccountList;
+import io.kubernetes.client.openapi.models.V1Status;
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps {@code kubernetes.io/dockerconfigjson} pull Secrets and ServiceAccount {@code
+ * imagePullSecrets} in sync with the credentials of a {@link TokenProvider}, in every namespace an
+ * {@link AcrConfiguration} puts in scope. Embeddable: an operator builds one, {@link #start()}s it
+ * in its own process and {@link #close()}s it; nothing is static.
+ *
+ * <pre>{@code
+ * RotationSignal signal = new RotationSignal();
+ * CachingTokenProvider cache = CachingTokenProvider.builder(acrProvider).listener(signal).build();
+ * PullSecretSync sync = PullSecretSync.builder()
+ *     .apiClient(apiClient)
+ *     .configuration(configuration)
+ *     .tokenProvider(cache)
+ *     .rotationSignal(signal)
+ *     .leaderElection("kube-system", "acr-credential-sync", podName)
+ *     .build();
+ * sync.start();
+ * }</pre>
+ *
+ * <h2>What it does</h2>
+ *
+ * <ul>
+ *   <li>Informers watch namespaces, ServiceAccounts and (label-filtered) this instance's Secrets; a
+ *       change enqueues the namespace. A work queue keyed by namespace feeds a bounded pool of
+ *       workers; a failing namespace is retried with exponential backoff and never blocks others.
+ *   <li>Credentials are fetched once for all namespaces (not per namespace); a change reported
+ *       through a {@link RotationSignal}, or the approach of the expiry, rewrites every namespace.
+ *   <li>Only differences are written, conditionally on the read resourceVersion/uid and through a
+ *       client-side rate limit: in steady state no write request is made. A Secret with the same
+ *       name that does not carry this instance's labels is never touched; the clash is reported to
+ *       the listener and as a Kubernetes Event. Only {@code imagePullSecrets} entries this instance
+ *       added (recorded in an annotation on the ServiceAccount) are ever removed.
+ *   <li>With {@linkplain Builder#leaderElection leader election}, only the holder of a {@code
+ *       coordination.k8s.io} Lease writes; the lease is released on {@link #close()} so a standby
+ *       takes over at once.
+ * </ul>
+ *
+ * <p>Thread-safe. {@link #close()} stops every thread this object started.
+ */
+public final class PullSecretSync implements AutoCloseable {
+
+  /** Label on every Secret this project manages; value {@code true}. */
+  public static final String MANAGED_LABEL = "acr-credential.io/managed";
+
+  /** Label naming the sync instance that manages a Secret. */
+  public static final String INSTANCE_LABEL = "acr-credential.io/instance";
+
+  /** Annotation with the instant (ISO-8601) the earliest credential in a Secret expires. */
+  public static final String EXPIRES_AT_ANNOTATION = "acr-credential.io/expires-at";
+
+  /** Annotation with the comma-separated registry domains a Secret holds. */
+  public static final String DOMAINS_ANNOTATION = "acr-credential.io/domains";
+
+  /** The default instance name. */
+  public static final String DEFAULT_INSTANCE = "default";
+
+  private static final Logger LOG = LoggerFactory.getLogger(PullSecretSync.class);
+  private static final Pattern INSTANCE_NAME =
+      Pattern.compile("[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?");
+  private static final Duration MIN_REFRESH = Duration.ofSeconds(1);
+  private static final Duration CREDENTIAL_RETRY_MAX = Duration.ofMinutes(1);
+
+  private final ApiClient apiClient;
+  private final ApiClient informerClient;
+  private final SharedInformerFactory factory;
+  private final boolean ownsFactory;
+  private final TokenProvider tokenProvider;
+  private final Optional<RotationSignal> rotationSignal;
+  private final List<SyncListener> listeners;
+  private final Markers markers;
+  private final int workerCount;
+  private final Duration resyncPeriod;
+  private final Duration retryBase;
+  private final Duration retryMax;
+  private final Builder.LeaderSettings leaderSettings;
+  private final Clock clock;
+  private final WriteLimiter limiter;
+  private final EventReporter events;
+  private final Runnable rotationSubscriber = this::credentialsChanged;
+
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+  private final AtomicInteger credentialFailures = new AtomicInteger();
+
+  private volatile AcrConfiguration configuration;
+  private volatile CredentialSnapshot snapshot;
+  private volatile boolean leader;
+  private volatile boolean ready;
+
+  private SharedIndexInformer<V1Namespace> namespaceInformer;
+  private SharedIndexInformer<V1ServiceAccount> serviceAccountInformer;
+  private SharedIndexInformer<V1Secret> secretInformer;
+  private Lister<V1Namespace> namespaces;
+  private NamespaceReconciler reconciler;
+  private DefaultDelayingQueue<String> queue;
+  private ExecutorService queueExecutor;
+  private ExecutorService workers;
+  private ScheduledExecutorService scheduler;
+  private ScheduledFuture<?> nextRefresh;
+  private Thread starter;
+  private Thread leaderThread;
+  private volatile LeaderElector elector;
+
+  private PullSecretSync(Builder b) {
+    this.apiClient = b.apiClient;
+    this.configuration = b.configuration;
+    this.tokenProvider = b.tokenProvider;
+    this.rotationSignal = Optional.ofNullable(b.rotationSignal);
+    this.listeners = List.copyOf(b.listeners);
+    this.markers = new Markers(b.instance);
+    this.workerCount = b.workers;
+    this.resyncPeriod = b.resyncPeriod;
+    this.retryBase = b.retryBase;
+    this.retryMax = b.retryMax;
+    this.leaderSettings = b.leader;
+    this.clock = b.clock;
+    this.limiter = new WriteLimiter(b.writesPerSecond, b.writeBurst);
+    if (b.informerFactory != null) {
+      this.factory = b.informerFactory;
+      this.ownsFactory = false;
+      this.informerClient = null;
+    } else {
+      this.informerClient =
+          b.informerApiClient != null ? b.informerApiClient : informerClientFrom(b.apiClient);
+      this.factory = new SharedInformerFactory(informerClient);
+      this.ownsFactory = true;
+    }
+    this.events =
+        new EventReporter(new CoreV1Api(apiClient), b.component, b.instance, this.limiter);
+  }
+
+  /**
+   * Starts building a sync.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Registers the informers, starts them and, once their caches are filled, the workers (and leader
+   * election when configured). Returns at once; the first reconciliation of every namespace follows
+   * within moments.
+   *
+   * @throws IllegalStateException when called twice or after {@link #close()}
+   */
+  public void start() {
+    if (closed.get()) {
+      throw new IllegalStateException("this PullSecretSync is closed; build a new one");
+    }
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("this PullSecretSync was already started");
+    }
+    String prefix = "acr-sync-" + markers.instance();
+    scheduler = Executors.newSingleThreadScheduledExecutor(threads(prefix + "-credentials"));
+    queueExecutor = Executors.newSingleThreadExecutor(threads(prefix + "-queue"));
+    queue = new DefaultDelayingQueue<>(queueExecutor);
+    registerInformers();
+    reconciler =
+        new NamespaceReconciler(
+            apiClient,
+            markers,
+            new Lister<>(secretInformer.getIndexer()),
+            new Lister<>(serviceAccountInformer.getIndexer()),
+            limiter,
+            events,
+            clash -> notifyListeners(l -> l.secretClash(clash)));
+    factory.startAllRegisteredInformers();
+    rotationSignal.ifPresent(s -> s.subscribe(rotationSubscriber));
+    scheduler.execute(this::refreshCredentials);
+    starter = threads(prefix + "-start").newThread(this::awaitCachesThenRun);
+    starter.start();
+  }
+
+  /**
+   * Whether the informer caches are filled and the workers run.
+   *
+   * @return true once started and ready
+   */
+  public boolean isReady() {
+    return ready && !closed.get();
+  }
+
+  /**
+   * Whether this instance currently writes: always true once ready without leader election, true
+   * while holding the lease with it.
+   *
+   * @return whether this instance leads
+   */
+  public boolean isLeader() {
+    return leader && !closed.get();
+  }
+
+  /**
+   * Tells the sync that credentials may have changed: they are fetched again from the token
+   * provider and, if any Secret's content changed, every namespace is rewritten. A {@link
+   * RotationSignal} calls this for you.
+   */
+  public void credentialsChanged() {
+    ScheduledExecutorService s = scheduler;
+    if (s != null && !closed.get()) {
+      try {
+        s.execute(this::refreshCredentials);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // closing
+      }
+    }
+  }
+
+  /**
+   * Replaces the configuration (for example after the {@code acr-configuration} ConfigMap changed).
+   * Namespaces and ServiceAccounts that left the scope are cleaned up: this instance's Secrets
+   * there are deleted and its {@code imagePullSecrets} entries removed.
+   *
+   * @param newConfiguration the new configuration
+   * @throws NullPointerException when it is null
+   */
+  public void updateConfiguration(AcrConfiguration newConfiguration) {
+    this.configuration = Objects.requireNonNull(newConfiguration, "newConfiguration");
+    ScheduledExecutorService s = scheduler;
+    if (s != null && !closed.get()) {
+      s.execute(
+          () -> {
+            refreshCredentials();
+            enqueueAll();
+          });
+    }
+  }
+
+  /**
+   * The configuration in use.
+   *
+   * @return the current configuration
+   */
+  public AcrConfiguration configuration() {
+    return configuration;
+  }
+
+  /**
+   * Stops the sync: workers finish their current namespace, the lease (if held) is released,
+   * informers this object registered in its own factory are stopped, and every thread it started
+   * ends. Objects in the cluster are left as they are. A shared {@linkplain Builder#informerFactory
+   * informer factory} is not stopped. Calling it again does nothing.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    leader = false;
+    ready = false;
+    rotationSignal.ifPresent(s -> s.unsubscribe(rotationSubscriber));
+    if (!started.get()) {
+      return;
+    }
+    interruptAndJoin(starter);
+    queue.shutDown();
+    shutdown(workers);
+    LeaderElector e = elector;
+    if (e != null) {
+      e.close(); // gives the lease up when held, so a standby takes over at once
+    }
+    interruptAndJoin(leaderThread);
+    if (ownsFactory) {
+      factory.stopAllRegisteredInformers(true);
+    }
+    shutdown(scheduler);
+    shutdown(queueExecutor);
+    LOG.info("acr-credential sync {} stopped", markers.instance());
+  }
+
+  @Override
+  public String toString() {
+    return "PullSecretSync[instance="
+        + markers.instance()
+        + (closed.get() ? ", closed" : started.get() ? ", started" : "")
+        + (leader ? ", leader" : "")
+        + "]";
+  }
+
+  // ---- informers ----
+
+  private void registerInformers() {
+    CoreV1Api informerApi = new CoreV1Api(informerClient != null ? informerClient : apiClient);
+    namespaceInformer = factory.getExistingSharedIndexInformer(V1Namespace.class);
+    if (namespaceInformer == null) {
+      namespaceInformer =
+          factory.sharedIndexInformerFor(
+              p ->
+                  informerApi
+                      .listNamespace()
+                      .resourceVersion(p.resourceVersion)
+                      .timeoutSeconds(p.timeoutSeconds)
+                      .watch(p.watch)
+                      .buildCall(null),
+              V1Namespace.class,
+              V1NamespaceList.class);
+    }
+    serviceAccountInformer = factory.getExistingSharedIndexInformer(V1ServiceAccount.class);
+    if (serviceAccountInformer == null) {
+      serviceAccountInformer =
+          factory.sharedIndexInformerFor(
+              p ->
+                  informerApi
+                      .listServiceAccountForAllNamespaces()
+                      .resourceVersion(p.resourceVersion)
+                      .timeoutSeconds(p.timeoutSeconds)
+                      .watch(p.watch)
+                      .buildCall(null),
+              V1ServiceAccount.class,
+              V1ServiceAccountList.class);
+    }
+    secretInformer = factory.getExistingSharedIndexInformer(V1Secret.class);
+    if (secretInformer == null) {
+      String selector = markers.selector();
+      secretInformer =
+          factory.sharedIndexInformerFor(
+              p ->
+                  informerApi
+                      .listSecretForAllNamespaces()
+                      .labelSelector(selector)
+                      .resourceVersion(p.resourceVersion)
+                      .timeoutSeconds(p.timeoutSeconds)
+                      .watch(p.watch)
+                      .buildCall(null),
+              V1Secret.class,
+              V1SecretList.class);
+    }
+    namespaces = new Lister<>(namespaceInformer.getIndexer());
+
+    namespaceInformer.addEventHandler(
+        handler(
+            (oldNs, newNs) ->
+                !Objects.equals(labels(oldNs), labels(newNs))
+                    || !Objects.equals(
+                        oldNs.getMetadata().getDeletionTimestamp(),
+                        newNs.getMetadata().getDeletionTimestamp()),
+            ns -> ns.getMetadata().getName(),
+            false));
+    serviceAccountInformer.addEventHandler(
+        handler(
+            (a, b) ->
+                !Objects.equals(a.getImagePullSecrets(), b.getImagePullSecrets())
+                    || !Objects.equals(annotations(a), annotations(b)),
+            sa -> sa.getMetadata().getNamespace(),
+            false));
+    secretInformer.addEventHandler(
+        handler((a, b) -> true, s -> s.getMetadata().getNamespace(), true));
+  }
+
+  private <T extends io.kubernetes.client.common.KubernetesObject> ResourceEventHandler<T> handler(
+      java.util.function.BiPredicate<T, T> relevantChange,
+      java.util.function.Function<T, String> namespaceOf,
+      boolean onlyOurs) {
+    return new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(T obj) {
+        if (!onlyOurs || markers.isOurs(obj.getMetadata().getLabels())) {
+          enqueue(namespaceOf.apply(obj));
+        }
+      }
+
+      @Override
+      public void onUpdate(T oldObj, T newObj) {
+        // a resync re-delivers unchanged objects: same resourceVersion means nothing happened
+        if (Objects.equals(
+            oldObj.getMetadata().getResourceVersion(), newObj.getMetadata().getResourceVersion())) {
+          return;
+        }
+        if (onlyOurs
+            && !markers.isOurs(oldObj.getMetadata().getLabels())
+            && !markers.isOurs(newObj.getMetadata().getLabels())) {
+          return;
+        }
+        if (relevantChange.test(oldObj, newObj)) {
+          enqueue(namespaceOf.apply(newObj));
+        }
+      }
+
+      @Override
+      public void onDelete(T obj, boolean finalStateUnknown) {
+        if (obj instanceof V1Namespace) {
+          failures.remove(obj.getMetadata().getName());
+          return;
+        }
+        if (!onlyOurs || markers.isOurs(obj.getMetadata().getLabels())) {
+          enqueue(namespaceOf.apply(obj));
+        }
+      }
+    };
+  }
+
+  private static Map<String, String> labels(V1Namespace ns) {
+    return ns.getMetadata().getLabels();
+  }
+
+  private static Map<String, String> annotations(V1ServiceAccount sa) {
+    return sa.getMetadata().getAnnotations();
+  }
+
+  private void enqueue(String namespace) {
+    if (namespace != null && !closed.get() && queue != null) {
+      queue.add(namespace);
+    }
+  }
+
+  private void enqueueAll() {
+    if (namespaces == null || closed.get()) {
+      return;
+    }
+    for (V1Namespace ns : namespaces.list()) {
+      enqueue(ns.getMetadata().getName());
+    }
+  }
+
+  // ---- start-up, leadership, workers ----
+
+  private void awaitCachesThenRun() {
+    try {
+      while (!(namespaceInformer.hasSynced()
+          && serviceAccountInformer.hasSynced()
+          && secretInformer.hasSynced())) {
+        Thread.sleep(50);
+      }
+    } catch (InterruptedException e) {
+      return;
+    }
+    if (closed.get()) {
+      return;
+    }
+    String prefix = "acr-sync-" + markers.instance();
+    workers = Executors.newFixedThreadPool(workerCount, threads(prefix + "-worker"));
+    for (int i = 0; i < workerCount; i++) {
+      workers.execute(this::workLoop);
+    }
+    scheduler.scheduleWithFixedDelay(
+        this::enqueueAll, resyncPeriod.toMillis(), resyncPeriod.toMillis(), TimeUnit.MILLISECONDS);
+    ready = true;
+    if (leaderSettings == null) {
+      becomeLeader();
+    } else {
+      leaderThread = threads(prefix + "-leader").newThread(this::leaderLoop);
+      leaderThread.start();
+    }
+    LOG.info("acr-credential sync {} ready", markers.instance());
+  }
+
+  private void leaderLoop() {
+    while (!closed.get()) {
+      LeaseLock lock =
+          new LeaseLock(
+              leaderSettings.namespace(),
+              leaderSettings.name(),
+              leaderSettings.identity(),
+              apiClient);
+      LeaderElector le =
+          new LeaderElector(
+              new LeaderElectionConfig(
+                  lock,
+                  leaderSettings.leaseDuration(),
+                  leaderSettings.renewDeadline(),
+                  leaderSettings.retryPeriod()),
+              t -> LOG.warn("leader election for {}: {}", markers.instance(), t.toString()));
+      elector = le;
+      if (closed.get()) {
+        break;
+      }
+      le.run(this::becomeLeader, this::stopLeading);
+      if (closed.get()) {
+        break;
+      }
+      // LeaderElector does not re-acquire after losing the lease: start a fresh one.
+      le.close();
+      try {
+        Thread.sleep(leaderSettings.retryPeriod().toMillis());
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  private void becomeLeader() {
+    if (closed.get()) {
+      return;
+    }
+    leader = true;
+    LOG.info("acr-credential sync {} is leader", markers.instance());
+    notifyListeners(l -> l.leadershipChanged(true));
+    enqueueAll();
+  }
+
+  private void stopLeading() {
+    if (leader) {
+      leader = false;
+      LOG.info("acr-credential sync {} is no longer leader", markers.instance());
+      notifyListeners(l -> l.leadershipChanged(false));
+    }
+  }
+
+  private void workLoop() {
+    while (!closed.get()) {
+      String ns;
+      try {
+        ns = queue.get();
+      } catch (InterruptedException e) {
+        return;
+      }
+      if (ns == null) {
+        return;
+      }
+      try {
+        if (leader) {
+          process(ns);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } finally {
+        queue.done(ns);
+      }
+    }
+  }
+
+  private void process(String ns) throws InterruptedException {
+    V1Namespace namespace = namespaces.get(ns);
+    if (namespace == null) {
+      failures.remove(ns);
+      return;
+    }
+    try {
+      NamespaceSyncResult result = reconciler.reconcile(namespace, configuration, snapshot);
+      failures.remove(ns);
+      if (result != null) {
+        if (result.wroteAnything()) {
+          LOG.info(
+              "namespace {}: created {}, updated {}, deleted {}, ServiceAccounts {}",
+              ns,
+              result.secretsCreated(),
+              result.secretsUpdated(),
+              result.secretsDeleted(),
+              result.serviceAccountsUpdated());
+        }
+        notifyListeners(l -> l.namespaceSynced(result));
+      }
+    } catch (ApiException e) {
+      fail(namespace, e.getCode(), describe(e));
+    } catch (RuntimeException e) {
+      LOG.debug("reconciling {} failed", ns, e);
+      fail(namespace, 0, e.getClass().getSimpleName() + ": " + e.getMessage());
+    }
+  }
+
+  private void fail(V1Namespace namespace, int status, String message) throws InterruptedException {
+    String ns = namespace.getMetadata().getName();
+    int attempt = failures.merge(ns, 1, Integer::sum);
+    Duration delay = backoff(attempt);
+    LOG.warn(
+        "namespace {}: sync failed (attempt {}, retry in {}): {}", ns, attempt, delay, message);
+    if (!closed.get()) {
+      queue.addAfter(ns, delay);
+    }
+    SyncFailure failure = new SyncFailure(ns, message, status, attempt, delay);
+    notifyListeners(l -> l.syncFailed(failure));
+    if (status == 403) {
+      V1ObjectMeta m = namespace.getMetadata();
+      // A Namespace is cluster-scoped: the API server only accepts its Events in "default"
+      // (kubectl describe namespace finds them there).
+      events.warn(
+          "default",
+          new V1ObjectReference().apiVersion("v1").kind("Namespace").name(ns).uid(m.getUid()),
+          "Forbidden",
+          "acr-credential cannot keep pull Secrets in this namespace: "
+              + message
+              + ". Grant the permission (see the shipped rbac.yaml).");
+    }
+  }
+
+  Duration backoff(int attempt) {
+    long base = retryBase.toMillis();
+    long max = retryMax.toMillis();
+    long delay = base << Math.min(attempt - 1, 30);
+    return Duration.ofMillis(Math.min(max, delay <= 0 ? max : delay));
+  }
+
+  private String describe(ApiException e) {
+    String body = e.getResponseBody();
+    if (body != null && !body.isBlank()) {
+      try {
+        V1Status status = apiClient.getJSON().deserialize(body, V1Status.class);
+        if (status != null && status.getMessage() != null) {
+          return "HTTP " + e.getCode() + ": " + status.getMessage();
+        }
+      } catch (RuntimeException ignored) {
+        // not a Status
+      }
+    }
+    return "HTTP " + e.getCode() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  }
+
+  // ---- credentials ----
+
+  private void refreshCredentials() {
+    if (closed.get()) {
+      return;
+    }
+    List<String> problems = new ArrayList<>();
+    CredentialSnapshot previous = snapshot;
+    CredentialSnapshot next;
+    try {
+      next =
+          CredentialSnapshot.build(
+              configuration, tokenProvider, previous, clock.instant(), problems);
+    } catch (RuntimeException e) {
+      LOG.warn("building pull Secrets failed: {}", e.toString());
+      scheduleRefresh(backoffCredentials());
+      return;
+    }
+    snapshot = next;
+    if (!next.sameSecrets(previous)) {
+      LOG.info("credentials changed: {}", next);
+      enqueueAll();
+    }
+    if (!problems.isEmpty()) {
+      scheduleRefresh(backoffCredentials());
+      return;
+    }
+    credentialFailures.set(0);
+    Duration threshold = configuration.expiringThreshold();
+    Duration wait =
+        next.earliestExpiry()
+            .map(exp -> Duration.between(clock.instant(), exp.minus(threshold)))
+            .orElse(Duration.ofMinutes(1));
+    scheduleRefresh(wait.compareTo(MIN_REFRESH) < 0 ? MIN_REFRESH : wait);
+  }
+
+  private Duration backoffCredentials() {
+    int n = credentialFailures.incrementAndGet();
+    long millis = 1000L << Math.min(n, 6);
+    return Duration.ofMillis(Math.min(millis, CREDENTIAL_RETRY_MAX.toMillis()));
+  }
+
+  private void scheduleRefresh(Duration delay) {
+    if (closed.get()) {
+      return;
+    }
+    ScheduledFuture<?> previous = nextRefresh;
+    if (previous != null) {
+      previous.cancel(false);
+    }
+    try {
+      nextRefresh =
+          scheduler.schedule(this::refreshCredentials, delay.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closing
+    }
+  }
+
+  // ---- helpers ----
+
+  private void notifyListeners(Consumer<SyncListener> call) {
+    for (SyncListener l : listeners) {
+      try {
+        call.accept(l);
+      } catch (RuntimeException e) {
+        LOG.warn("a SyncListener threw {}", e.toString());
+      }
+    }
+  }
+
+  private static ThreadFactory threads(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private static void interruptAndJoin(Thread t) {
+    if (t == null) {
+      return;
+    }
+    t.interrupt();
+    try {
+      t.join(TimeUnit.SECONDS.toMillis(30));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void shutdown(ExecutorService executor) {
+    if (executor == null) {
+      return;
+    }
+    executor.shutdownNow();
+    try {
+      if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+        LOG.warn("threads of {} did not stop within 30 s", executor);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * A client for informers: same server, TLS and credentials, but its own read timeout (the
+   * informer factory sets it to infinite), so the embedder's client keeps its timeouts.
+   */
+  static ApiClient informerClientFrom(ApiClient client) {
+    ApiClient copy =
+        new ApiClient(client.getHttpClient().newBuilder().readTimeout(Duration.ZERO).build());
+    copy.setBasePath(client.getBasePath());
+    Authentication auth = client.getAuthentication("BearerToken");
+    if (auth instanceof ApiKeyAuth key && key.getApiKey() != null) {
+      copy.setApiKey(key.getApiKey());
+      copy.setApiKeyPrefix(key.getApiKeyPrefix());
+    }
+    return copy;
+  }
+
+  /** Builds a {@link PullSecretSync}; not thread-safe. */
+  public static final class Builder {
+
+    record LeaderSettings(
+        String namespace,
+        String name,
+        String identity,
+        Duration leaseDuration,
+        Duration renewDeadline,
+        Duration retryPeriod) {}
+
+    private ApiClient apiClient;
+    private ApiClient informerApiClient;
+    private SharedInformerFactory informerFactory;
+    private AcrConfiguration configuration;
+    private TokenProvider tokenProvider;
+    private RotationSignal rotationSignal;
+    private final List<SyncListener> listeners = new ArrayList<>();
+    private String instance = DEFAULT_INSTANCE;
+    private String component = "acr-credential-sync";
+    private int workers = 4;
+    private double writesPerSecond = 20;
+    private int writeBurst = 40;
+    private Duration resyncPeriod = Duration.ofMinutes(10);
+    private Duration retryBase = Duration.ofSeconds(1);
+    private Duration retryMax = Duration.ofMinutes(5);
+    private LeaderSettings leader;
+    private Duration leaseDuration = Duration.ofSeconds(15);
+    private Duration renewDeadline = Duration.ofSeconds(10);
+    private Duration retryPeriod = Duration.ofSeconds(2);
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /**
+     * The client used for every read and write (required). Its timeouts are kept: informers get a
+     * derived client of their own.
+     *
+     * @param client an authenticated client
+     * @return this builder
+     */
+    public Builder apiClient(ApiClient client) {
+      this.apiClient = Objects.requireNonNull(client, "apiClient");
+      return this;
+    }
+
+    /**
+     * A separate client for the informers' list and watch requests (optional; by default one is
+     * derived from {@link #apiClient}). Its read timeout is set to infinite.
+     *
+     * @param client the client
+     * @return this builder
+     */
+    public Builder informerApiClient(ApiClient client) {
+      this.informerApiClient = Objects.requireNonNull(client, "informerApiClient");
+      return this;
+    }
+
+    /**
+     * Shares the embedder's informer factory: existing namespace, ServiceAccount and Secret
+     * informers in it are reused (filtered by this sync's labels), missing ones are registered and
+     * started. The embedder owns the factory and stops it; {@link #close()} does not.
+     *
+     * @param factory the factory
+     * @return this builder
+     */
+    public Builder informerFactory(SharedInformerFactory factory) {
+      this.informerFactory = Objects.requireNonNull(factory, "informerFactory");
+      return this;
+    }
+
+    /**
+     * What to keep in sync (required).
+     *
+     * @param configuration the configuration
+     * @return this builder
+     */
+    public Builder configuration(AcrConfiguration configuration) {
+      this.configuration = Objects.requireNonNull(configuration, "configuration");
+      return this;
+    }
+
+    /**
+     * Where credentials come from (required); normally a {@link
+     * io.acrcredential.core.CachingTokenProvider}, since it is asked on every credential refresh.
+     *
+     * @param provider the provider
+     * @return this builder
+     */
+    public Builder tokenProvider(TokenProvider provider) {
+      this.tokenProvider = Objects.requireNonNull(provider, "tokenProvider");
+      return this;
+    }
+
+    /**
+     * A signal (registered as the cache's listener) that triggers an immediate rewrite when
+     * credentials change.
+     *
+     * @param signal the signal
+     * @return this builder
+     */
+    public Builder rotationSignal(RotationSignal signal) {
+      this.rotationSignal = Objects.requireNonNull(signal, "rotationSignal");
+      return this;
+    }
+
+    /**
+     * Adds a listener for sync results.
+     *
+     * @param listener the listener
+     * @return this builder
+     */
+    public Builder listener(SyncListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /**
+     * Names this instance (default {@code default}); its Secrets carry the label {@value
+     * #INSTANCE_LABEL}{@code =<name>}, so several syncs with different configurations can share a
+     * cluster without touching each other's objects.
+     *
+     * @param name a DNS label of at most 40 characters
+     * @return this builder
+     * @throws IllegalArgumentException when the name is not such a label
+     */
+    public Builder instanceName(String name) {
+      Objects.requireNonNull(name, "instanceName");
+      if (!INSTANCE_NAME.matcher(name).matches()) {
+        throw new IllegalArgumentException(
+            "instanceName "
+                + Echo.quote(name)
+                + " must be a DNS label of at most 40 characters (a-z, 0-9, '-')");
+      }
+      this.instance = name;
+      return this;
+    }
+
+    /**
+     * The {@code source.component} of the Events this sync records (default {@code
+     * acr-credential-sync}).
+     *
+     * @param component the component name
+     * @return this builder
+     */
+    public Builder eventComponent(String component) {
+      this.component = Objects.requireNonNull(component, "eventComponent");
+      return this;
+    }
+
+    /**
+     * How many namespaces are reconciled in parallel (default 4).
+     *
+     * @param count 1 to 64
+     * @return this builder
+     */
+    public Builder workers(int count) {
+      if (count < 1 || count > 64) {
+        throw new IllegalArgumentException("workers must be between 1 and 64, got " + count);
+      }
+      this.workers = count;
+      return this;
+    }
+
+    /**
+     * The client-side limit on write requests (default 20 per second, bursts of 40).
+     *
+     * @param perSecond sustained writes per second, positive
+     * @param burst writes allowed at once, at least 1
+     * @return this builder
+     */
+    public Builder writeRateLimit(double perSecond, int burst) {
+      if (!(perSecond > 0) || burst < 1) {
+        throw new IllegalArgumentException(
+            "writeRateLimit needs a positive rate and a burst of at least 1, got "
+                + perSecond
+                + "/s and "
+                + burst);
+      }
+      this.writesPerSecond = perSecond;
+      this.writeBurst = burst;
+      return this;
+    }
+
+    /**
+     * How often every namespace is checked against the caches anyway (default 10 minutes).
+     *
+     * @param period at least one second
+     * @return this builder
+     */
+    public Builder resyncPeriod(Duration period) {
+      Objects.requireNonNull(period, "resyncPeriod");
+      if (period.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new IllegalArgumentException("resyncPeriod must be at least 1s, got " + period);
+      }
+      this.resyncPeriod = period;
+      return this;
+    }
+
+    /**
+     * Backoff for a namespace that failed: {@code initial} doubling up to {@code max} (default 1 s
+     * to 5 min).
+     *
+     * @param initial first delay, positive
+     * @param max largest delay, not below {@code initial}
+     * @return this builder
+     */
+    public Builder retryBackoff(Duration initial, Duration max) {
+      Objects.requireNonNull(initial, "initial");
+      Objects.requireNonNull(max, "max");
+      if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
+        throw new IllegalArgumentException(
+            "retryBackoff needs 0 < initial <= max, got " + initial + " and " + max);
+      }
+      this.retryBase = initial;
+      this.retryMax = max;
+      return this;
+    }
+
+    /**
+     * Turns on leader election with a {@code coordination.k8s.io/v1} Lease: only the holder writes.
+     *
+     * @param leaseNamespace the namespace of the Lease (usually the sync's own)
+     * @param leaseName the Lease name, shared by all replicas
+     * @param identity this replica's unique identity (e.g. the pod name); null for host name plus a
+     *     random suffix
+     * @return this builder
+     */
+    public Builder leaderElection(String leaseNamespace, String leaseName, String identity) {
+      Objects.requireNonNull(leaseNamespace, "leaseNamespace");
+      Objects.requireNonNull(leaseName, "leaseName");
+      String p = Names.checkDnsLabel(leaseNamespace);
+      if (p != null) {
+        throw new IllegalArgumentException(
+            "leaseNamespace " + Echo.quote(leaseNamespace) + " is not a namespace name; " + p);
+      }
+      p = Names.checkDnsSubdomain(leaseName);
+      if (p != null) {
+        throw new IllegalArgumentException(
+            "leaseName " + Echo.quote(leaseName) + " is not a valid name; " + p);
+      }
+      String id = identity != null && !identity.isBlank() ? identity : defaultIdentity();
+      this.leader =
+          new LeaderSettings(
+              leaseNamespace, leaseName, id, leaseDuration, renewDeadline, retryPeriod);
+      return this;
+    }
+
+    /**
+     * Leader election timings (default 15 s lease, 10 s renew deadline, 2 s retry period); call
+     * before {@link #leaderElection}.
+     *
+     * @param leaseDuration how long a lease is valid without renewal
+     * @param renewDeadline how long the leader tries to renew before giving up
+     * @param retryPeriod how often candidates try; at least one second
+     * @return this builder
+     */
+    public Builder leaderElectionTimings(
+        Duration leaseDuration, Duration renewDeadline, Duration retryPeriod) {
+      Objects.requireNonNull(leaseDuration, "leaseDuration");
+      Objects.requireNonNull(renewDeadline, "renewDeadline");
+      Objects.requireNonNull(retryPeriod, "retryPeriod");
+      if (retryPeriod.compareTo(Duration.ofSeconds(1)) < 0
+          || renewDeadline.compareTo(retryPeriod) <= 0
+          || leaseDuration.compareTo(renewDeadline) <= 0) {
+        throw new IllegalArgumentException(
+            "leader election timings need 1s <= retryPeriod < renewDeadline < leaseDuration, got "
+                + retryPeriod
+                + ", "
+                + renewDeadline
+                + ", "
+                + leaseDuration);
+      }
+      this.leaseDuration = leaseDuration;
+      this.renewDeadline = renewDeadline;
+      this.retryPeriod = retryPeriod;
+      if (leader != null) {
+        leader =
+            new LeaderSettings(
+                leader.namespace(),
+                leader.name(),
+                leader.identity(),
+                leaseDuration,
+                renewDeadline,
+                retryPeriod);
+      }
+      return this;
+    }
+
+    Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Builds the sync (not started).
+     *
+     * @return the sync
+     * @throws IllegalStateException naming the missing required setting
+     */
+    public PullSecretSync build() {
+      if (apiClient == null) {
+        throw new IllegalStateException("PullSecretSync needs an apiClient(...)");
+      }
+      if (configuration == null) {
+        throw new IllegalStateException("PullSecretSync needs a configuration(...)");
+      }
+      if (tokenProvider == null) {
+        throw new IllegalStateException("PullSecretSync needs a tokenProvider(...)");
+      }
+      if (informerApiClient != null && informerFactory != null) {
+        throw new IllegalStateException(
+            "give either informerApiClient(...) or informerFactory(...), not both");
+      }
+      return new PullSecretSync(this);
+    }
+
+    private static String defaultIdentity() {
+      String host;
+      try {
+        host = InetAddress.getLocalHost().getHostName();
+      } catch (java.io.IOException e) {
+        host = "acr-credential";
+      }
+      return host + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+package io.acrcredential.k8s;
+
+import io.acrcredential.core.RegistryCredential;
+import io.acrcredential.core.RegistryTarget;
+import io.acrcredential.core.TokenProvider;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A token provider the test controls: rotate on demand, count calls. */
+final class FakeTokens implements TokenProvider {
+
+  private final Map<RegistryTarget, AtomicInteger> generation = new ConcurrentHashMap<>();
+  final AtomicInteger calls = new AtomicInteger();
+  private final Instant base = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+
+  @Override
+  public RegistryCredential fetch(RegistryTarget target) {
+    calls.incrementAndGet();
+    int g = generation.computeIfAbsent(target, t -> new AtomicInteger(1)).get();
+    return new RegistryCredential(
+        "cr_temp_user",
+        "pw-" + target.regionId() + "-" + g,
+        base.plus(Duration.ofHours(1)).plusSeconds(g),
+        target.domains());
+  }
+
+  /** Makes the next fetch of every target return a new password. */
+  void rotateAll() {
+    generation.values().forEach(AtomicInteger::incrementAndGet);
+  }
+
+  String currentPassword(RegistryTarget target) {
+    return "pw-" + target.regionId() + "-" + generation.get(target).get();
+  }
+}
