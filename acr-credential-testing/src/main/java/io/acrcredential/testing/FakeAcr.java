@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -36,7 +35,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>Tokens live one hour by default, or until the caller's STS credentials expire if that is
  * sooner. All methods are thread-safe.
  */
-public final class FakeAcr implements FakeService {
+public final class FakeAcr extends ServerBackedFake {
   /** The temporary user name the real service puts in tokens. */
   public static final String DEFAULT_TEMP_USERNAME = "cr_temp_user";
 
@@ -214,58 +213,8 @@ public final class FakeAcr implements FakeService {
   }
 
   @Override
-  public String endpoint() {
-    return core.endpoint();
-  }
-
-  @Override
-  public int port() {
-    return core.port();
-  }
-
-  @Override
-  public int callCount(FakeApi api) {
-    return core.callCount(api);
-  }
-
-  @Override
-  public int totalCalls() {
-    return core.totalCalls();
-  }
-
-  @Override
-  public void resetCalls() {
-    core.resetCalls();
-  }
-
-  @Override
-  public Optional<RecordedRequest> lastRequest(FakeApi api) {
-    return core.lastRequest(api);
-  }
-
-  @Override
-  public List<RecordedRequest> requests(FakeApi api) {
-    return core.requests(api);
-  }
-
-  @Override
-  public void failNext(FakeApi api, int times, Failure failure) {
-    core.failNext(api, times, failure);
-  }
-
-  @Override
-  public void failAlways(FakeApi api, Failure failure) {
-    core.failAlways(api, failure);
-  }
-
-  @Override
-  public void clearFailures() {
-    core.clearFailures();
-  }
-
-  @Override
-  public void close() {
-    core.close();
+  ServerCore core() {
+    return core;
   }
 
   @Override

@@ -6,7 +6,6 @@ import io.acrcredential.testing.ServerCore.Request;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -30,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * are issued in the shared {@link FakeIdentities} (so {@link FakeAcr} accepts them), live 6 hours
  * by default and are replaced once less than 15 minutes remain. All methods are thread-safe.
  */
-public final class FakeEcsMetadata implements FakeService {
+public final class FakeEcsMetadata extends ServerBackedFake {
   static final String TOKEN_PATH = "/latest/api/token";
   static final String CREDENTIALS_PATH = "/latest/meta-data/ram/security-credentials/";
   static final String TTL_HEADER = "x-aliyun-ecs-metadata-token-ttl-seconds";
@@ -170,58 +169,8 @@ public final class FakeEcsMetadata implements FakeService {
   }
 
   @Override
-  public String endpoint() {
-    return core.endpoint();
-  }
-
-  @Override
-  public int port() {
-    return core.port();
-  }
-
-  @Override
-  public int callCount(FakeApi api) {
-    return core.callCount(api);
-  }
-
-  @Override
-  public int totalCalls() {
-    return core.totalCalls();
-  }
-
-  @Override
-  public void resetCalls() {
-    core.resetCalls();
-  }
-
-  @Override
-  public Optional<RecordedRequest> lastRequest(FakeApi api) {
-    return core.lastRequest(api);
-  }
-
-  @Override
-  public List<RecordedRequest> requests(FakeApi api) {
-    return core.requests(api);
-  }
-
-  @Override
-  public void failNext(FakeApi api, int times, Failure failure) {
-    core.failNext(api, times, failure);
-  }
-
-  @Override
-  public void failAlways(FakeApi api, Failure failure) {
-    core.failAlways(api, failure);
-  }
-
-  @Override
-  public void clearFailures() {
-    core.clearFailures();
-  }
-
-  @Override
-  public void close() {
-    core.close();
+  ServerCore core() {
+    return core;
   }
 
   @Override

@@ -10,9 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -23,7 +21,7 @@ import java.util.regex.Pattern;
  * credentials are registered in the shared {@link FakeIdentities}, so {@link FakeAcr} accepts them
  * until they expire. All methods are thread-safe.
  */
-public final class FakeSts implements FakeService {
+public final class FakeSts extends ServerBackedFake {
   static final String VERSION = "2015-04-01";
 
   /** STS's {@code Expiration} format: ISO-8601 in UTC, whole seconds. */
@@ -77,58 +75,8 @@ public final class FakeSts implements FakeService {
   }
 
   @Override
-  public String endpoint() {
-    return core.endpoint();
-  }
-
-  @Override
-  public int port() {
-    return core.port();
-  }
-
-  @Override
-  public int callCount(FakeApi api) {
-    return core.callCount(api);
-  }
-
-  @Override
-  public int totalCalls() {
-    return core.totalCalls();
-  }
-
-  @Override
-  public void resetCalls() {
-    core.resetCalls();
-  }
-
-  @Override
-  public Optional<RecordedRequest> lastRequest(FakeApi api) {
-    return core.lastRequest(api);
-  }
-
-  @Override
-  public List<RecordedRequest> requests(FakeApi api) {
-    return core.requests(api);
-  }
-
-  @Override
-  public void failNext(FakeApi api, int times, Failure failure) {
-    core.failNext(api, times, failure);
-  }
-
-  @Override
-  public void failAlways(FakeApi api, Failure failure) {
-    core.failAlways(api, failure);
-  }
-
-  @Override
-  public void clearFailures() {
-    core.clearFailures();
-  }
-
-  @Override
-  public void close() {
-    core.close();
+  ServerCore core() {
+    return core;
   }
 
   @Override
