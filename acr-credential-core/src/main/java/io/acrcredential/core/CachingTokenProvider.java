@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -34,7 +35,10 @@ import org.slf4j.LoggerFactory;
  * A credential is served while the clock is before its {@linkplain RegistryCredential#expiresAt()
  * expiry} minus the {@linkplain Builder#safetyMargin(Duration) safety margin}; a credential inside
  * the margin is never returned. Reading a served credential takes no lock and allocates nothing: a
- * map look-up, one volatile read and one {@link Clock#millis()}.
+ * look-up (by identity among the first eight targets used, which saves hashing the record when
+ * callers reuse their {@link RegistryTarget} instance, otherwise in a concurrent map), one volatile
+ * read and one {@link Clock#millis()}. The clock read is deliberate: it is what guarantees that no
+ * credential inside the margin is served even when the refresher runs late.
  *
  * <h2>Refreshing</h2>
  *
@@ -107,6 +111,16 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
   private final long failureCacheMillis;
 
   private final ConcurrentHashMap<RegistryTarget, KeyState> states = new ConcurrentHashMap<>();
+
+  /**
+   * Up to {@link #HOT_KEYS} states matched by target identity before the map is asked, so that
+   * callers who reuse their target instance skip the record's {@code hashCode}/{@code equals}.
+   * Copy-on-write under {@link #hotLock}; holds only states that are in {@link #states}.
+   */
+  private volatile KeyState[] hot = new KeyState[0];
+
+  private final Object hotLock = new Object();
+  private static final int HOT_KEYS = 8;
   private final Object closeLock = new Object();
   private volatile boolean closed;
 
@@ -162,7 +176,17 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
     if (target == null) {
       throw new IllegalArgumentException("target must not be null");
     }
-    KeyState state = states.get(target);
+    KeyState state = null;
+    KeyState[] recent = hot;
+    for (int i = 0; i < recent.length; i++) {
+      if (recent[i].target == target) {
+        state = recent[i];
+        break;
+      }
+    }
+    if (state == null) {
+      state = states.get(target);
+    }
     if (state != null) {
       Entry entry = state.entry;
       if (clock.millis() < entry.serveUntilMillis) {
@@ -188,8 +212,10 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
     if (state != null) {
       synchronized (state) {
         state.removed = true;
+        state.entry = Entry.EMPTY;
         state.cancelScheduled();
       }
+      dropFromHot(state);
       LOG.debug("Forgot the cached credential for {}", target.describe());
     }
   }
@@ -212,10 +238,14 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
     }
     List<KeyState> all = new ArrayList<>(states.values());
     states.clear();
+    synchronized (hotLock) {
+      hot = new KeyState[0];
+    }
     IllegalStateException closing = closedException(null);
     for (KeyState state : all) {
       synchronized (state) {
         state.removed = true;
+        state.entry = Entry.EMPTY;
         state.cancelScheduled();
         if (state.inFlight != null) {
           state.inFlight.completeExceptionally(closing);
@@ -243,6 +273,7 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
         if (state.removed) {
           continue; // invalidated between the look-up and the lock: use the fresh state
         }
+        promoteToHot(state);
         long now = clock.millis();
         Entry entry = state.entry;
         if (now < entry.serveUntilMillis) {
@@ -407,9 +438,11 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
     boolean removed;
     synchronized (state) {
       previous = state.entry.credential;
-      state.entry = new Entry(credential, serveUntil, null, 0);
-      state.consecutiveFailures = 0;
       removed = state.removed;
+      if (!removed) { // a forgotten key keeps no credential; its waiters still get this one
+        state.entry = new Entry(credential, serveUntil, null, 0);
+        state.consecutiveFailures = 0;
+      }
     }
     flight.complete(credential);
     if (LOG.isDebugEnabled()) {
@@ -454,8 +487,10 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
       long failureUntil = saturatedPlus(now, Math.min(failureCacheMillis, delay));
       Entry old = state.entry;
       servedUntil = old.serveUntilMillis;
-      state.entry = new Entry(old.credential, old.serveUntilMillis, failure, failureUntil);
       removed = state.removed;
+      if (!removed) {
+        state.entry = new Entry(old.credential, old.serveUntilMillis, failure, failureUntil);
+      }
     }
     flight.completeExceptionally(failure);
     boolean held = now < servedUntil;
@@ -543,6 +578,47 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
           "Cannot schedule the next refresh for {}: the executor refused the task; the next "
               + "caller after the credential expires fetches it instead",
           state.target.describe());
+    }
+  }
+
+  /** Adds a live state to the identity front, if there is room; called under the state's lock. */
+  private void promoteToHot(KeyState state) {
+    KeyState[] current = hot;
+    if (current.length >= HOT_KEYS) {
+      return;
+    }
+    for (KeyState s : current) {
+      if (s == state) {
+        return;
+      }
+    }
+    synchronized (hotLock) {
+      KeyState[] now = hot;
+      if (closed || state.removed || now.length >= HOT_KEYS) {
+        return;
+      }
+      for (KeyState s : now) {
+        if (s == state) {
+          return;
+        }
+      }
+      KeyState[] next = Arrays.copyOf(now, now.length + 1);
+      next[now.length] = state;
+      hot = next;
+    }
+  }
+
+  private void dropFromHot(KeyState state) {
+    synchronized (hotLock) {
+      KeyState[] now = hot;
+      KeyState[] next = new KeyState[now.length];
+      int n = 0;
+      for (KeyState s : now) {
+        if (s != state) {
+          next[n++] = s;
+        }
+      }
+      hot = Arrays.copyOf(next, n);
     }
   }
 

@@ -537,6 +537,31 @@ class CachingTokenProviderTest {
   }
 
   @Test
+  void keysAreMatchedByValueWhetherOrNotTheyAreAmongTheRecentlyUsedInstances() {
+    build(NO_JITTER);
+    List<RegistryTarget> keys = new ArrayList<>();
+    List<RegistryCredential> first = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      keys.add(RegistryTarget.enterprise("cn-beijing", "cri-key" + i));
+      first.add(cache.fetch(keys.get(i)));
+    }
+    for (int i = 0; i < 20; i++) {
+      RegistryTarget sameInstance = keys.get(i);
+      RegistryTarget equalCopy = RegistryTarget.enterprise("cn-beijing", "cri-key" + i);
+      assertThat(cache.fetch(sameInstance)).isSameAs(first.get(i));
+      assertThat(cache.fetch(equalCopy)).isSameAs(first.get(i));
+    }
+    assertThat(provider.calls()).isEqualTo(20);
+
+    cache.invalidate(RegistryTarget.enterprise("cn-beijing", "cri-key0")); // an equal copy
+    cache.invalidate(keys.get(15));
+    assertThat(cache.fetch(keys.get(0))).isNotSameAs(first.get(0));
+    assertThat(cache.fetch(keys.get(15))).isNotSameAs(first.get(15));
+    assertThat(cache.fetch(keys.get(1))).isSameAs(first.get(1));
+    assertThat(provider.calls()).isEqualTo(22);
+  }
+
+  @Test
   void closeStopsBackgroundWorkAndLaterFetchesFailClearly() {
     build(NO_JITTER);
     cache.fetch(target);
