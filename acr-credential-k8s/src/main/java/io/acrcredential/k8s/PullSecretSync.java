@@ -291,6 +291,12 @@ public final class PullSecretSync implements AutoCloseable {
     return s == null ? java.util.Set.of() : java.util.Set.copyOf(s.activeNames());
   }
 
+  /** Every name watched, including names kept only until their Secrets are cleaned up. */
+  java.util.Set<String> watchedSecretNames() {
+    SecretInformers s = secretInformers;
+    return s == null ? java.util.Set.of() : s.watchedNames();
+  }
+
   /**
    * Replaces the configuration (for example after the {@code acr-configuration} ConfigMap changed).
    * Namespaces and ServiceAccounts that left the scope are cleaned up: this instance's Secrets

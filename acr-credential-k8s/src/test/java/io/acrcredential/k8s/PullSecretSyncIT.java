@@ -380,7 +380,11 @@ class PullSecretSyncIT {
       // a registry leaves the scope
       sync.updateConfiguration(
           SyncFixture.config(inst, ServiceAccountScope.named(Set.of("app")), HZ));
+      await("only HZ managed", () -> sync.managedSecretNames().equals(Set.of(HZ_SECRET)));
       await("SH Secret gone from " + keep, () -> fx.secret(keep, SH_SECRET).isEmpty());
+      await(
+          "the informer of the SH name stopped once its Secrets were gone",
+          () -> sync.watchedSecretNames().equals(Set.of(HZ_SECRET)));
       await(
           "SH entry gone from SA in " + keep,
           () -> fx.pullSecrets(keep, "app").equals(List.of("user-pull", HZ_SECRET)));
