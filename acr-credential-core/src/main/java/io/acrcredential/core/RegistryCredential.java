@@ -24,6 +24,10 @@ public record RegistryCredential(
    *
    * @throws IllegalArgumentException when a value is missing or empty (the message never contains
    *     the password)
+   * @param username registry user name
+   * @param password the temporary password
+   * @param expiresAt when the password stops working
+   * @param domains registry hosts the credential is valid for
    */
   public RegistryCredential {
     Objects.requireNonNull(username, "username");

@@ -28,6 +28,10 @@ public record RegistryTarget(
    * Validates and normalises the values.
    *
    * @throws IllegalArgumentException naming the field that is wrong and the value given
+   * @param edition the registry edition
+   * @param regionId the region id
+   * @param instanceId the Enterprise Edition instance id, empty for Personal Edition
+   * @param domains explicit registry hosts, or empty to resolve them
    */
   public RegistryTarget {
     Objects.requireNonNull(edition, "edition");

@@ -52,7 +52,10 @@ public class TokenException extends RuntimeException {
     }
   }
 
+  /** The kind of failure. */
   private final Reason reason;
+
+  /** The service's error code, or null when the failure came with none. */
   private final String errorCode;
 
   /**

@@ -31,7 +31,16 @@ public record RecordedRequest(
   private static final Set<String> SECRET_PARAMS =
       Set.of("Signature", "SecurityToken", "OIDCToken", "AccessKeySecret");
 
-  /** Copies the maps into immutable sorted maps. */
+  /**
+   * Copies the maps into immutable sorted maps.
+   *
+   * @param api the operation the request was routed to
+   * @param method the HTTP method
+   * @param path the request path, e.g. {@code /tokens} or {@code /}
+   * @param headers header names in lower case, each to its first value
+   * @param params decoded query and form parameters
+   * @param receivedAt the fake clock's time when the request arrived
+   */
   public RecordedRequest {
     Objects.requireNonNull(api, "api");
     Objects.requireNonNull(method, "method");

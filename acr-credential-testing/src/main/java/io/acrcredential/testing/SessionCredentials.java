@@ -20,7 +20,15 @@ public record SessionCredentials(
     Instant expiration,
     String roleArn) {
 
-  /** Validates that no component is null. */
+  /**
+   * Validates that no component is null.
+   *
+   * @param accessKeyId the temporary AccessKey id (starts with {@code STS.})
+   * @param accessKeySecret the temporary AccessKey secret
+   * @param securityToken the security token that must accompany every call
+   * @param expiration when the credentials stop being accepted
+   * @param roleArn the RAM role the session belongs to
+   */
   public SessionCredentials {
     Objects.requireNonNull(accessKeyId, "accessKeyId");
     Objects.requireNonNull(accessKeySecret, "accessKeySecret");
