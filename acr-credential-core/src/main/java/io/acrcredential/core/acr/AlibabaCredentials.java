@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  *       from {@code ALIBABA_CLOUD_ECS_METADATA} or discovered);
  *   <li>{@link #accessKey}, {@link #stsToken}: explicit keys;
  *   <li>{@link #ecsRamRole}: the instance's RAM role;
- *   <li>{@link #oidcRole}: RRSA with explicit ARNs and token file;
+ *   <li>{@link #oidcRole}: RRSA with explicit ARNs and token file; {@link #oidcRoleWithToken}: the
+ *       same with the token in memory;
  *   <li>{@link #assumeRole}: a RAM role, often in another account, assumed on top of any of these.
  * </ul>
  *
@@ -142,17 +143,33 @@ public final class AlibabaCredentials {
    */
   public static AlibabaCredentials oidcRole(
       String roleArn, String oidcProviderArn, Path tokenFile, String sessionName) {
-    String provider = required(oidcProviderArn, "oidcProviderArn");
-    if (!provider.startsWith("acs:ram::") || !provider.contains(":oidc-provider/")) {
-      throw new IllegalArgumentException(
-          "invalid oidcProviderArn '"
-              + provider
-              + "': expected acs:ram::<account id>:oidc-provider/<name>");
-    }
+    String provider = oidcProviderArn(oidcProviderArn);
     Objects.requireNonNull(tokenFile, "tokenFile");
     return new AlibabaCredentials(
         new CredentialSpec.Oidc(
             roleArn(roleArn, "roleArn"), provider, tokenFile, sessionName(sessionName)));
+  }
+
+  /**
+   * A RAM role assumed with an OIDC token given in memory, for example the service-account token a
+   * kubelet hands to its credential provider. The token is used as given and never logged.
+   *
+   * @param roleArn the role, {@code acs:ram::<account>:role/<name>}
+   * @param oidcProviderArn the OIDC provider, {@code acs:ram::<account>:oidc-provider/<name>}
+   * @param oidcToken the OIDC token (a JWT)
+   * @param sessionName the role session name, or null for {@value #DEFAULT_SESSION_NAME}
+   * @return the choice
+   * @throws IllegalArgumentException naming the value that is malformed (never quoting the token)
+   */
+  public static AlibabaCredentials oidcRoleWithToken(
+      String roleArn, String oidcProviderArn, String oidcToken, String sessionName) {
+    String provider = oidcProviderArn(oidcProviderArn);
+    if (oidcToken == null || oidcToken.isBlank()) {
+      throw new IllegalArgumentException("oidcToken is missing or empty");
+    }
+    return new AlibabaCredentials(
+        new CredentialSpec.OidcToken(
+            roleArn(roleArn, "roleArn"), provider, oidcToken.trim(), sessionName(sessionName)));
   }
 
   /**
@@ -226,6 +243,17 @@ public final class AlibabaCredentials {
           "invalid " + setting + " '" + arn + "': expected acs:ram::<account id>:role/<role name>");
     }
     return arn;
+  }
+
+  static String oidcProviderArn(String value) {
+    String provider = required(value, "oidcProviderArn");
+    if (!provider.startsWith("acs:ram::") || !provider.contains(":oidc-provider/")) {
+      throw new IllegalArgumentException(
+          "invalid oidcProviderArn '"
+              + provider
+              + "': expected acs:ram::<account id>:oidc-provider/<name>");
+    }
+    return provider;
   }
 
   static String sessionName(String value) {

@@ -25,6 +25,9 @@ final class CredentialProviders {
     if (spec instanceof CredentialSpec.Oidc o) {
       return new OidcRoleProvider(o, AlibabaCredentials.DEFAULT_SESSION, transport);
     }
+    if (spec instanceof CredentialSpec.OidcToken t) {
+      return new OidcRoleProvider(t, AlibabaCredentials.DEFAULT_SESSION, transport);
+    }
     if (spec instanceof CredentialSpec.AssumeRole a) {
       return new AssumeRoleProvider(
           create(a.base(), transport), a.roleArn(), a.sessionName(), a.duration(), transport);

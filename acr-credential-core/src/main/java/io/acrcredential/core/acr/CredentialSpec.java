@@ -73,6 +73,29 @@ sealed interface CredentialSpec {
     }
   }
 
+  /**
+   * A RAM role assumed with an OIDC token held in memory (for example a pod's service-account token
+   * handed to a kubelet credential provider).
+   */
+  record OidcToken(String roleArn, String oidcProviderArn, String token, String sessionName)
+      implements CredentialSpec {
+    @Override
+    public String describe() {
+      return "RAM role " + roleArn + " (OIDC token)";
+    }
+
+    @Override
+    public String toString() {
+      return "OidcToken[roleArn="
+          + roleArn
+          + ", oidcProviderArn="
+          + oidcProviderArn
+          + ", token=<redacted>, sessionName="
+          + sessionName
+          + "]";
+    }
+  }
+
   /** A RAM role (often in another account) assumed on top of a base identity. */
   record AssumeRole(CredentialSpec base, String roleArn, String sessionName, Duration duration)
       implements CredentialSpec {

@@ -18,9 +18,9 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 
 /**
- * STS {@code AssumeRoleWithOIDC} (RRSA): exchanges the OIDC token in a file for role credentials.
- * The call is not signed; the token file is re-read on every renewal because the kubelet rotates
- * it.
+ * STS {@code AssumeRoleWithOIDC} (RRSA): exchanges an OIDC token for role credentials. The call is
+ * not signed. A token file is re-read on every renewal because the kubelet rotates it; a token
+ * given in memory is used as is.
  */
 final class OidcRoleProvider extends RefreshingProvider {
 
@@ -30,6 +30,7 @@ final class OidcRoleProvider extends RefreshingProvider {
   private final String roleArn;
   private final String providerArn;
   private final Path tokenFile;
+  private final String inlineToken;
   private final String sessionName;
   private final Duration duration;
   private final Endpoint sts;
@@ -40,6 +41,19 @@ final class OidcRoleProvider extends RefreshingProvider {
     this.roleArn = spec.roleArn();
     this.providerArn = spec.oidcProviderArn();
     this.tokenFile = spec.tokenFile();
+    this.inlineToken = null;
+    this.sessionName = spec.sessionName();
+    this.duration = duration;
+    this.sts = transport.stsEndpoint();
+    this.http = transport.http();
+  }
+
+  OidcRoleProvider(CredentialSpec.OidcToken spec, Duration duration, Transport transport) {
+    super(transport.clock());
+    this.roleArn = spec.roleArn();
+    this.providerArn = spec.oidcProviderArn();
+    this.tokenFile = null;
+    this.inlineToken = spec.token();
     this.sessionName = spec.sessionName();
     this.duration = duration;
     this.sts = transport.stsEndpoint();
@@ -77,6 +91,9 @@ final class OidcRoleProvider extends RefreshingProvider {
   }
 
   private String readToken() {
+    if (inlineToken != null) {
+      return inlineToken;
+    }
     String token;
     try {
       token = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();

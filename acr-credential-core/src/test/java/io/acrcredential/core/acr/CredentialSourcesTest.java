@@ -233,6 +233,35 @@ class CredentialSourcesTest {
   }
 
   @Test
+  void oidcRoleWithTokenInMemory() {
+    cloud.identities().trustOidc(ROLE, PROVIDER_ARN, OIDC_TOKEN);
+    AlibabaCredentials credentials =
+        AlibabaCredentials.oidcRoleWithToken(ROLE, PROVIDER_ARN, OIDC_TOKEN, "pod-b");
+    assertThat(credentials.toString()).doesNotContain(OIDC_TOKEN);
+    try (AcrTokenProvider p = provider(credentials)) {
+      fetchAndCheck(p, EE);
+
+      assertThat(lastPrincipal()).isEqualTo(ROLE);
+      var call = cloud.sts().lastRequest(FakeApi.ASSUME_ROLE_WITH_OIDC).get();
+      assertThat(call.param("OIDCToken")).isEqualTo(OIDC_TOKEN);
+      assertThat(call.param("RoleSessionName")).isEqualTo("pod-b");
+    }
+    try (AcrTokenProvider p =
+        provider(AlibabaCredentials.oidcRoleWithToken(ROLE, PROVIDER_ARN, "not-the-token", null))) {
+      TokenException e = catchThrowableOfType(TokenException.class, () -> p.fetch(PERSONAL));
+      assertThat(e.reason()).isEqualTo(Reason.INVALID_CREDENTIALS);
+      assertThat(e.getMessage()).doesNotContain("not-the-token");
+    }
+    assertThatThrownBy(() -> AlibabaCredentials.oidcRoleWithToken(ROLE, PROVIDER_ARN, " ", null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("oidcToken");
+    assertThatThrownBy(
+            () -> AlibabaCredentials.oidcRoleWithToken(ROLE, "arn:wrong", OIDC_TOKEN, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("oidcProviderArn");
+  }
+
+  @Test
   void defaultChainUsesEnvironmentAccessKey() {
     try (AcrTokenProvider p =
         provider(

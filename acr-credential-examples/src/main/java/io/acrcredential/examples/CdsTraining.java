@@ -1,0 +1,87 @@
+package io.acrcredential.examples;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The workload run once by the launcher with {@code -XX:ArchiveClassesAtExit} so the AppCDS archive
+ * holds the classes of every path: request parsing, the disk cache, request signing and the HTTP
+ * client (the calls go to {@code 127.0.0.1:1}, which refuses the connection at once). Its output is
+ * discarded.
+ */
+final class CdsTraining {
+
+  private CdsTraining() {}
+
+  static int run() {
+    Path dir;
+    try {
+      dir = Files.createTempDirectory("acr-credential-cds");
+    } catch (IOException e) {
+      return 1;
+    }
+    try {
+      Map<String, String> env =
+          Map.of(
+              "HOME", dir.toString(),
+              "ACR_CREDENTIAL_ACR_ENDPOINT", "http://127.0.0.1:1",
+              "ACR_CREDENTIAL_STS_ENDPOINT", "http://127.0.0.1:1",
+              "ACR_CREDENTIAL_METADATA_ENDPOINT", "http://127.0.0.1:1",
+              "ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAItraining",
+              "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "training",
+              "ACR_CREDENTIAL_DOMAINS", "127.0.0.1:5000=cn-hangzhou/cri-training1");
+      String request =
+          "{\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\","
+              + "\"kind\":\"CredentialProviderRequest\","
+              + "\"image\":\"registry.cn-hangzhou.aliyuncs.com/ns/app:1\"}";
+      String saRequest =
+          "{\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\","
+              + "\"kind\":\"CredentialProviderRequest\","
+              + "\"image\":\"x-registry.cn-hangzhou.cr.aliyuncs.com/ns/app:1\","
+              + "\"serviceAccountToken\":\"a.b.c\",\"serviceAccountAnnotations\":{"
+              + "\"acr-credential.io/role-arn\":\"acs:ram::1:role/r\","
+              + "\"acr-credential.io/oidc-provider-arn\":\"acs:ram::1:oidc-provider/p\"}}";
+      exercise(
+          env,
+          request,
+          List.of("kubelet-credential-provider", "--credential-source", "default-chain"));
+      exercise(env, saRequest, List.of("kubelet-credential-provider"));
+      exercise(env, "127.0.0.1:5000", List.of("docker-credential", "get"));
+      exercise(env, "x-registry.cn-hangzhou.cr.aliyuncs.com", List.of("docker-credential", "get"));
+      exercise(env, "", List.of("docker-credential", "list"));
+      exercise(env, "", List.of("token", "--region", "cn-hangzhou", "--format", "json"));
+      exercise(env, "", List.of("token", "--help"));
+      return 0;
+    } finally {
+      try (Stream<Path> files = Files.walk(dir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        // a temporary directory left behind is harmless
+      }
+    }
+  }
+
+  private static void exercise(Map<String, String> env, String stdin, List<String> args) {
+    ByteArrayOutputStream sink = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(sink, true, StandardCharsets.UTF_8);
+    Invocation io =
+        new Invocation(
+            env,
+            new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+            out,
+            out,
+            Clock.systemUTC(),
+            Path.of(env.get("HOME")));
+    Main.run(args, io);
+  }
+}

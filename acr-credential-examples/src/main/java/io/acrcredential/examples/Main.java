@@ -1,0 +1,134 @@
+package io.acrcredential.examples;
+
+import io.acrcredential.core.TokenException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code acr-credential} program: {@code acr-credential <command> [options]}. Commands: {@code
+ * token}, {@code kubelet-credential-provider}, {@code docker-credential}; {@code --help} on each.
+ *
+ * <p>Failures print one line (never a bare stack trace; {@code --debug} adds it) and exit non-zero:
+ * 2 for usage errors, 1 otherwise.
+ */
+public final class Main {
+
+  private Main() {}
+
+  /**
+   * Runs the program and exits with its exit code.
+   *
+   * @param args the command and its arguments
+   */
+  public static void main(String[] args) {
+    boolean debug = List.of(args).contains("--debug");
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", debug ? "debug" : "warn");
+    System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+    System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
+    int code = run(List.of(args), Invocation.system());
+    System.out.flush();
+    System.exit(code);
+  }
+
+  /** The commands, in help order. Add {@code sync}, {@code demo} here. */
+  static Map<String, Command> commands() {
+    Map<String, Command> commands = new LinkedHashMap<>();
+    for (Command c :
+        List.of(new TokenCommand(), new KubeletCommand(), new DockerCredentialCommand())) {
+      commands.put(c.name(), c);
+    }
+    return commands;
+  }
+
+  /**
+   * Runs one command in-process.
+   *
+   * @return the exit code
+   */
+  static int run(List<String> arguments, Invocation io) {
+    List<String> args = new ArrayList<>(arguments);
+    boolean debug = args.remove("--debug");
+    Map<String, Command> commands = commands();
+    if (args.isEmpty()
+        || args.get(0).equals("--help")
+        || args.get(0).equals("-h")
+        || args.get(0).equals("help")) {
+      if (args.size() > 1 && commands.containsKey(args.get(1))) {
+        io.out().print(commands.get(args.get(1)).help());
+      } else {
+        io.out().print(usage(commands));
+      }
+      return args.isEmpty() ? CliException.USAGE : 0;
+    }
+    if (args.get(0).equals("--version") || args.get(0).equals("version")) {
+      io.out().println("acr-credential " + version());
+      return 0;
+    }
+    if (args.get(0).equals("__cds-training")) {
+      return CdsTraining.run();
+    }
+    Command command = commands.get(args.get(0));
+    if (command == null) {
+      io.err()
+          .println(
+              "error: unknown command '"
+                  + args.get(0)
+                  + "'; commands: "
+                  + String.join(", ", commands.keySet())
+                  + " (see 'acr-credential --help')");
+      return CliException.USAGE;
+    }
+    try {
+      return command.run(args.subList(1, args.size()), io);
+    } catch (CliException e) {
+      return fail(io, debug, e.getMessage(), e, e.exitCode());
+    } catch (TokenException e) {
+      return fail(io, debug, describe(e), e, CliException.FAILURE);
+    } catch (IllegalArgumentException e) {
+      return fail(io, debug, e.getMessage(), e, CliException.FAILURE);
+    } catch (RuntimeException e) {
+      return fail(
+          io,
+          debug,
+          "unexpected "
+              + e.getClass().getSimpleName()
+              + ": "
+              + e.getMessage()
+              + (debug ? "" : " (run with --debug for details)"),
+          e,
+          CliException.FAILURE);
+    }
+  }
+
+  /** A token failure as one line with its error code. */
+  static String describe(TokenException e) {
+    return e.getMessage() + e.errorCode().map(c -> " [" + c + "]").orElse("");
+  }
+
+  private static int fail(Invocation io, boolean debug, String message, Throwable e, int code) {
+    io.err().println("error: " + message);
+    if (debug) {
+      e.printStackTrace(io.err());
+    }
+    return code;
+  }
+
+  private static String usage(Map<String, Command> commands) {
+    StringBuilder out =
+        new StringBuilder(
+            "Usage: acr-credential <command> [options]   (--debug anywhere shows details)\n\n"
+                + "Commands:\n");
+    commands
+        .values()
+        .forEach(c -> out.append(String.format("  %-30s %s%n", c.name(), c.summary())));
+    out.append("\nRun 'acr-credential <command> --help' for a command's options.\n");
+    return out.toString();
+  }
+
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "development" : v;
+  }
+}

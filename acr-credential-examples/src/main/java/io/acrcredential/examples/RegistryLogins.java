@@ -1,0 +1,96 @@
+package io.acrcredential.examples;
+
+import io.acrcredential.core.RegistryCredential;
+import io.acrcredential.core.RegistryEdition;
+import io.acrcredential.core.RegistryHosts;
+import io.acrcredential.core.RegistryTarget;
+import io.acrcredential.core.TokenException;
+import io.acrcredential.core.acr.AcrHost;
+import io.acrcredential.core.acr.AcrTokenProvider;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Turns a registry host into a login: which ACR registry the host belongs to (a mapped custom
+ * domain, else the host's own name), the instance id of an Enterprise Edition host (looked up with
+ * {@code ListInstance}, cached), and the token (from the disk cache, else from ACR). The ACR client
+ * is built only when a call is needed, so a cache hit loads none of the SDK.
+ */
+final class RegistryLogins implements AutoCloseable {
+
+  private final CredentialConfig config;
+  private final DiskTokenCache cache;
+  private final DomainMap domains;
+  private final Optional<String> identityKey;
+  private AcrTokenProvider provider;
+
+  RegistryLogins(CredentialConfig config, DiskTokenCache cache, DomainMap domains) {
+    this.config = config;
+    this.cache = cache;
+    this.domains = domains;
+    this.identityKey = config.identityKey();
+  }
+
+  /** A host as registry clients write it: scheme, path and trailing slash removed, lower case. */
+  static Optional<String> hostOf(String serverUrl) {
+    String s = serverUrl.strip();
+    int scheme = s.indexOf("://");
+    if (scheme >= 0) {
+      s = s.substring(scheme + 3);
+    }
+    int slash = s.indexOf('/');
+    if (slash >= 0) {
+      s = s.substring(0, slash);
+    }
+    return RegistryHosts.isValid(s) ? Optional.of(RegistryHosts.normalize(s)) : Optional.empty();
+  }
+
+  /**
+   * The registry behind a normalised host, or empty when it is neither a mapped domain nor an ACR
+   * host.
+   *
+   * @throws TokenException when the instance id of an Enterprise Edition host cannot be found
+   */
+  Optional<RegistryTarget> target(String host) {
+    Optional<RegistryTarget> mapped = domains.lookup(host);
+    if (mapped.isPresent()) {
+      return mapped;
+    }
+    Optional<AcrHost> acr = AcrHost.parse(host);
+    if (acr.isEmpty()) {
+      return Optional.empty();
+    }
+    AcrHost h = acr.get();
+    if (h.edition() == RegistryEdition.PERSONAL) {
+      return Optional.of(RegistryTarget.personal(h.regionId()).withDomains(List.of(host)));
+    }
+    String name = h.instanceName().orElseThrow();
+    String id =
+        cache.instanceId(
+            identityKey, h.regionId(), name, () -> provider().findInstanceId(h.regionId(), name));
+    return Optional.of(RegistryTarget.enterprise(h.regionId(), id).withDomains(List.of(host)));
+  }
+
+  /** The login for a target, from the disk cache or ACR. */
+  RegistryCredential login(RegistryTarget target) {
+    return cache.get(identityKey, target, () -> provider().fetch(target));
+  }
+
+  DiskTokenCache cache() {
+    return cache;
+  }
+
+  private synchronized AcrTokenProvider provider() {
+    if (provider == null) {
+      provider = config.provider();
+    }
+    return provider;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (provider != null) {
+      provider.close();
+    }
+  }
+}

@@ -1,0 +1,134 @@
+package io.acrcredential.examples;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.acrcredential.core.DockerConfig;
+import io.acrcredential.core.RegistryCredential;
+import io.acrcredential.core.RegistryHosts;
+import io.acrcredential.core.RegistryTarget;
+import io.acrcredential.core.acr.AcrTokenProvider;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** {@code token}: one token, printed or written as a Docker config. */
+final class TokenCommand implements Command {
+
+  private static final Options OPTIONS =
+      CredentialConfig.addOptions(
+          new Options("token")
+              .value("region", "REGION", "ACR_CREDENTIAL_REGION", "region id, e.g. cn-hangzhou")
+              .value(
+                  "instance-id",
+                  "ID",
+                  "ACR_CREDENTIAL_INSTANCE_ID",
+                  "Enterprise Edition instance id (cri-...); without it: Personal Edition")
+              .repeatable(
+                  "domain",
+                  "HOST",
+                  "registry host to write the login for (default: the registry's domains)")
+              .value(
+                  "format",
+                  "FORMAT",
+                  null,
+                  "dockerconfigjson (default) or json (username, password, expiresAt, domains)")
+              .value(
+                  "output",
+                  "FILE",
+                  null,
+                  "write to FILE (atomically, mode 0600) instead of standard output"),
+          CredentialConfig.Source.DEFAULT_CHAIN);
+
+  @Override
+  public String name() {
+    return "token";
+  }
+
+  @Override
+  public String summary() {
+    return "get a registry token and print or write it as a Docker config";
+  }
+
+  @Override
+  public String help() {
+    return "Usage: acr-credential token --region REGION [--instance-id ID] [--domain HOST]..."
+        + " [--format dockerconfigjson|json] [--output FILE]\n\n"
+        + "Gets a temporary registry password from ACR with Alibaba Cloud's default credential"
+        + " chain\n(ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/SECURITY_TOKEN, RRSA variables, profile"
+        + " file, ECS RAM role).\n\nOptions:\n"
+        + OPTIONS.describe();
+  }
+
+  @Override
+  public int run(List<String> args, Invocation io) {
+    Options.Parsed p = OPTIONS.parse(args, io);
+    if (p.flag("help")) {
+      io.out().print(help());
+      return 0;
+    }
+    if (!p.positional().isEmpty()) {
+      throw CliException.usage("unexpected argument '" + p.positional().get(0) + "'");
+    }
+    String format = p.value("format").orElse("dockerconfigjson").toLowerCase(Locale.ROOT);
+    if (!format.equals("dockerconfigjson") && !format.equals("json")) {
+      throw CliException.usage("invalid --format '" + format + "': use dockerconfigjson or json");
+    }
+    RegistryTarget target;
+    try {
+      String region = p.required("region");
+      target =
+          p.value("instance-id")
+              .map(id -> RegistryTarget.enterprise(region, id))
+              .orElseGet(() -> RegistryTarget.personal(region));
+      if (!p.all("domain").isEmpty()) {
+        target =
+            target.withDomains(p.all("domain").stream().map(RegistryHosts::normalize).toList());
+      }
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage(e.getMessage());
+    }
+    CredentialConfig config = CredentialConfig.from(p, io, CredentialConfig.Source.DEFAULT_CHAIN);
+    RegistryCredential credential;
+    try (AcrTokenProvider provider = config.provider()) {
+      credential = provider.fetch(target);
+    }
+    byte[] bytes = format.equals("json") ? json(credential) : DockerConfig.encode(credential);
+    var output = p.value("output");
+    if (output.isPresent()) {
+      Path file = Path.of(output.get());
+      try {
+        AtomicFiles.write(file, bytes);
+      } catch (IOException e) {
+        throw CliException.failure(
+            "cannot write " + file + ": " + e.getClass().getSimpleName() + " " + e.getMessage());
+      }
+      io.err()
+          .println(
+              "Wrote the login for "
+                  + String.join(", ", credential.domains())
+                  + " to "
+                  + file
+                  + " (expires "
+                  + credential.expiresAt()
+                  + ")");
+    } else {
+      io.out().write(bytes, 0, bytes.length);
+      io.out().println();
+      io.out().flush();
+    }
+    return 0;
+  }
+
+  private static byte[] json(RegistryCredential c) {
+    ObjectNode json = Json.MAPPER.createObjectNode();
+    json.put("username", c.username());
+    json.put("password", c.password());
+    json.put("expiresAt", c.expiresAt().toString());
+    json.putArray("domains").addAll(c.domains().stream().map(json::textNode).toList());
+    try {
+      return Json.MAPPER.writeValueAsBytes(json);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+package io.acrcredential.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.acrcredential.examples.CliHarness.Result;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+
+  @TempDir Path home;
+  CliHarness cli;
+
+  @BeforeEach
+  void start() {
+    cli = new CliHarness(home);
+  }
+
+  @AfterEach
+  void stop() {
+    cli.close();
+  }
+
+  @Test
+  void helpListsEveryCommandAndEachHasItsOwn() {
+    Result r = cli.run("", "--help");
+    assertThat(r.exit()).isZero();
+    assertThat(r.stdout()).contains("token", "kubelet-credential-provider", "docker-credential");
+    for (String command : Main.commands().keySet()) {
+      Result help = cli.run("", command, "--help");
+      assertThat(help.exit()).as(command).isZero();
+      assertThat(help.stdout()).as(command).startsWith("Usage:").contains("--help");
+    }
+  }
+
+  @Test
+  void noCommandOrUnknownCommandIsAUsageError() {
+    assertThat(cli.run("").exit()).isEqualTo(2);
+    Result r = cli.run("", "sink");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.stderr()).contains("unknown command 'sink'", "token");
+  }
+
+  @Test
+  void debugAddsTheStackTrace() {
+    Result plain =
+        cli.run("", "token", "--region", "cn-hangzhou", "--acr-endpoint", "http://127.0.0.1:1");
+    assertThat(plain.stderr().lines().count()).isEqualTo(1);
+    Result debug =
+        cli.run(
+            "",
+            "--debug",
+            "token",
+            "--region",
+            "cn-hangzhou",
+            "--acr-endpoint",
+            "http://127.0.0.1:1");
+    assertThat(debug.stderr()).contains("\tat ");
+  }
+}
