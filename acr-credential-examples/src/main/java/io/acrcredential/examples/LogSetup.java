@@ -47,6 +47,10 @@ final class LogSetup {
    * are on the class path; naming one also keeps SLF4J from printing a warning.
    */
   static void selectProvider(String[] args) {
+    // SLF4J announces an explicitly chosen provider at INFO level on stderr; only warnings matter
+    if (System.getProperty("slf4j.internal.verbosity") == null) {
+      System.setProperty("slf4j.internal.verbosity", "WARN");
+    }
     if (System.getProperty(PROVIDER_PROPERTY) != null) {
       return;
     }

@@ -41,7 +41,8 @@ public final class Main {
             new TokenCommand(),
             new KubeletCommand(),
             new DockerCredentialCommand(),
-            new SyncCommand())) {
+            new SyncCommand(),
+            new DemoCommand())) {
       commands.put(c.name(), c);
     }
     return commands;

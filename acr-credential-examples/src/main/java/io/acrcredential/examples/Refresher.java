@@ -29,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -65,6 +64,7 @@ final class Refresher implements AutoCloseable {
    * @param env environment variables for the default credential chain and RRSA
    * @param clock the clock
    * @param lease leader election, or empty
+   * @param instance the sync instance name (labels on its Secrets)
    * @param resyncPeriod full resync period of the sync
    * @param extraListeners more sync listeners (the demo prints with one)
    */
@@ -77,6 +77,7 @@ final class Refresher implements AutoCloseable {
       Map<String, String> env,
       Clock clock,
       Optional<Lease> lease,
+      String instance,
       Duration resyncPeriod,
       List<SyncListener> extraListeners) {}
 
@@ -192,11 +193,7 @@ final class Refresher implements AutoCloseable {
         providers.fetch(target);
       } catch (TokenException e) {
         throw CliException.failure(
-            "cannot get a registry token for "
-                + target.describe()
-                + ": "
-                + Main.describe(e)
-                + hint(e));
+            "cannot get a registry token for " + target.describe() + ": " + Main.describe(e));
       }
     }
     Set<String> expected = namespacesInScope(config);
@@ -232,15 +229,6 @@ final class Refresher implements AutoCloseable {
                   : ""));
     }
     return result;
-  }
-
-  private static String hint(TokenException e) {
-    return switch (e.reason()) {
-      case PERMISSION_DENIED -> "; grant the identity cr:GetAuthorizationToken (RAM policy)";
-      case INVALID_CREDENTIALS -> "; check the AccessKey, role or RRSA set-up of the identity";
-      case NETWORK -> "; check network access to the ACR endpoint";
-      default -> "";
-    };
   }
 
   // ---- daemon ----
@@ -444,6 +432,7 @@ final class Refresher implements AutoCloseable {
             .tokenProvider(providers)
             .rotationSignal(signal)
             .eventComponent(COMPONENT)
+            .instanceName(settings.instance())
             .resyncPeriod(settings.resyncPeriod())
             .listener(metrics)
             .listener(tracker)
@@ -594,9 +583,5 @@ final class Refresher implements AutoCloseable {
   @Override
   public String toString() {
     return "Refresher[" + settings.source().describe() + "]";
-  }
-
-  static <T> T requireNonNull(T value, String what) {
-    return Objects.requireNonNull(value, what);
   }
 }

@@ -76,6 +76,12 @@ final class SyncCommand implements Command {
               "namespace of the leader-election Lease (default: the ConfigMap's)")
           .value("lease-name", "NAME", null, "Lease name (default " + DEFAULT_LEASE + ")")
           .value("identity", "NAME", "POD_NAME", "this replica's identity (default: host name)")
+          .value(
+              "instance",
+              "NAME",
+              "ACR_CREDENTIAL_INSTANCE",
+              "name of this refresher (label on its Secrets; default 'default'); refreshers with"
+                  + " different names never touch each other's Secrets")
           .flag("no-leader-election", "write without a Lease (one replica only)")
           .value("lease-duration", "DURATION", null, "Lease duration (default 15s)")
           .value("resync", "DURATION", null, "full resync period (default 10m)")
@@ -184,6 +190,7 @@ final class SyncCommand implements Command {
             io.env(),
             Clock.systemUTC(),
             lease,
+            p.value("instance").orElse("default"),
             p.value("resync").map(SyncCommand::duration).orElse(Duration.ofMinutes(10)),
             List.of());
     if (once) {

@@ -188,7 +188,9 @@ class SyncCommandIT {
                 "sync",
                 "--once",
                 "--configmap",
-                cfg + "/acr-configuration"),
+                cfg + "/acr-configuration",
+                "--instance",
+                cfg),
             env(),
             "");
 
@@ -291,6 +293,8 @@ class SyncCommandIT {
             "sync",
             "--configmap",
             cfg + "/acr-configuration",
+            "--instance",
+            cfg,
             "--http-address",
             "127.0.0.1",
             "--http-port",
@@ -383,6 +387,8 @@ class SyncCommandIT {
             "sync",
             "--configmap",
             cfg + "/acr-configuration",
+            "--instance",
+            cfg,
             "--http-address",
             "127.0.0.1",
             "--http-port",

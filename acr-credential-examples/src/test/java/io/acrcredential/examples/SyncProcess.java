@@ -23,11 +23,19 @@ final class SyncProcess implements AutoCloseable {
   final List<String> stdout = new CopyOnWriteArrayList<>();
   final List<String> stderr = new CopyOnWriteArrayList<>();
   private final long startedNanos = System.nanoTime();
+  private final List<Thread> pumps = new ArrayList<>();
 
   private SyncProcess(Process process) {
     this.process = process;
-    pump(process.getInputStream(), stdout, "out");
-    pump(process.getErrorStream(), stderr, "err");
+    pumps.add(pump(process.getInputStream(), stdout, "out"));
+    pumps.add(pump(process.getErrorStream(), stderr, "err"));
+  }
+
+  /** Waits until everything the ended process wrote was read. */
+  private void drain() throws InterruptedException {
+    for (Thread t : pumps) {
+      t.join(5000);
+    }
   }
 
   /** The shaded jar the build produced. */
@@ -57,7 +65,7 @@ final class SyncProcess implements AutoCloseable {
     }
   }
 
-  private static void pump(java.io.InputStream in, List<String> lines, String name) {
+  private static Thread pump(java.io.InputStream in, List<String> lines, String name) {
     Thread t =
         new Thread(
             () -> {
@@ -74,6 +82,7 @@ final class SyncProcess implements AutoCloseable {
             "pump-" + name);
     t.setDaemon(true);
     t.start();
+    return t;
   }
 
   /** Waits for a stderr line matching {@code regex}; returns its match. */
@@ -119,7 +128,9 @@ final class SyncProcess implements AutoCloseable {
       process.destroyForcibly();
       throw new AssertionError("did not stop within " + grace + " after SIGTERM\n" + output());
     }
-    return Duration.ofNanos(System.nanoTime() - t0);
+    Duration took = Duration.ofNanos(System.nanoTime() - t0);
+    drain();
+    return took;
   }
 
   int awaitExit(Duration timeout) throws InterruptedException {
@@ -127,7 +138,7 @@ final class SyncProcess implements AutoCloseable {
       process.destroyForcibly();
       throw new AssertionError("did not exit within " + timeout + "\n" + output());
     }
-    Thread.sleep(100);
+    drain();
     return process.exitValue();
   }
 
