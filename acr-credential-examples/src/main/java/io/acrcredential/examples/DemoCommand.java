@@ -18,7 +18,6 @@ import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -207,28 +206,8 @@ final class DemoCommand implements Command {
                 + first.serviceAccounts()
                 + " ServiceAccount(s) patched");
         String secret = DockerConfig.secretName(DOMAIN);
-        Map<String, String> before = new LinkedHashMap<>();
         for (String ns : NAMESPACES) {
-          Optional<V1Secret> s = secret(core, ns, secret);
-          s.ifPresent(x -> before.put(ns, digest(x)));
-          out.println(
-              "     "
-                  + ns
-                  + ": "
-                  + s.map(
-                          x ->
-                              "Secret "
-                                  + secret
-                                  + " ("
-                                  + x.getType()
-                                  + ", expires "
-                                  + x.getMetadata()
-                                      .getAnnotations()
-                                      .get(PullSecretSync.EXPIRES_AT_ANNOTATION)
-                                  + ")")
-                      .orElse("no Secret (not in watch-namespace)")
-                  + "; default.imagePullSecrets="
-                  + pullSecrets(core, ns, "default"));
+          out.println("     " + describeNamespace(core, ns));
         }
 
         data.put("watch-namespace", "team-a,team-b,team-c");
@@ -236,14 +215,24 @@ final class DemoCommand implements Command {
         cm.setData(data);
         long edit = System.nanoTime();
         core.replaceNamespacedConfigMap("acr-configuration", "kube-system", cm).execute();
-        waitFor(() -> secret(core, "team-c", secret).isPresent());
+        waitFor(
+            () -> {
+              try {
+                return pullSecrets(core, "team-c", "builder").contains(secret);
+              } catch (ApiException e) {
+                return false;
+              }
+            });
         out.println(
-            "5. Edited the ConfigMap (watch-namespace += team-c): team-c got "
-                + secret
-                + " after "
+            "5. Edited the ConfigMap (watch-namespace += team-c): applied without a restart,"
+                + " team-c ready after "
                 + Duration.ofNanos(System.nanoTime() - edit).toMillis()
-                + " ms, without a restart; team-c default.imagePullSecrets="
-                + pullSecrets(core, "team-c", "default"));
+                + " ms:");
+        out.println("     " + describeNamespace(core, "team-c"));
+        Map<String, String> before = new LinkedHashMap<>();
+        for (String ns : NAMESPACES) {
+          secret(core, ns, secret).ifPresent(x -> before.put(ns, digest(x)));
+        }
 
         long rotate = System.nanoTime();
         ReconcileTracker.Pass rotation = await(refresher.forceRotation());
@@ -261,11 +250,11 @@ final class DemoCommand implements Command {
                 + rotation.updated()
                 + " Secret(s) rewritten in "
                 + Duration.ofNanos(System.nanoTime() - rotate).toMillis()
-                + " ms; content changed in "
+                + " ms; new content in "
                 + changed
                 + "/"
                 + before.size()
-                + " of the namespaces that had it; tokens fetched so far: "
+                + " namespaces; tokens fetched so far: "
                 + m.tokensFetched()
                 + " (never one per namespace)");
         out.println(
@@ -303,6 +292,35 @@ final class DemoCommand implements Command {
         throw e;
       }
     }
+  }
+
+  /** One line: the pull Secrets in a namespace and which ServiceAccounts list them. */
+  private static String describeNamespace(CoreV1Api core, String ns) throws ApiException {
+    List<V1Secret> secrets =
+        core.listNamespacedSecret(ns)
+            .labelSelector(PullSecretSync.MANAGED_LABEL + "=true")
+            .execute()
+            .getItems();
+    if (secrets.isEmpty()) {
+      return ns + ": no pull Secret (not in watch-namespace)";
+    }
+    StringBuilder line = new StringBuilder(ns + ": ");
+    for (V1Secret s : secrets) {
+      Map<String, String> a = s.getMetadata().getAnnotations();
+      line.append(s.getMetadata().getName())
+          .append(" for ")
+          .append(a.get(PullSecretSync.DOMAINS_ANNOTATION))
+          .append(" (expires ")
+          .append(a.get(PullSecretSync.EXPIRES_AT_ANNOTATION))
+          .append("); ");
+    }
+    line.append("listed by ServiceAccounts");
+    for (String sa : List.of("default", "builder")) {
+      if (pullSecrets(core, ns, sa).contains(secrets.get(0).getMetadata().getName())) {
+        line.append(' ').append(sa);
+      }
+    }
+    return line.toString();
   }
 
   private static Optional<V1Secret> secret(CoreV1Api core, String ns, String name) {
@@ -357,9 +375,5 @@ final class DemoCommand implements Command {
         throw CliException.failure("interrupted");
       }
     }
-  }
-
-  static String text(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
   }
 }

@@ -114,5 +114,14 @@ final class LogSetup {
     root.setLevel(project.isGreaterOrEqual(Level.WARN) ? project : Level.WARN);
     root.addAppender(appender);
     context.getLogger("io.acrcredential").setLevel(project);
+    // client-java logs every thread interrupted by a normal shutdown as an ERROR with a stack
+    // trace; the sync reports leader-election and processing failures itself
+    for (String noisy :
+        List.of(
+            "io.kubernetes.client.informer.cache.ProcessorListener",
+            "io.kubernetes.client.informer.cache.Controller",
+            "io.kubernetes.client.extended.leaderelection.LeaderElector")) {
+      context.getLogger(noisy).setLevel(Level.OFF);
+    }
   }
 }
