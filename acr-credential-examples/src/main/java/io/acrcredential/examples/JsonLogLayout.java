@@ -21,7 +21,7 @@ final class JsonLogLayout extends LayoutBase<ILoggingEvent> {
     field(out, "message", event.getFormattedMessage());
     IThrowableProxy t = event.getThrowableProxy();
     if (t != null) {
-      field(out, "error", t.getClassName() + (t.getMessage() == null ? "" : ": " + t.getMessage()));
+      field(out, "error", PlainLogLayout.oneLine(t));
     }
     return out.append("}\n").toString();
   }

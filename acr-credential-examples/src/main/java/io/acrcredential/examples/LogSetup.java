@@ -3,7 +3,6 @@ package io.acrcredential.examples;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.PatternLayout;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Layout;
 import ch.qos.logback.core.OutputStreamAppender;
@@ -81,11 +80,10 @@ final class LogSetup {
       json.start();
       layout = json;
     } else {
-      PatternLayout pattern = new PatternLayout();
-      pattern.setContext(context);
-      pattern.setPattern("%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0} - %msg%n");
-      pattern.start();
-      layout = pattern;
+      PlainLogLayout plain = new PlainLogLayout(!project.isGreaterOrEqual(Level.INFO));
+      plain.setContext(context);
+      plain.start();
+      layout = plain;
     }
     LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
     encoder.setContext(context);

@@ -248,7 +248,9 @@ final class Refresher implements AutoCloseable {
     CompletableFuture<ReconcileTracker.Pass> first;
     PullSecretSync s = buildSync(config, settings.lease().isPresent());
     if (settings.lease().isEmpty()) {
-      first = tracker.begin("start", namespacesOrEmpty(config), createdNanos);
+      first = new CompletableFuture<>();
+      CompletableFuture<ReconcileTracker.Pass> done = first;
+      runLater(() -> beginFirstPass(done));
     } else {
       first = new CompletableFuture<>();
       // completed by the pass begun when leadership is won
@@ -262,6 +264,36 @@ final class Refresher implements AutoCloseable {
   }
 
   private volatile CompletableFuture<ReconcileTracker.Pass> firstLeaderPass;
+
+  /** Begins the first pass once the namespaces can be listed (the API server may be down). */
+  private void beginFirstPass(CompletableFuture<ReconcileTracker.Pass> done) {
+    PullSecretSync s = sync;
+    if (s == null || closed) {
+      return;
+    }
+    Set<String> expected;
+    try {
+      expected = namespacesInScope(s.configuration());
+    } catch (CliException e) {
+      LOG.warn("{} (retrying in 5 s)", e.getMessage());
+      try {
+        events.schedule(() -> beginFirstPass(done), 5, TimeUnit.SECONDS);
+      } catch (RejectedExecutionException closing) {
+        // closing
+      }
+      return;
+    }
+    tracker.begin("start", expected, createdNanos).whenComplete((p, t) -> done.complete(p));
+    reconcileAll(s);
+  }
+
+  /**
+   * Has every namespace reconciled again (a no-op where nothing changed), so a pass begun after its
+   * trigger cannot miss a namespace the sync handled just before.
+   */
+  private static void reconcileAll(PullSecretSync s) {
+    s.updateConfiguration(s.configuration());
+  }
 
   private ConfigSource.Snapshot loadWithRetry() {
     long delay = 1000;
@@ -460,8 +492,15 @@ final class Refresher implements AutoCloseable {
     if (s == null || closed || (settings.lease().isPresent() && !s.isLeader())) {
       return new CompletableFuture<>();
     }
-    Set<String> expected = namespacesOrEmpty(s.configuration());
+    Set<String> expected;
+    try {
+      expected = namespacesInScope(s.configuration());
+    } catch (CliException e) {
+      LOG.warn("cannot follow the reconcile after {}: {}", why, e.getMessage());
+      return new CompletableFuture<>();
+    }
     CompletableFuture<ReconcileTracker.Pass> f = tracker.begin(why, expected, System.nanoTime());
+    reconcileAll(s);
     CompletableFuture<ReconcileTracker.Pass> waiting = firstLeaderPass;
     if (waiting != null && why.equals("leadership")) {
       firstLeaderPass = null;
@@ -484,15 +523,6 @@ final class Refresher implements AutoCloseable {
       s.credentialsChanged();
     }
     return f;
-  }
-
-  private Set<String> namespacesOrEmpty(AcrConfiguration config) {
-    try {
-      return namespacesInScope(config);
-    } catch (CliException e) {
-      LOG.warn("cannot list namespaces to follow the reconcile: {}", e.getMessage());
-      return Set.of();
-    }
   }
 
   /** The namespaces the configuration puts in scope, as the API server lists them now. */

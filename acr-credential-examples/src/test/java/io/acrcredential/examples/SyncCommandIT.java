@@ -369,10 +369,11 @@ class SyncCommandIT {
       V1Lease after =
           new CoordinationV1Api(admin).readNamespacedLease("acr-credential-sync", cfg).execute();
       assertThat(after.getSpec().getHolderIdentity()).as("lease released").isNullOrEmpty();
-      assertThat(String.join("\n", p.stderr))
-          .contains("stopped")
-          .doesNotContain(PASSWORD)
-          .doesNotContain(SECRET);
+      System.out.println("[refresher] daemon output:\n" + p.output());
+      assertThat(p.stderr)
+          .as("log lines after SIGTERM")
+          .anyMatch(l -> l.contains("SyncCommand - stopped"));
+      assertThat(String.join("\n", p.stderr)).doesNotContain(PASSWORD).doesNotContain(SECRET);
     }
   }
 
