@@ -123,7 +123,9 @@ final class SyncProcess implements AutoCloseable {
   /** Sends SIGTERM and waits; returns how long it took to exit. */
   Duration terminate(Duration grace) throws InterruptedException {
     long t0 = System.nanoTime();
-    process.destroy();
+    // SIGTERM through the handle: Process.destroy() would also close our ends of the pipes and
+    // lose what the process logs while shutting down
+    process.toHandle().destroy();
     if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
       throw new AssertionError("did not stop within " + grace + " after SIGTERM\n" + output());
