@@ -142,6 +142,7 @@ final class RegistryProviders implements TokenProvider, AutoCloseable {
       if (oldCache != null) {
         oldCache.close();
       }
+      previous.keySet().stream().filter(t -> !next.containsKey(t)).forEach(metrics::forget);
     } else {
       routes = next;
       for (Map.Entry<RegistryTarget, AcrTokenProvider> old : previous.entrySet()) {
