@@ -23,6 +23,7 @@ public final class Main {
    * @param args the command and its arguments
    */
   public static void main(String[] args) {
+    LogSetup.selectProvider(args);
     boolean debug = List.of(args).contains("--debug");
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", debug ? "debug" : "warn");
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
@@ -36,7 +37,12 @@ public final class Main {
   static Map<String, Command> commands() {
     Map<String, Command> commands = new LinkedHashMap<>();
     for (Command c :
-        List.of(new TokenCommand(), new KubeletCommand(), new DockerCredentialCommand())) {
+        List.of(
+            new TokenCommand(),
+            new KubeletCommand(),
+            new DockerCredentialCommand(),
+            new SyncCommand(),
+            new DemoCommand())) {
       commands.put(c.name(), c);
     }
     return commands;

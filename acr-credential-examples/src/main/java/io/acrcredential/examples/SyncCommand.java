@@ -1,0 +1,320 @@
+package io.acrcredential.examples;
+
+import io.acrcredential.k8s.AcrConfigParser;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.util.Config;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code sync}: the refresher. Keeps pull Secrets and ServiceAccounts in sync from the {@code
+ * acr-configuration} ConfigMap (watched) or a file; {@code --once} reconciles once and exits.
+ */
+final class SyncCommand implements Command {
+
+  static final String DEFAULT_CONFIGMAP = "kube-system/acr-configuration";
+  static final String DEFAULT_LEASE = "acr-credential-sync";
+
+  private static final Options OPTIONS =
+      new Options("sync")
+          .value(
+              "config",
+              "FILE",
+              "ACR_CREDENTIAL_CONFIG_FILE",
+              "read the configuration from FILE (ConfigMap manifest or key: value mapping)")
+          .value(
+              "configmap",
+              "NS/NAME",
+              "ACR_CREDENTIAL_CONFIGMAP",
+              "read and watch this ConfigMap (default " + DEFAULT_CONFIGMAP + ")")
+          .flag("once", "reconcile every namespace once, then exit (0 = success)")
+          .value("timeout", "DURATION", null, "--once: give up after this long (default 2m)")
+          .value(
+              "kubeconfig",
+              "FILE",
+              "KUBECONFIG",
+              "kubeconfig file (default: ~/.kube/config, else the in-cluster service account)")
+          .value(
+              "region",
+              "REGION",
+              "ACR_CREDENTIAL_REGION",
+              "the cluster's region: default regionId of registries and Personal Edition")
+          .value(
+              "acr-endpoint",
+              "URL",
+              CredentialConfig.ENV_ACR_ENDPOINT,
+              "ACR OpenAPI endpoint (host[:port] = HTTPS; http://host:port = plain HTTP, tests)")
+          .value("sts-endpoint", "URL", CredentialConfig.ENV_STS_ENDPOINT, "STS endpoint")
+          .value(
+              "metadata-endpoint",
+              "URL",
+              CredentialConfig.ENV_METADATA_ENDPOINT,
+              "ECS metadata endpoint (default 100.100.100.200)")
+          .value(
+              "http-address",
+              "ADDRESS",
+              "ACR_CREDENTIAL_HTTP_ADDRESS",
+              "address for /healthz, /readyz, /metrics (default 0.0.0.0)")
+          .value(
+              "http-port", "PORT", "ACR_CREDENTIAL_HTTP_PORT", "their port (default 8080; 0 = any)")
+          .value(
+              "lease-namespace",
+              "NS",
+              "POD_NAMESPACE",
+              "namespace of the leader-election Lease (default: the ConfigMap's)")
+          .value("lease-name", "NAME", null, "Lease name (default " + DEFAULT_LEASE + ")")
+          .value("identity", "NAME", "POD_NAME", "this replica's identity (default: host name)")
+          .value(
+              "instance",
+              "NAME",
+              "ACR_CREDENTIAL_INSTANCE",
+              "name of this refresher (label on its Secrets; default 'default'); refreshers with"
+                  + " different names never touch each other's Secrets")
+          .flag("no-leader-election", "write without a Lease (one replica only)")
+          .value("lease-duration", "DURATION", null, "Lease duration (default 15s)")
+          .value("resync", "DURATION", null, "full resync period (default 10m)")
+          .value("log-format", "FORMAT", "ACR_CREDENTIAL_LOG_FORMAT", "plain (default) or json")
+          .value(
+              "log-level",
+              "LEVEL",
+              "ACR_CREDENTIAL_LOG_LEVEL",
+              "off, error, warn, info (default; off with --once) or debug");
+
+  @Override
+  public String name() {
+    return "sync";
+  }
+
+  @Override
+  public String summary() {
+    return "keep Kubernetes pull Secrets fresh (the refresher); --once for one pass";
+  }
+
+  @Override
+  public String help() {
+    return "Usage: acr-credential sync [--config FILE | --configmap NS/NAME] [--once] [options]\n\n"
+        + "Keeps kubernetes.io/dockerconfigjson pull Secrets and the imagePullSecrets of the\n"
+        + "configured ServiceAccounts up to date with temporary ACR passwords, configured like\n"
+        + "Alibaba's aliyun-acr-credential-helper (ConfigMap kube-system/acr-configuration).\n"
+        + "The ConfigMap is watched: edits apply without a restart; an invalid key keeps its\n"
+        + "previous value and is reported as a log line and an Event. With several replicas one\n"
+        + "leads through a Lease; SIGTERM releases it. Identities: see the ConfigMap's\n"
+        + "acr-registry-info (default chain, RRSA, AccessKey, assumed role).\n\n"
+        + "--once: exit 0 after every namespace in scope was reconciled, else 1 with one line.\n\n"
+        + "Options:\n"
+        + OPTIONS.describe();
+  }
+
+  @Override
+  public int run(List<String> args, Invocation io) {
+    Options.Parsed p = OPTIONS.parse(args, io);
+    if (p.flag("help")) {
+      io.out().print(help());
+      return 0;
+    }
+    if (!p.positional().isEmpty()) {
+      throw CliException.usage("unexpected argument '" + p.positional().get(0) + "'");
+    }
+    boolean once = p.flag("once");
+    LogSetup.configure(
+        LogSetup.Format.parse(p.value("log-format").orElse("plain")),
+        p.value("log-level").orElse(once ? "off" : "info"),
+        io.err());
+    Logger log = LoggerFactory.getLogger(SyncCommand.class);
+    if (p.value("config").isPresent() && p.value("configmap").isPresent()) {
+      throw CliException.usage("give either --config or --configmap, not both");
+    }
+    AcrConfigParser parser;
+    try {
+      parser =
+          p.value("region")
+              .map(AcrConfigParser::forClusterRegion)
+              .orElseGet(AcrConfigParser::withoutClusterRegion);
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage(e.getMessage());
+    }
+    RegistryProviders.Endpoints endpoints =
+        new RegistryProviders.Endpoints(
+            p.value("acr-endpoint"), p.value("sts-endpoint"), p.value("metadata-endpoint"));
+    ApiClient api = kubeClient(p.value("kubeconfig"));
+    ApiClient watchApi = kubeClient(p.value("kubeconfig"));
+    ConfigSource source;
+    String configNamespace = "kube-system";
+    if (p.value("config").isPresent()) {
+      source = new ConfigSource.FromFile(Path.of(p.value("config").get()));
+    } else {
+      String ref = p.value("configmap").orElse(DEFAULT_CONFIGMAP);
+      int slash = ref.indexOf('/');
+      if (slash <= 0 || slash == ref.length() - 1 || ref.indexOf('/', slash + 1) >= 0) {
+        throw CliException.usage("invalid --configmap '" + ref + "': use NAMESPACE/NAME");
+      }
+      configNamespace = ref.substring(0, slash);
+      source =
+          new ConfigSource.FromConfigMap(api, watchApi, configNamespace, ref.substring(slash + 1));
+    }
+    Optional<Refresher.Lease> lease = Optional.empty();
+    if (!once && !p.flag("no-leader-election")) {
+      Duration duration = p.value("lease-duration").map(SyncCommand::duration).orElse(null);
+      Duration d = duration != null ? duration : Duration.ofSeconds(15);
+      Duration renew = d.multipliedBy(2).dividedBy(3);
+      Duration retry = Duration.ofMillis(Math.max(1000, d.toMillis() / 7));
+      lease =
+          Optional.of(
+              new Refresher.Lease(
+                  p.value("lease-namespace").orElse(configNamespace),
+                  p.value("lease-name").orElse(DEFAULT_LEASE),
+                  p.value("identity").orElseGet(SyncCommand::defaultIdentity),
+                  d,
+                  renew,
+                  retry));
+    }
+    Refresher.Settings settings =
+        new Refresher.Settings(
+            api,
+            watchApi,
+            source,
+            parser,
+            endpoints,
+            io.env(),
+            Clock.systemUTC(),
+            lease,
+            p.value("instance").orElse("default"),
+            p.value("resync").map(SyncCommand::duration).orElse(Duration.ofMinutes(10)),
+            List.of());
+    if (once) {
+      try (Refresher refresher = new Refresher(settings)) {
+        Duration timeout =
+            p.value("timeout").map(SyncCommand::duration).orElse(Duration.ofMinutes(2));
+        ReconcileTracker.Pass pass = refresher.runOnce(timeout);
+        io.out().println("synced " + pass.summary() + " in " + pass.took().toMillis() + " ms");
+        io.out().flush();
+        return 0;
+      }
+    }
+    return daemon(p, io, settings, log);
+  }
+
+  private int daemon(Options.Parsed p, Invocation io, Refresher.Settings settings, Logger log) {
+    Refresher refresher = new Refresher(settings);
+    String address = p.value("http-address").orElse("0.0.0.0");
+    int port = port(p.value("http-port").orElse("8080"));
+    HttpEndpoints http;
+    try {
+      http = new HttpEndpoints(address, port, refresher::isReady, refresher.metrics()::render);
+    } catch (IOException e) {
+      refresher.close();
+      throw CliException.failure(
+          "cannot listen on "
+              + address
+              + ":"
+              + port
+              + " for /healthz, /readyz, /metrics: "
+              + e.getMessage()
+              + " (choose another --http-port)");
+    }
+    log.info(
+        "acr-credential {} sync starting; {}; HTTP on {}:{} (/healthz, /readyz, /metrics);"
+            + " leader election {}",
+        Main.version(),
+        settings.source().describe(),
+        address,
+        http.port(),
+        settings
+            .lease()
+            .map(l -> "Lease " + l.namespace() + "/" + l.name() + " as " + l.identity())
+            .orElse("off"));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              log.info("stopping: releasing the lease and ending the watches");
+              refresher.close();
+              http.close();
+              log.info("stopped");
+              stopped.countDown();
+            },
+            "acr-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    refresher.start();
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  static ApiClient kubeClient(Optional<String> kubeconfig) {
+    try {
+      if (kubeconfig.isPresent()) {
+        String first = kubeconfig.get().split(java.io.File.pathSeparator)[0];
+        return Config.fromConfig(first);
+      }
+      return Config.defaultClient();
+    } catch (IOException | RuntimeException e) {
+      throw CliException.failure(
+          "cannot load the Kubernetes client configuration"
+              + kubeconfig.map(k -> " from " + k).orElse("")
+              + ": "
+              + e.getClass().getSimpleName()
+              + (e.getMessage() == null ? "" : " " + e.getMessage())
+              + "; set KUBECONFIG or --kubeconfig, or run in a pod with a service account");
+    }
+  }
+
+  private static int port(String value) {
+    try {
+      int port = Integer.parseInt(value.trim());
+      if (port < 0 || port > 65535) {
+        throw new NumberFormatException();
+      }
+      return port;
+    } catch (NumberFormatException e) {
+      throw CliException.usage("invalid --http-port '" + value + "': use 0..65535");
+    }
+  }
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+
+  /** {@code 500ms}, {@code 30s}, {@code 2m}, {@code 1h}. */
+  static Duration duration(String value) {
+    Matcher m = DURATION.matcher(value.trim().toLowerCase(Locale.ROOT));
+    if (!m.matches()) {
+      throw CliException.usage("invalid duration '" + value + "': use e.g. 500ms, 30s, 2m or 1h");
+    }
+    long n = Long.parseLong(m.group(1));
+    Duration d =
+        switch (m.group(2)) {
+          case "ms" -> Duration.ofMillis(n);
+          case "s" -> Duration.ofSeconds(n);
+          case "m" -> Duration.ofMinutes(n);
+          default -> Duration.ofHours(n);
+        };
+    if (d.isZero()) {
+      throw CliException.usage("invalid duration '" + value + "': must be positive");
+    }
+    return d;
+  }
+
+  private static String defaultIdentity() {
+    try {
+      return InetAddress.getLocalHost().getHostName()
+          + "-"
+          + UUID.randomUUID().toString().substring(0, 8);
+    } catch (IOException e) {
+      return "acr-credential-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package io.acrcredential.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.acrcredential.core.RegistryTarget;
+import io.acrcredential.k8s.AcrConfigParser;
+import io.acrcredential.k8s.AcrConfiguration;
+import io.acrcredential.k8s.ConfigParseResult;
+import io.acrcredential.k8s.RbacManifest;
+import io.acrcredential.k8s.RegistryEntry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The shipped manifests agree with the code: RBAC rendered from the k8s module's template. */
+class DeployManifestsTest {
+
+  static final Path DEPLOY = Path.of("deploy");
+  static final String HEADER =
+      "# GENERATED from acr-credential-k8s's RBAC template (RbacManifest.render) for namespace\n"
+          + "# kube-system, ServiceAccount acr-credential, Lease acr-credential-sync and the domains"
+          + " of\n# configmap.yaml. Regenerate after changing either:\n"
+          + "#   mvn -pl acr-credential-examples -am verify -Dtest=DeployManifestsTest"
+          + " -Dacr.deploy.regenerate=true\n";
+
+  static AcrConfiguration exampleConfiguration() throws IOException {
+    String text = Files.readString(DEPLOY.resolve("configmap.yaml"), StandardCharsets.UTF_8);
+    ConfigParseResult parsed =
+        AcrConfigParser.forClusterRegion("cn-hangzhou")
+            .parse(ConfigSource.FromFile.parse(text, "configmap.yaml"));
+    assertThat(parsed.problems()).as("the example ConfigMap has no problems").isEmpty();
+    return parsed.config();
+  }
+
+  static String expectedRbac() throws IOException {
+    AcrConfiguration config = exampleConfiguration();
+    List<String> domains =
+        config.registries().stream()
+            .map(RegistryEntry::target)
+            .map(RegistryTarget::domains)
+            .flatMap(List::stream)
+            .toList();
+    return HEADER
+        + RbacManifest.render(
+            "kube-system",
+            "acr-credential",
+            SyncCommand.DEFAULT_LEASE,
+            RbacManifest.secretNames(config.secretLayout(), domains));
+  }
+
+  @Test
+  void rbacIsTheRenderedTemplate() throws IOException {
+    String expected = expectedRbac();
+    Path file = DEPLOY.resolve("rbac.yaml");
+    if (Boolean.getBoolean("acr.deploy.regenerate")) {
+      Files.writeString(file, expected, StandardCharsets.UTF_8);
+    }
+    assertThat(Files.readString(file, StandardCharsets.UTF_8))
+        .as(
+            "deploy/rbac.yaml differs from the k8s module's RBAC template; regenerate it with"
+                + " -Dacr.deploy.regenerate=true")
+        .isEqualTo(expected);
+  }
+
+  @Test
+  void exampleConfigurationNamesExplicitDomains() throws IOException {
+    AcrConfiguration config = exampleConfiguration();
+    assertThat(config.registries()).hasSize(1);
+    assertThat(config.registries().get(0).target().domains())
+        .containsExactly(
+            "example-registry.cn-hangzhou.cr.aliyuncs.com",
+            "example-registry-vpc.cn-hangzhou.cr.aliyuncs.com");
+  }
+
+  @Test
+  void deploymentRunsTheSyncCommandWithTheShippedServiceAccount() throws IOException {
+    String deployment = Files.readString(DEPLOY.resolve("deployment.yaml"));
+    assertThat(deployment)
+        .contains("replicas: 2")
+        .contains("serviceAccountName: acr-credential")
+        .contains("args: [\"sync\", \"--configmap\", \"kube-system/acr-configuration\"")
+        .contains("readOnlyRootFilesystem: true")
+        .contains("runAsNonRoot: true");
+    assertThat(Files.readString(DEPLOY.resolve("rbac.yaml")))
+        .contains(
+            "kind: ServiceAccount\nmetadata:\n  name: acr-credential\n  namespace: kube-system");
+  }
+}

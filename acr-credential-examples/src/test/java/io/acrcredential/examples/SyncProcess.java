@@ -1,0 +1,169 @@
+package io.acrcredential.examples;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+
+/** The real jar ({@code java -jar target/acr-credential.jar ...}) as a child process. */
+final class SyncProcess implements AutoCloseable {
+
+  final Process process;
+  final List<String> stdout = new CopyOnWriteArrayList<>();
+  final List<String> stderr = new CopyOnWriteArrayList<>();
+  private final long startedNanos = System.nanoTime();
+  private final List<Thread> pumps = new ArrayList<>();
+
+  private SyncProcess(Process process) {
+    this.process = process;
+    pumps.add(pump(process.getInputStream(), stdout, "out"));
+    pumps.add(pump(process.getErrorStream(), stderr, "err"));
+  }
+
+  /** Waits until everything the ended process wrote was read. */
+  private void drain() throws InterruptedException {
+    for (Thread t : pumps) {
+      t.join(5000);
+    }
+  }
+
+  /** The shaded jar the build produced. */
+  static Path jar() {
+    String dir = System.getProperty("acr.bin.dir");
+    Assumptions.assumeTrue(dir != null, "acr.bin.dir is not set: run through mvn verify");
+    Path jar = Path.of(dir).getParent().resolve("acr-credential.jar");
+    if (!Files.isRegularFile(jar)) {
+      throw new AssertionError(jar + " is missing: run mvn package first");
+    }
+    return jar;
+  }
+
+  static SyncProcess start(Map<String, String> env, String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-jar");
+    command.add(jar().toString());
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().clear();
+    pb.environment().putAll(env);
+    try {
+      return new SyncProcess(pb.start());
+    } catch (IOException e) {
+      throw new AssertionError("cannot start " + command, e);
+    }
+  }
+
+  private static Thread pump(java.io.InputStream in, List<String> lines, String name) {
+    Thread t =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  lines.add(line);
+                }
+              } catch (IOException e) {
+                // process ended
+              }
+            },
+            "pump-" + name);
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  /** Waits for a stderr line matching {@code regex}; returns its match. */
+  Matcher awaitLog(String regex, Duration timeout) throws InterruptedException {
+    Pattern p = Pattern.compile(regex);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    int seen = 0;
+    while (System.nanoTime() < deadline) {
+      List<String> snapshot = List.copyOf(stderr);
+      for (int i = seen; i < snapshot.size(); i++) {
+        Matcher m = p.matcher(snapshot.get(i));
+        if (m.find()) {
+          return m;
+        }
+      }
+      seen = 0;
+      if (!process.isAlive()) {
+        Thread.sleep(200); // let the pump drain
+        for (String line : stderr) {
+          Matcher m = p.matcher(line);
+          if (m.find()) {
+            return m;
+          }
+        }
+        throw new AssertionError(
+            "the process ended (exit "
+                + process.exitValue()
+                + ") before logging /"
+                + regex
+                + "/\n"
+                + output());
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("no log line /" + regex + "/ within " + timeout + "\n" + output());
+  }
+
+  /** Sends SIGTERM and waits; returns how long it took to exit. */
+  Duration terminate(Duration grace) throws InterruptedException {
+    long t0 = System.nanoTime();
+    // SIGTERM through the handle: Process.destroy() would also close our ends of the pipes and
+    // lose what the process logs while shutting down
+    process.toHandle().destroy();
+    if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("did not stop within " + grace + " after SIGTERM\n" + output());
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - t0);
+    drain();
+    return took;
+  }
+
+  int awaitExit(Duration timeout) throws InterruptedException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("did not exit within " + timeout + "\n" + output());
+    }
+    drain();
+    return process.exitValue();
+  }
+
+  Duration age() {
+    return Duration.ofNanos(System.nanoTime() - startedNanos);
+  }
+
+  String output() {
+    return "--- stdout\n"
+        + String.join("\n", stdout)
+        + "\n--- stderr\n"
+        + String.join("\n", stderr);
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The refresher end to end on this machine: a fake ACR, a local kube-apiserver (+ etcd,
+# kube-controller-manager) on 127.0.0.1, namespaces, ServiceAccounts, pull Secrets, a rotation.
+# No cloud account and no Docker needed. Builds what is missing (REBUILD=1 rebuilds the jar),
+# then runs `acr-credential demo`.
+set -euo pipefail
+cd "$(dirname "$0")"
+cache="${ACR_KUBE_CACHE:-$HOME/.cache/acr-credential}"
+if [[ -z "${ACR_KUBE_BIN:-}" ]] && ! ls "$cache"/kube-*/bin/kube-apiserver >/dev/null 2>&1; then
+  echo "Kubernetes binaries not found in $cache: building them (needs Go >= 1.24, ~12 min once)"
+  bash test-infra/kube/build.sh
+fi
+jar=acr-credential-examples/target/acr-credential.jar
+if [[ ! -f "$jar" || "${REBUILD:-}" == 1 ]]; then
+  mvn -B -q package -DskipTests
+fi
+exec java -jar "$jar" demo "$@"
