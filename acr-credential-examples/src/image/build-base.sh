@@ -4,9 +4,10 @@
 #
 #   - a Java runtime cut with jlink from the Debian openjdk-17 JDK (only the modules the jar uses);
 #   - the shared libraries it needs, unpacked from the Debian packages libc6, libgcc-s1,
-#     libstdc++6 and zlib1g (no shell, no package manager, no coreutils);
-#   - /etc/passwd with a non-root user `nonroot` (65532:65532), /tmp, /etc/os-release and a
-#     dpkg status.d entry per package so image scanners can match Debian advisories.
+#     libstdc++6 and zlib1g (no shell, no package manager, no coreutils), the C.UTF-8 locale from
+#     libc-bin and /etc/os-release from base-files;
+#   - /etc/passwd with a non-root user `nonroot` (65532:65532), /tmp, and a dpkg status.d entry
+#     per package so image scanners can match Debian advisories.
 #
 # The root file system is packed as one reproducible layer (sorted, numeric owners, fixed mtime),
 # written as an OCI image layout by hand and turned into a docker-archive tarball with skopeo,
@@ -60,12 +61,12 @@ trap 'rm -rf "$work"' EXIT
 rootfs="$work/rootfs"
 mkdir -p "$rootfs" "$work/debs"
 
-echo "build-base.sh: downloading ${packages[*]} base-files" >&2
+echo "build-base.sh: downloading ${packages[*]} libc-bin base-files" >&2
 # apt-get download runs as the _apt user when it can: give it a directory it may write.
 chown _apt "$work/debs" 2>/dev/null || true
-if ! (cd "$work/debs" && apt-get download -qq "${packages[@]}" base-files 2>/dev/null); then
+if ! (cd "$work/debs" && apt-get download -qq "${packages[@]}" libc-bin base-files 2>/dev/null); then
   apt-get update -qq
-  (cd "$work/debs" && apt-get download -qq "${packages[@]}" base-files)
+  (cd "$work/debs" && apt-get download -qq "${packages[@]}" libc-bin base-files)
 fi
 
 mkdir -p "$rootfs/var/lib/dpkg/status.d"
@@ -75,10 +76,17 @@ for pkg in "${packages[@]}"; do
   # What scanners read in distroless images: the control stanza of each installed package.
   { dpkg-deb -f "$deb"; echo "Status: install ok installed"; } >"$rootfs/var/lib/dpkg/status.d/$pkg"
 done
-# Only /etc/os-release from base-files (the distribution, for scanners and humans).
+# Only /etc/os-release from base-files (the distribution, for scanners and humans), and only
+# the C.UTF-8 locale from libc-bin (LANG=C.UTF-8: the JVM then reads and writes file names as
+# UTF-8; without the locale files glibc falls back to ASCII).
 dpkg-deb -x "$(ls "$work/debs/base-files_"*.deb)" "$work/base-files"
 mkdir -p "$rootfs/etc"
 cp "$work/base-files/usr/lib/os-release" "$rootfs/etc/os-release"
+deb="$(ls "$work/debs/libc-bin_"*.deb)"
+dpkg-deb -x "$deb" "$work/libc-bin"
+mkdir -p "$rootfs/usr/lib/locale"
+cp -a "$work/libc-bin/usr/lib/locale/C.utf8" "$rootfs/usr/lib/locale/"
+{ dpkg-deb -f "$deb"; echo "Status: install ok installed"; } >"$rootfs/var/lib/dpkg/status.d/libc-bin"
 
 # Drop what a JVM never uses: documentation (copyright files stay), locales, iconv modules,
 # libc's programs (ldd, iconv, getconf, ...) and the dynamic linker's cache tool.
