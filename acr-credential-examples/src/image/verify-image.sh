@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the Jib image tarball without a container engine: reads its configuration with skopeo,
 # unpacks its layers into a temporary root file system and runs the image's own entrypoint there
-# (chroot as the image's user, in private mount and PID namespaces with /proc and /dev).
+# (chroot as the image's user, in private mount and PID namespaces, the root read-only and a
+# tmpfs on /tmp as in deploy/deployment.yaml).
 #
 # Usage: verify-image.sh [IMAGE_TAR]
 #   IMAGE_TAR defaults to acr-credential-examples/target/acr-credential-image.tar. Needs root
@@ -57,25 +58,33 @@ for layer in "${layer_files[@]}"; do
 done
 echo "unpacked ${#layer_files[@]} layers: $(du -sh "$rootfs" | cut -f1) on disk"
 
+mkdir -p "$rootfs/cache" # mount point for the Kubernetes binaries (demo)
 [[ ! -e "$rootfs/bin/sh" && ! -e "$rootfs/usr/bin/sh" ]] && pass "no shell in the image" || fail "the image has a shell"
 owner="$(stat -c %u "$rootfs/home/nonroot" 2>/dev/null || echo missing)"
 [[ "$owner" == "$uid" ]] && pass "home /home/nonroot owned by $uid" || fail "/home/nonroot owner $owner, expected $uid"
 
-# Runs the image's entrypoint (or, with --raw, a command) the way a container runtime would:
-# the image's environment only (plus $extra_env), its user, its root; $mount_cache, if set, is
-# bound read-only at /cache. Output in $work/out, status returned.
+# Runs the image's entrypoint (or, with --raw, a command) the way the Deployment runs it: the
+# image's environment only (plus $extra_env), its user, its root read-only with a fresh tmpfs on
+# /tmp (readOnlyRootFilesystem + an emptyDir), /proc of a new PID namespace, the host's /dev;
+# $mount_cache, if set, is bound read-only at /cache. Output in $work/out, status returned.
 extra_env=()
 mount_cache=""
 run() {
   local -a argv
   if [[ "$1" == --raw ]]; then shift; argv=("$@"); else argv=("${entrypoint[@]}" "$@"); fi
-  unshare --mount --pid --fork --mount-proc="$rootfs/proc" \
-    bash -c 'mount --rbind /dev "$0/dev" || exit
+  unshare --mount --pid --fork bash -c 'set -e
+      root="$0"
+      mount --bind "$root" "$root"
+      mount -o remount,bind,ro "$root"
+      mount -t proc proc "$root/proc"
+      mount --rbind /dev "$root/dev"
+      mount -t tmpfs -o mode=1777,size=256m tmpfs "$root/tmp"
       if [[ -n "$1" ]]; then
-        mkdir -p "$0/cache" && mount --bind "$1" "$0/cache" \
-          && mount -o remount,bind,ro "$0/cache" || exit
+        mount --bind "$1" "$root/cache"
+        mount -o remount,bind,ro "$root/cache"
       fi
-      shift; exec "$@"' "$rootfs" "$mount_cache" \
+      shift
+      exec "$@"' "$rootfs" "$mount_cache" \
     env -i "${env[@]}" "${extra_env[@]}" /usr/sbin/chroot --userspec="$user" "$rootfs" \
     "${argv[@]}" >"$work/out" 2>&1
 }
@@ -91,6 +100,11 @@ expect() { # description, expected status, grep pattern, command...
   fi
 }
 
+# The JVM opening a log file: refused on the root (as with readOnlyRootFilesystem), fine in /tmp.
+expect "the root file system is read-only" 1 'Read-only file system' \
+  --raw java -Xlog:gc:file=/home/nonroot/probe.log -version
+expect "/tmp is writable for the image user" 0 'openjdk version "17' \
+  --raw java -Xlog:gc:file=/tmp/probe.log -version
 expect "java runs as nonroot with UTF-8 defaults" 0 'user.name = nonroot' \
   --raw java -XshowSettings:properties -version
 grep -q 'sun.jnu.encoding = UTF-8' "$work/out" && pass "file names are UTF-8 (LANG=C.UTF-8)" \
@@ -116,6 +130,8 @@ if [[ "${ACR_IMAGE_DEMO:-}" != false ]] && compgen -G "$kube_cache/kube-*/bin/ku
   extra_env=()
 elif [[ "${ACR_IMAGE_DEMO:-}" == true ]]; then
   fail "ACR_IMAGE_DEMO=true but no kube binaries under $kube_cache (bash test-infra/kube/build.sh)"
+elif [[ "${ACR_IMAGE_DEMO:-}" == false ]]; then
+  echo "skip demo: ACR_IMAGE_DEMO=false"
 else
   echo "skip demo: no kube binaries under $kube_cache (bash test-infra/kube/build.sh)"
 fi
