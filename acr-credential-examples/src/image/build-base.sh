@@ -62,7 +62,8 @@ rootfs="$work/rootfs"
 mkdir -p "$rootfs" "$work/debs"
 
 echo "build-base.sh: downloading ${packages[*]} libc-bin base-files" >&2
-# apt-get download runs as the _apt user when it can: give it a directory it may write.
+# apt-get download runs as the _apt user when it can: give it a directory it may reach and write.
+chmod 755 "$work"
 chown _apt "$work/debs" 2>/dev/null || true
 if ! (cd "$work/debs" && apt-get download -qq "${packages[@]}" libc-bin base-files 2>/dev/null); then
   apt-get update -qq
