@@ -229,31 +229,36 @@ final class DemoCommand implements Command {
                 + Duration.ofNanos(System.nanoTime() - edit).toMillis()
                 + " ms:");
         out.println("     " + describeNamespace(core, "team-c"));
+        // Every managed Secret's content before the rotation, keyed by namespace/name. The
+        // rotation has reached the cluster when each of them has new content and the refresher
+        // has reported each write (namespaces report after their last write).
         Map<String, String> before = new LinkedHashMap<>();
         for (String ns : NAMESPACES) {
-          secret(core, ns, secret).ifPresent(x -> before.put(ns, digest(x)));
-        }
-
-        long rotate = System.nanoTime();
-        ReconcileTracker.Pass rotation = await(refresher.forceRotation());
-        int changed = 0;
-        for (String ns : before.keySet()) {
-          if (!before
-              .get(ns)
-              .equals(secret(core, ns, secret).map(DemoCommand::digest).orElse(""))) {
-            changed++;
+          for (String name : pullSecrets(core, ns, "builder")) {
+            secret(core, ns, name).ifPresent(x -> before.put(ns + "/" + name, digest(x)));
           }
         }
+        long updatedBefore = m.secretsWritten("updated");
+        long rotate = System.nanoTime();
+        refresher.forceRotation();
+        waitFor(
+            () ->
+                rotatedSecrets(core, before) == before.size()
+                    && m.secretsWritten("updated") - updatedBefore >= before.size());
+        long rotationMillis = Duration.ofNanos(System.nanoTime() - rotate).toMillis();
+        long rewritten = m.secretsWritten("updated") - updatedBefore;
+        long namespacesWithSecrets =
+            before.keySet().stream().map(k -> k.substring(0, k.indexOf('/'))).distinct().count();
         out.println(
             "6. Forced a rotation (as when a token nears expiry): ACR handed out a new password,"
                 + " "
-                + rotation.updated()
+                + rewritten
                 + " Secret(s) rewritten in "
-                + Duration.ofNanos(System.nanoTime() - rotate).toMillis()
-                + " ms; new content in "
-                + changed
-                + "/"
+                + rotationMillis
+                + " ms; new content in all "
                 + before.size()
+                + " Secret(s) of "
+                + namespacesWithSecrets
                 + " namespaces; tokens fetched so far: "
                 + m.tokensFetched()
                 + " (never one per namespace)");
@@ -336,6 +341,25 @@ final class DemoCommand implements Command {
     List<V1LocalObjectReference> refs =
         core.readNamespacedServiceAccount(sa, ns).execute().getImagePullSecrets();
     return refs == null ? List.of() : refs.stream().map(V1LocalObjectReference::getName).toList();
+  }
+
+  /** How many of the Secrets in {@code before} (namespace/name to digest) have new content. */
+  private static int rotatedSecrets(CoreV1Api core, Map<String, String> before) {
+    int n = 0;
+    for (Map.Entry<String, String> e : before.entrySet()) {
+      if (!e.getValue().equals(currentDigest(core, e.getKey()))) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static String currentDigest(CoreV1Api core, String namespaceSlashName) {
+    int slash = namespaceSlashName.indexOf('/');
+    return secret(
+            core, namespaceSlashName.substring(0, slash), namespaceSlashName.substring(slash + 1))
+        .map(DemoCommand::digest)
+        .orElse("");
   }
 
   private static String digest(V1Secret s) {
