@@ -175,7 +175,7 @@ class AcrOutageIT {
         System.out.printf(
             "[scale-faults] ACR outage of %d s (disconnect, throttling, 503, slow): %d failed"
                 + " refreshes reported, new token in every Secret %d ms after ACR recovered, first"
-                + " token expired at %s; %d Secret samples without violation%n",
+                + " token expired at %s; %d distinct tokens seen in the Secrets, none expired or rejected%n",
             outage.toSeconds(),
             failures.size(),
             recovery.toMillis(),
