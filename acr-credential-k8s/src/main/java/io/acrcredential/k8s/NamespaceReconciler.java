@@ -41,7 +41,7 @@ final class NamespaceReconciler {
   private final CoreV1Api api;
   private final JSON json;
   private final Markers markers;
-  private final Lister<V1Secret> secrets;
+  private final SecretCache secrets;
   private final Lister<V1ServiceAccount> serviceAccounts;
   private final WriteLimiter limiter;
   private final EventReporter events;
@@ -54,7 +54,7 @@ final class NamespaceReconciler {
   NamespaceReconciler(
       ApiClient client,
       Markers markers,
-      Lister<V1Secret> secrets,
+      SecretCache secrets,
       Lister<V1ServiceAccount> serviceAccounts,
       WriteLimiter limiter,
       EventReporter events,
@@ -112,7 +112,7 @@ final class NamespaceReconciler {
       }
     }
     for (String name : protectedNames) {
-      V1Secret cached = secrets.namespace(ns).get(name);
+      V1Secret cached = secrets.get(ns, name);
       if (cached != null && markers.isOurs(cached.getMetadata().getLabels())) {
         usable.add(name);
       }
@@ -120,7 +120,7 @@ final class NamespaceReconciler {
 
     boolean mayDelete = !inScope || snapshot.complete();
     if (mayDelete) {
-      for (V1Secret s : secrets.namespace(ns).list()) {
+      for (V1Secret s : secrets.list(ns)) {
         String name = s.getMetadata().getName();
         if (!desired.containsKey(name)
             && !protectedNames.contains(name)
@@ -132,16 +132,17 @@ final class NamespaceReconciler {
       }
     }
 
+    // With patching off nothing is added, but entries this instance added earlier (recorded in
+    // its annotation) are removed: turning patching off hands imagePullSecrets back to the user.
+    // A ServiceAccount without that annotation is never written.
     List<String> saUpdated = new ArrayList<>();
     ServiceAccountScope saScope = configuration.serviceAccounts();
-    if (saScope.patch()) {
-      List<String> wantedNames = List.copyOf(usable);
-      for (V1ServiceAccount sa : serviceAccounts.namespace(ns).list()) {
-        String name = sa.getMetadata().getName();
-        List<String> wanted = inScope && saScope.includes(name) ? wantedNames : List.of();
-        if (updateServiceAccount(sa, wanted)) {
-          saUpdated.add(name);
-        }
+    List<String> wantedNames = List.copyOf(usable);
+    for (V1ServiceAccount sa : serviceAccounts.namespace(ns).list()) {
+      String name = sa.getMetadata().getName();
+      List<String> wanted = inScope && saScope.includes(name) ? wantedNames : List.of();
+      if (updateServiceAccount(sa, wanted)) {
+        saUpdated.add(name);
       }
     }
     return new NamespaceSyncResult(ns, inScope, created, updated, deleted, saUpdated);
@@ -151,7 +152,7 @@ final class NamespaceReconciler {
 
   private Outcome ensureSecret(String ns, DesiredSecret d, List<String> deleted)
       throws ApiException, InterruptedException {
-    V1Secret cached = secrets.namespace(ns).get(d.name());
+    V1Secret cached = secrets.get(ns, d.name());
     if (cached != null && markers.isOurs(cached.getMetadata().getLabels()) && upToDate(cached, d)) {
       return Outcome.UNCHANGED;
     }

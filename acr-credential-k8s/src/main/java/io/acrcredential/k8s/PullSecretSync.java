@@ -19,7 +19,6 @@ import io.kubernetes.client.openapi.models.V1NamespaceList;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ObjectReference;
 import io.kubernetes.client.openapi.models.V1Secret;
-import io.kubernetes.client.openapi.models.V1SecretList;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import io.kubernetes.client.openapi.models.V1ServiceAccountList;
 import io.kubernetes.client.openapi.models.V1Status;
@@ -68,9 +67,14 @@ import org.slf4j.LoggerFactory;
  * <h2>What it does</h2>
  *
  * <ul>
- *   <li>Informers watch namespaces, ServiceAccounts and (label-filtered) this instance's Secrets; a
- *       change enqueues the namespace. A work queue keyed by namespace feeds a bounded pool of
- *       workers; a failing namespace is retried with exponential backoff and never blocks others.
+ *   <li>Informers watch namespaces, ServiceAccounts and this instance's Secrets; a change enqueues
+ *       the namespace. Secrets are watched by name, one informer per managed pull Secret name
+ *       (field selector {@code metadata.name=<name>}), so the identity needs no right to list or
+ *       watch other Secrets: the shipped {@link RbacManifest} restricts every Secret verb except
+ *       {@code create} to those names. The names come from the configured domains and, for
+ *       registries whose domains are resolved at run time, from the fetched credentials; see {@link
+ *       #managedSecretNames()}. A work queue keyed by namespace feeds a bounded pool of workers; a
+ *       failing namespace is retried with exponential backoff and never blocks others.
  *   <li>Credentials are fetched once for all namespaces (not per namespace); a change reported
  *       through a {@link RotationSignal}, or the approach of the expiry, rewrites every namespace.
  *   <li>Only differences are written, conditionally on the read resourceVersion/uid and through a
@@ -110,6 +114,7 @@ public final class PullSecretSync implements AutoCloseable {
 
   private final ApiClient apiClient;
   private final ApiClient informerClient;
+  private final ApiClient secretInformerClient;
   private final SharedInformerFactory factory;
   private final boolean ownsFactory;
   private final TokenProvider tokenProvider;
@@ -138,7 +143,8 @@ public final class PullSecretSync implements AutoCloseable {
 
   private SharedIndexInformer<V1Namespace> namespaceInformer;
   private SharedIndexInformer<V1ServiceAccount> serviceAccountInformer;
-  private SharedIndexInformer<V1Secret> secretInformer;
+  private SecretInformers secretInformers;
+  private ExecutorService secretInformerExecutor;
   private Lister<V1Namespace> namespaces;
   private NamespaceReconciler reconciler;
   private DefaultDelayingQueue<String> queue;
@@ -168,11 +174,13 @@ public final class PullSecretSync implements AutoCloseable {
       this.factory = b.informerFactory;
       this.ownsFactory = false;
       this.informerClient = null;
+      this.secretInformerClient = informerClientFrom(b.apiClient);
     } else {
       this.informerClient =
           b.informerApiClient != null ? b.informerApiClient : informerClientFrom(b.apiClient);
       this.factory = new SharedInformerFactory(informerClient);
       this.ownsFactory = true;
+      this.secretInformerClient = informerClient;
     }
     this.events =
         new EventReporter(new CoreV1Api(apiClient), b.component, b.instance, this.limiter);
@@ -206,11 +214,16 @@ public final class PullSecretSync implements AutoCloseable {
     queueExecutor = Executors.newSingleThreadExecutor(threads(prefix + "-queue"));
     queue = new DefaultDelayingQueue<>(queueExecutor);
     registerInformers();
+    secretInformerExecutor = Executors.newCachedThreadPool(threads(prefix + "-secret-informers"));
+    secretInformers =
+        new SecretInformers(
+            secretInformerClient, markers.selector(), secretHandler(), secretInformerExecutor);
+    secretInformers.watch(RbacManifest.namesKnownAhead(configuration, new ArrayList<>()));
     reconciler =
         new NamespaceReconciler(
             apiClient,
             markers,
-            new Lister<>(secretInformer.getIndexer()),
+            secretInformers,
             new Lister<>(serviceAccountInformer.getIndexer()),
             limiter,
             events,
@@ -255,6 +268,33 @@ public final class PullSecretSync implements AutoCloseable {
         // closing
       }
     }
+  }
+
+  /**
+   * The pull Secret names this sync manages right now, sorted: for the per-domain layout one name
+   * per registry domain ({@code acr-credential-<md5(domain)>}), for the combined layout the one
+   * configured name. Domains given in the configuration count from the start; domains the token
+   * provider resolves at run time (an Enterprise Edition instance's endpoints, a region's default
+   * Personal Edition domains) count once their credentials were fetched.
+   *
+   * <p>These are the names the identity needs RBAC for: when some domains are resolved at run time,
+   * render the manifest from them ({@code RbacManifest.render(namespace, serviceAccount, lease,
+   * sync.managedSecretNames())}), or ahead of time with {@link
+   * RbacManifest#secretNames(AcrConfiguration, TokenProvider)}. A name that left the configuration
+   * is no longer listed here but is still watched until its Secrets are deleted; keep it in the
+   * manifest until then.
+   *
+   * @return the names; empty before {@link #start()}
+   */
+  public java.util.Set<String> managedSecretNames() {
+    SecretInformers s = secretInformers;
+    return s == null ? java.util.Set.of() : java.util.Set.copyOf(s.activeNames());
+  }
+
+  /** Every name watched, including names kept only until their Secrets are cleaned up. */
+  java.util.Set<String> watchedSecretNames() {
+    SecretInformers s = secretInformers;
+    return s == null ? java.util.Set.of() : s.watchedNames();
   }
 
   /**
@@ -314,6 +354,8 @@ public final class PullSecretSync implements AutoCloseable {
     if (ownsFactory) {
       factory.stopAllRegisteredInformers(true);
     }
+    secretInformers.close();
+    shutdown(secretInformerExecutor);
     shutdown(scheduler);
     shutdown(queueExecutor);
     LOG.info("acr-credential sync {} stopped", markers.instance());
@@ -360,22 +402,6 @@ public final class PullSecretSync implements AutoCloseable {
               V1ServiceAccount.class,
               V1ServiceAccountList.class);
     }
-    secretInformer = factory.getExistingSharedIndexInformer(V1Secret.class);
-    if (secretInformer == null) {
-      String selector = markers.selector();
-      secretInformer =
-          factory.sharedIndexInformerFor(
-              p ->
-                  informerApi
-                      .listSecretForAllNamespaces()
-                      .labelSelector(selector)
-                      .resourceVersion(p.resourceVersion)
-                      .timeoutSeconds(p.timeoutSeconds)
-                      .watch(p.watch)
-                      .buildCall(null),
-              V1Secret.class,
-              V1SecretList.class);
-    }
     namespaces = new Lister<>(namespaceInformer.getIndexer());
 
     namespaceInformer.addEventHandler(
@@ -394,8 +420,43 @@ public final class PullSecretSync implements AutoCloseable {
                     || !Objects.equals(annotations(a), annotations(b)),
             sa -> sa.getMetadata().getNamespace(),
             false));
-    secretInformer.addEventHandler(
-        handler((a, b) -> true, s -> s.getMetadata().getNamespace(), true));
+  }
+
+  /** Events of the per-name Secret informers; a deletion may finish a retiring name's cleanup. */
+  private ResourceEventHandler<V1Secret> secretHandler() {
+    ResourceEventHandler<V1Secret> inner =
+        handler((a, b) -> true, s -> s.getMetadata().getNamespace(), true);
+    return new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(V1Secret obj) {
+        inner.onAdd(obj);
+      }
+
+      @Override
+      public void onUpdate(V1Secret oldObj, V1Secret newObj) {
+        inner.onUpdate(oldObj, newObj);
+      }
+
+      @Override
+      public void onDelete(V1Secret obj, boolean finalStateUnknown) {
+        inner.onDelete(obj, finalStateUnknown);
+        SecretInformers s = secretInformers;
+        if (s != null && s.isRetiring(obj.getMetadata().getName())) {
+          runOnScheduler(s::prune);
+        }
+      }
+    };
+  }
+
+  private void runOnScheduler(Runnable task) {
+    ScheduledExecutorService s = scheduler;
+    if (s != null && !closed.get()) {
+      try {
+        s.execute(task);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // closing
+      }
+    }
   }
 
   private <T extends io.kubernetes.client.common.KubernetesObject> ResourceEventHandler<T> handler(
@@ -469,7 +530,7 @@ public final class PullSecretSync implements AutoCloseable {
     try {
       while (!(namespaceInformer.hasSynced()
           && serviceAccountInformer.hasSynced()
-          && secretInformer.hasSynced())) {
+          && secretInformers.settled())) {
         Thread.sleep(50);
       }
     } catch (InterruptedException e) {
@@ -484,7 +545,13 @@ public final class PullSecretSync implements AutoCloseable {
       workers.execute(this::workLoop);
     }
     scheduler.scheduleWithFixedDelay(
-        this::enqueueAll, resyncPeriod.toMillis(), resyncPeriod.toMillis(), TimeUnit.MILLISECONDS);
+        () -> {
+          secretInformers.prune();
+          enqueueAll();
+        },
+        resyncPeriod.toMillis(),
+        resyncPeriod.toMillis(),
+        TimeUnit.MILLISECONDS);
     ready = true;
     if (leaderSettings == null) {
       becomeLeader();
@@ -666,6 +733,7 @@ public final class PullSecretSync implements AutoCloseable {
       return;
     }
     snapshot = next;
+    watchSecretNames(next);
     if (!next.sameSecrets(previous)) {
       LOG.info("credentials changed: {}", next);
       enqueueAll();
@@ -681,6 +749,20 @@ public final class PullSecretSync implements AutoCloseable {
             .map(exp -> Duration.between(clock.instant(), exp.minus(threshold)))
             .orElse(Duration.ofMinutes(1));
     scheduleRefresh(wait.compareTo(MIN_REFRESH) < 0 ? MIN_REFRESH : wait);
+  }
+
+  /**
+   * Watches the names the configuration and the latest credentials lead to; names no longer among
+   * them are watched until their Secrets are cleaned up.
+   */
+  private void watchSecretNames(CredentialSnapshot current) {
+    java.util.Set<String> names =
+        new java.util.LinkedHashSet<>(
+            RbacManifest.namesKnownAhead(configuration, new ArrayList<>()));
+    names.addAll(current.secrets().keySet());
+    names.addAll(current.protectedNames());
+    secretInformers.watch(names);
+    secretInformers.prune();
   }
 
   private Duration backoffCredentials() {
@@ -827,9 +909,11 @@ public final class PullSecretSync implements AutoCloseable {
     }
 
     /**
-     * Shares the embedder's informer factory: existing namespace, ServiceAccount and Secret
-     * informers in it are reused (filtered by this sync's labels), missing ones are registered and
-     * started. The embedder owns the factory and stops it; {@link #close()} does not.
+     * Shares the embedder's informer factory: existing namespace and ServiceAccount informers in it
+     * are reused, missing ones are registered and started. The embedder owns the factory and stops
+     * it; {@link #close()} does not. Secrets are always watched by informers of the sync's own, one
+     * per managed pull Secret name (so that no list or watch over every Secret is needed); they use
+     * a client derived from {@link #apiClient} and are stopped by {@link #close()}.
      *
      * @param factory the factory
      * @return this builder

@@ -1,10 +1,12 @@
 package io.acrcredential.k8s;
 
 import io.acrcredential.core.DockerConfig;
+import io.acrcredential.core.TokenProvider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -15,8 +17,25 @@ import java.util.Set;
 /**
  * The least-privilege RBAC manifest shipped with the sync ({@code io/acrcredential/k8s/rbac.yaml}
  * on the class path): a ServiceAccount, a ClusterRole and binding that allow exactly what {@link
- * PullSecretSync} does, with by-name Secret access limited to the pull Secret names, and a Role for
- * its leader-election Lease.
+ * PullSecretSync} does, and a Role for its leader-election Lease.
+ *
+ * <p>Every Secret verb except {@code create} (get, list, watch, update, patch, delete) is limited
+ * by {@code resourceNames} to the pull Secret names; the sync lists and watches only with a {@code
+ * metadata.name} field selector, which the API server authorises by name. So the manifest needs the
+ * names in advance:
+ *
+ * <ul>
+ *   <li>combined layout: the one configured name;
+ *   <li>per-domain layout with every registry's domains in the configuration: {@link
+ *       #secretNames(AcrConfiguration)};
+ *   <li>per-domain layout where some domains are resolved at run time (an Enterprise Edition
+ *       instance's endpoints from {@code ListInstanceEndpoint}, a region's default Personal Edition
+ *       domains): {@link #secretNames(AcrConfiguration, TokenProvider)} fetches the credentials
+ *       once and derives the names from their domains, exactly as the sync will. Or start the sync,
+ *       read {@link PullSecretSync#managedSecretNames()} and render again; until the manifest
+ *       grants a name, the sync logs that it cannot watch it and namespaces fail with a Forbidden
+ *       event. Render again whenever the registries or their domains change.
+ * </ul>
  */
 public final class RbacManifest {
 
@@ -61,6 +80,84 @@ public final class RbacManifest {
       names.add(DockerConfig.secretName(d));
     }
     return new ArrayList<>(names);
+  }
+
+  /**
+   * The pull Secret names a configuration leads to, when they can be known without asking Alibaba
+   * Cloud: the combined Secret's name, or one name per configured domain.
+   *
+   * @param configuration the sync's configuration
+   * @return the names, without duplicates, in configuration order
+   * @throws IllegalArgumentException with the per-domain layout, when a registry has no domains in
+   *     the configuration (they are resolved at run time); the message names the registries and
+   *     what to do
+   */
+  public static List<String> secretNames(AcrConfiguration configuration) {
+    Objects.requireNonNull(configuration, "configuration");
+    List<RegistryEntry> unresolved = new ArrayList<>();
+    Set<String> names = namesKnownAhead(configuration, unresolved);
+    if (!unresolved.isEmpty()) {
+      List<String> which = new ArrayList<>();
+      for (RegistryEntry e : unresolved) {
+        which.add(e.target().describe() + (e.origin().isEmpty() ? "" : " (" + e.origin() + ")"));
+      }
+      throw new IllegalArgumentException(
+          "the pull Secret names of "
+              + String.join(", ", which)
+              + " depend on registry domains resolved at run time; list the domains in the"
+              + " configuration, or use secretNames(configuration, tokenProvider) or"
+              + " PullSecretSync.managedSecretNames() to learn the names");
+    }
+    return new ArrayList<>(names);
+  }
+
+  /**
+   * The pull Secret names a configuration leads to, fetching every registry's credential once to
+   * learn the domains resolved at run time. The names are computed exactly as {@link
+   * PullSecretSync} computes them.
+   *
+   * @param configuration the sync's configuration
+   * @param provider where credentials come from (needs the Alibaba Cloud identity of the sync)
+   * @return the names, without duplicates
+   * @throws IllegalStateException when a registry's credential cannot be fetched; the message says
+   *     which (it never contains a secret)
+   */
+  public static List<String> secretNames(AcrConfiguration configuration, TokenProvider provider) {
+    Objects.requireNonNull(configuration, "configuration");
+    Objects.requireNonNull(provider, "provider");
+    List<String> problems = new ArrayList<>();
+    CredentialSnapshot snapshot =
+        CredentialSnapshot.build(configuration, provider, null, Instant.now(), problems);
+    if (!snapshot.complete()) {
+      throw new IllegalStateException(
+          "cannot tell every pull Secret name: " + String.join("; ", problems));
+    }
+    Set<String> names = namesKnownAhead(configuration, new ArrayList<>());
+    names.addAll(snapshot.secrets().keySet());
+    return new ArrayList<>(names);
+  }
+
+  /**
+   * The names known from the configuration alone; registries whose domains are resolved at run time
+   * (per-domain layout) are added to {@code unresolved}.
+   */
+  static Set<String> namesKnownAhead(
+      AcrConfiguration configuration, List<RegistryEntry> unresolved) {
+    Set<String> names = new LinkedHashSet<>();
+    SecretLayout layout = configuration.secretLayout();
+    if (layout.kind() == SecretLayout.Kind.COMBINED) {
+      names.add(layout.combinedSecretName());
+      return names;
+    }
+    for (RegistryEntry e : configuration.registries()) {
+      if (e.target().domains().isEmpty()) {
+        unresolved.add(e);
+      }
+      for (String d : e.target().domains()) {
+        names.add(DockerConfig.secretName(d));
+      }
+    }
+    return names;
   }
 
   /**

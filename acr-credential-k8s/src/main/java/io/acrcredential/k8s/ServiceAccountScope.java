@@ -10,8 +10,11 @@ import java.util.Set;
  * Which ServiceAccounts in the namespaces in scope get the pull Secrets in their {@code
  * imagePullSecrets}, and whether ServiceAccounts are patched at all.
  *
- * <p>With {@link #patch()} false the Secrets are still written, but no ServiceAccount is touched —
- * for GitOps setups that list {@code imagePullSecrets} in their own manifests.
+ * <p>With {@link #patch()} false the Secrets are still written, but nothing is added to a
+ * ServiceAccount — for GitOps setups that list {@code imagePullSecrets} in their own manifests.
+ * Entries the sync added while patching was on (recorded in its annotation on the ServiceAccount)
+ * are removed once, together with the annotation, so turning patching off hands the list back
+ * unchanged otherwise; a ServiceAccount without that annotation is never written.
  *
  * @param all every ServiceAccount ({@code *})
  * @param names ServiceAccount names (DNS-1123 subdomains), in the order given

@@ -6,6 +6,7 @@ import io.acrcredential.core.TokenProvider;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,7 +35,18 @@ final class FakeTokens implements TokenProvider {
         "cr_temp_user",
         "pw-" + target.regionId() + "-" + g,
         base.plus(Duration.ofHours(1)).plusSeconds(g),
-        target.domains());
+        target.domains().isEmpty() ? List.of(resolvedDomain(target)) : target.domains());
+  }
+
+  /**
+   * The domain a target without explicit domains gets, like a provider resolving them at run time.
+   */
+  static String resolvedDomain(RegistryTarget target) {
+    return "resolved-"
+        + target.instanceId().orElse("personal")
+        + "."
+        + target.regionId()
+        + ".example";
   }
 
   /** Makes the next fetch of every target return a new password. */

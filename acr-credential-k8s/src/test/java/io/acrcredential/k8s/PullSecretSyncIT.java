@@ -380,13 +380,61 @@ class PullSecretSyncIT {
       // a registry leaves the scope
       sync.updateConfiguration(
           SyncFixture.config(inst, ServiceAccountScope.named(Set.of("app")), HZ));
+      await("only HZ managed", () -> sync.managedSecretNames().equals(Set.of(HZ_SECRET)));
       await("SH Secret gone from " + keep, () -> fx.secret(keep, SH_SECRET).isEmpty());
+      await(
+          "the informer of the SH name stopped once its Secrets were gone",
+          () -> sync.watchedSecretNames().equals(Set.of(HZ_SECRET)));
       await(
           "SH entry gone from SA in " + keep,
           () -> fx.pullSecrets(keep, "app").equals(List.of("user-pull", HZ_SECRET)));
       assertThat(fx.secret(keep, HZ_SECRET)).isPresent();
       assertThat(fx.sa(leave, "app").orElseThrow().getMetadata().getAnnotations())
           .doesNotContainKey("acr-credential.io/pull-secrets-" + inst);
+    }
+  }
+
+  @Test
+  void turningServiceAccountPatchingOffRemovesOnlyTheEntriesItAdded() throws Exception {
+    String inst = instance("nopatch");
+    String ns = fx.namespace("nopatch", Map.of("acr-test", inst));
+    fx.serviceAccount(ns, "app", "user-pull");
+    fx.serviceAccount(ns, "gitops", "user-pull");
+    WriteCounter writes = new WriteCounter();
+    try (PullSecretSync sync =
+        PullSecretSync.builder()
+            .apiClient(fx.countingAdmin(writes))
+            .configuration(SyncFixture.config(inst, ServiceAccountScope.named(Set.of("app")), HZ))
+            .tokenProvider(new FakeTokens())
+            .instanceName(inst)
+            .resyncPeriod(Duration.ofSeconds(1))
+            .build()) {
+      sync.start();
+      await("entry added", () -> fx.pullSecrets(ns, "app").equals(List.of("user-pull", HZ_SECRET)));
+      // the user lists the pull Secret in the other ServiceAccount themselves (GitOps)
+      V1ServiceAccount gitops = fx.sa(ns, "gitops").orElseThrow();
+      gitops.setImagePullSecrets(
+          List.of(
+              new V1LocalObjectReference().name("user-pull"),
+              new V1LocalObjectReference().name(HZ_SECRET)));
+      fx.admin.replaceNamespacedServiceAccount("gitops", ns, gitops).execute();
+      String gitopsVersion = fx.sa(ns, "gitops").orElseThrow().getMetadata().getResourceVersion();
+
+      sync.updateConfiguration(
+          SyncFixture.config(
+              inst, ServiceAccountScope.named(Set.of("app", "gitops")).withoutPatching(), HZ));
+      await("own entry removed", () -> fx.pullSecrets(ns, "app").equals(List.of("user-pull")));
+      assertThat(fx.sa(ns, "app").orElseThrow().getMetadata().getAnnotations())
+          .doesNotContainKey("acr-credential.io/pull-secrets-" + inst);
+      assertThat(fx.secret(ns, HZ_SECRET)).as("the Secret itself stays").isPresent();
+      Thread.sleep(1500); // resync passes
+      writes.writes.clear();
+      Thread.sleep(2500);
+      assertThat(writes.writes).as("writes once the own entries are gone").isEmpty();
+      assertThat(fx.sa(ns, "gitops").orElseThrow().getMetadata().getResourceVersion())
+          .as("a ServiceAccount whose entries the sync did not add is never written")
+          .isEqualTo(gitopsVersion);
+      assertThat(fx.pullSecrets(ns, "gitops")).containsExactly("user-pull", HZ_SECRET);
     }
   }
 }

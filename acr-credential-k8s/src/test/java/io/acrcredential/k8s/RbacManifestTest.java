@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.acrcredential.core.DockerConfig;
+import io.acrcredential.core.RegistryTarget;
+import io.acrcredential.core.TokenException;
+import io.acrcredential.core.TokenProvider;
 import io.kubernetes.client.openapi.models.V1ClusterRole;
 import io.kubernetes.client.openapi.models.V1PolicyRule;
 import io.kubernetes.client.util.Yaml;
@@ -33,13 +36,66 @@ class RbacManifestTest {
     for (V1PolicyRule rule : role.getRules()) {
       assertThat(rule.getVerbs()).doesNotContain("*");
       assertThat(rule.getResources()).doesNotContain("*");
-      if (rule.getResources().contains("secrets")
-          && rule.getVerbs().stream()
-              .anyMatch(v -> List.of("get", "update", "patch", "delete").contains(v))) {
-        assertThat(rule.getResourceNames()).containsExactly(DockerConfig.secretName(DOMAIN));
+      if (rule.getResources().contains("secrets")) {
+        if (rule.getResourceNames() == null || rule.getResourceNames().isEmpty()) {
+          assertThat(rule.getVerbs())
+              .as("only create cannot be limited by name")
+              .containsExactly("create");
+        } else {
+          assertThat(rule.getResourceNames()).containsExactly(DockerConfig.secretName(DOMAIN));
+        }
       }
     }
+    assertThat(
+            role.getRules().stream()
+                .filter(r -> r.getResources().contains("secrets"))
+                .flatMap(r -> r.getVerbs().stream())
+                .toList())
+        .containsExactlyInAnyOrder("create", "get", "list", "watch", "update", "patch", "delete");
     assertThat(yaml).doesNotContain("${").doesNotContain("cluster-admin");
+  }
+
+  @Test
+  void namesFromTheConfigurationWhenEveryDomainIsConfigured() {
+    AcrConfiguration config =
+        SyncFixture.config(
+            "x", ServiceAccountScope.allServiceAccounts(), SyncFixture.HZ, SyncFixture.SH);
+    assertThat(RbacManifest.secretNames(config))
+        .containsExactly(SyncFixture.HZ_SECRET, SyncFixture.SH_SECRET);
+    AcrConfiguration combined =
+        config.toBuilder().secretLayout(SecretLayout.combined("pulls")).build();
+    assertThat(RbacManifest.secretNames(combined)).containsExactly("pulls");
+  }
+
+  @Test
+  void domainsResolvedAtRunTimeAreNamedAndLearnedFromTheCredentials() {
+    RegistryTarget ee = RegistryTarget.enterprise("cn-beijing", "cri-abc123");
+    AcrConfiguration config =
+        SyncFixture.config("x", ServiceAccountScope.allServiceAccounts(), SyncFixture.HZ, ee);
+    assertThatThrownBy(() -> RbacManifest.secretNames(config))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("enterprise cri-abc123 in cn-beijing")
+        .hasMessageContaining("resolved at run time");
+    assertThat(RbacManifest.secretNames(config, new FakeTokens()))
+        .containsExactly(
+            SyncFixture.HZ_SECRET, DockerConfig.secretName(FakeTokens.resolvedDomain(ee)));
+  }
+
+  @Test
+  void aFailedFetchIsReportedNotGuessed() {
+    RegistryTarget ee = RegistryTarget.enterprise("cn-beijing", "cri-abc123");
+    AcrConfiguration config = SyncFixture.config("x", ServiceAccountScope.allServiceAccounts(), ee);
+    TokenProvider failing =
+        t -> {
+          throw new TokenException(
+              TokenException.Reason.PERMISSION_DENIED,
+              null,
+              "no permission for cr:GetAuthorizationToken");
+        };
+    assertThatThrownBy(() -> RbacManifest.secretNames(config, failing))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("cri-abc123")
+        .hasMessageContaining("cr:GetAuthorizationToken");
   }
 
   @Test

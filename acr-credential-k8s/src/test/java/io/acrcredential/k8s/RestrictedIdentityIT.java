@@ -10,6 +10,8 @@ import static io.acrcredential.k8s.SyncFixture.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.acrcredential.core.DockerConfig;
+import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.kubernetes.client.openapi.ApiClient;
@@ -18,6 +20,7 @@ import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Secret;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -40,12 +43,11 @@ class RestrictedIdentityIT {
     String home = fx.namespace("acr-system", Map.of());
     String saName = "acr-sync-" + inst;
     String lease = "acr-sync-lease";
-    String manifest =
-        RbacManifest.render(
-            home,
-            saName,
-            lease,
-            RbacManifest.secretNames(SecretLayout.perDomain(), List.of(HANGZHOU, SHANGHAI)));
+    AcrConfiguration config =
+        SyncFixture.config(inst, ServiceAccountScope.named(Set.of("default")), HZ, SH);
+    List<String> names = RbacManifest.secretNames(config);
+    assertThat(names).containsExactly(HZ_SECRET, SH_SECRET);
+    String manifest = RbacManifest.render(home, saName, lease, names);
     assertThat(manifest).doesNotContain("${").doesNotContain("cluster-admin");
     fx.server.createFromYaml(manifest, home);
 
@@ -60,12 +62,12 @@ class RestrictedIdentityIT {
         .execute();
     ApiClient restricted = fx.server.clientFor(home, saName);
     SyncFixture.Recorder rec = new SyncFixture.Recorder();
+    FakeTokens tokens = new FakeTokens();
     try (PullSecretSync sync =
         PullSecretSync.builder()
             .apiClient(restricted)
-            .configuration(
-                SyncFixture.config(inst, ServiceAccountScope.named(Set.of("default")), HZ, SH))
-            .tokenProvider(new FakeTokens())
+            .configuration(config)
+            .tokenProvider(tokens)
             .instanceName(inst)
             .leaderElection(home, lease, "restricted-replica")
             .listener(rec)
@@ -77,10 +79,48 @@ class RestrictedIdentityIT {
           () ->
               fx.sa(target, "default").isPresent()
                   && fx.pullSecrets(target, "default").containsAll(List.of(HZ_SECRET, SH_SECRET)));
-      // drift repair (get + create) and rotation-style update (update) are allowed
+      assertThat(sync.managedSecretNames()).containsExactlyInAnyOrder(HZ_SECRET, SH_SECRET);
+
+      // drift repair through the per-name watches (the default resync is 10 minutes, far beyond
+      // the wait): a deleted Secret is created again, an edited one rewritten
       fx.admin.deleteNamespacedSecret(HZ_SECRET, target).execute();
-      await("deleted Secret restored", () -> fx.secret(target, HZ_SECRET).isPresent());
-      // leaving scope: delete + ServiceAccount update
+      Duration restored =
+          await("deleted Secret restored", () -> fx.secret(target, HZ_SECRET).isPresent());
+      V1Secret edited = fx.secret(target, HZ_SECRET).orElseThrow();
+      edited.setData(
+          Map.of(".dockerconfigjson", "{\"auths\":{}}".getBytes(StandardCharsets.UTF_8)));
+      fx.admin.replaceNamespacedSecret(HZ_SECRET, target, edited).execute();
+      Duration repaired =
+          await(
+              "edited Secret repaired",
+              () -> "pw-cn-hangzhou-1".equals(fx.password(target, HZ_SECRET, HANGZHOU)));
+      System.out.println(
+          "[k8s-sync] restricted identity (per-name Secret watches): deleted Secret restored in "
+              + restored.toMillis()
+              + " ms, edited Secret repaired in "
+              + repaired.toMillis()
+              + " ms");
+
+      // rotation: update
+      tokens.rotateAll();
+      sync.credentialsChanged();
+      await(
+          "rotated passwords written",
+          () ->
+              "pw-cn-hangzhou-2".equals(fx.password(target, HZ_SECRET, HANGZHOU))
+                  && "pw-cn-shanghai-2".equals(fx.password(target, SH_SECRET, SHANGHAI)));
+
+      // a registry leaves the configuration: its Secret is deleted, its name no longer managed
+      sync.updateConfiguration(
+          SyncFixture.config(inst, ServiceAccountScope.named(Set.of("default")), HZ));
+      await(
+          "SH Secret and entry removed",
+          () ->
+              fx.secret(target, SH_SECRET).isEmpty()
+                  && fx.pullSecrets(target, "default").equals(List.of(HZ_SECRET)));
+      await("SH no longer managed", () -> sync.managedSecretNames().equals(Set.of(HZ_SECRET)));
+
+      // the namespace leaves the scope: delete + ServiceAccount update
       fx.label(target, Map.of());
       await(
           "cleaned up",
@@ -92,19 +132,109 @@ class RestrictedIdentityIT {
     }
 
     CoreV1Api asSync = new CoreV1Api(restricted);
-    assertThatThrownBy(() -> asSync.readNamespacedSecret("private-stuff", target).execute())
-        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(403));
-    assertThatThrownBy(
-            () ->
+    // reading, changing or deleting a Secret it does not manage
+    assertForbidden(() -> asSync.readNamespacedSecret("private-stuff", target).execute());
+    assertForbidden(
+        () ->
+            asSync
+                .replaceNamespacedSecret(
+                    "private-stuff",
+                    target,
+                    new V1Secret().metadata(new V1ObjectMeta().name("private-stuff")))
+                .execute());
+    assertForbidden(() -> asSync.deleteNamespacedSecret("private-stuff", target).execute());
+    // listing without a name selector: cluster-wide, in a namespace, with only the label selector
+    assertForbidden(() -> asSync.listSecretForAllNamespaces().execute());
+    assertForbidden(() -> asSync.listNamespacedSecret(target).execute());
+    assertForbidden(
+        () ->
+            asSync
+                .listSecretForAllNamespaces()
+                .labelSelector(PullSecretSync.MANAGED_LABEL + "=true")
+                .execute());
+    // a name selector for a name it does not manage
+    assertForbidden(
+        () ->
+            asSync
+                .listNamespacedSecret(target)
+                .fieldSelector("metadata.name=private-stuff")
+                .execute());
+    // watching without a name selector, cluster-wide and in a namespace
+    assertThat(
+            httpStatus(
+                asSync.listSecretForAllNamespaces().watch(true).timeoutSeconds(1).buildCall(null)))
+        .isEqualTo(403);
+    assertThat(
+            httpStatus(
+                asSync.listNamespacedSecret(target).watch(true).timeoutSeconds(1).buildCall(null)))
+        .isEqualTo(403);
+    // what it does use is allowed: a list and a watch selecting one managed name (other tests on
+    // this API server may have left Secrets of that name; only that name is ever returned)
+    assertThat(
+            asSync
+                .listSecretForAllNamespaces()
+                .fieldSelector("metadata.name=" + HZ_SECRET)
+                .execute()
+                .getItems())
+        .allSatisfy(x -> assertThat(x.getMetadata().getName()).isEqualTo(HZ_SECRET));
+    assertThat(
+            httpStatus(
                 asSync
-                    .replaceNamespacedSecret(
-                        "private-stuff",
-                        target,
-                        new V1Secret().metadata(new V1ObjectMeta().name("private-stuff")))
-                    .execute())
+                    .listSecretForAllNamespaces()
+                    .fieldSelector("metadata.name=" + HZ_SECRET)
+                    .watch(true)
+                    .timeoutSeconds(1)
+                    .buildCall(null)))
+        .isEqualTo(200);
+  }
+
+  @Test
+  void domainsResolvedAtRunTimeGetTheirNamesFromTheFetchedCredentials() throws Exception {
+    String inst = "rt-" + UUID.randomUUID().toString().substring(0, 6);
+    String home = fx.namespace("acr-system", Map.of());
+    String saName = "acr-sync-" + inst;
+    RegistryTarget ee = RegistryTarget.enterprise("cn-beijing", "cri-" + inst.substring(3));
+    AcrConfiguration config =
+        SyncFixture.config(inst, ServiceAccountScope.named(Set.of("default")), HZ, ee);
+    FakeTokens tokens = new FakeTokens();
+    assertThatThrownBy(() -> RbacManifest.secretNames(config))
+        .hasMessageContaining("resolved at run time");
+    List<String> names = RbacManifest.secretNames(config, tokens);
+    String eeSecret = DockerConfig.secretName(FakeTokens.resolvedDomain(ee));
+    assertThat(names).containsExactly(HZ_SECRET, eeSecret);
+    fx.server.createFromYaml(RbacManifest.render(home, saName, "unused-lease", names), home);
+
+    String target = fx.namespace("app", Map.of("acr-test", inst));
+    SyncFixture.Recorder rec = new SyncFixture.Recorder();
+    try (PullSecretSync sync =
+        PullSecretSync.builder()
+            .apiClient(fx.server.clientFor(home, saName))
+            .configuration(config)
+            .tokenProvider(tokens)
+            .instanceName(inst)
+            .listener(rec)
+            .build()) {
+      sync.start();
+      await(
+          "both pull Secrets written",
+          () -> fx.pullSecrets(target, "default").containsAll(List.of(HZ_SECRET, eeSecret)));
+      assertThat(sync.managedSecretNames()).containsExactlyInAnyOrderElementsOf(names);
+      // the name learned at run time is watched: deleting its Secret is repaired at once
+      fx.admin.deleteNamespacedSecret(eeSecret, target).execute();
+      await("run-time named Secret restored", () -> fx.secret(target, eeSecret).isPresent());
+      assertThat(rec.failures).isEmpty();
+    }
+  }
+
+  private static void assertForbidden(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+    assertThatThrownBy(call)
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(403));
-    assertThatThrownBy(() -> asSync.deleteNamespacedSecret("private-stuff", target).execute())
-        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+  }
+
+  private static int httpStatus(okhttp3.Call call) throws java.io.IOException {
+    try (okhttp3.Response response = call.execute()) {
+      return response.code();
+    }
   }
 
   @Test

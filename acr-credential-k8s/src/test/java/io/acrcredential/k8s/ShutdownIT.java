@@ -58,6 +58,9 @@ class ShutdownIT {
     List<String> running = newThreads(before);
     assertThat(running).anyMatch(n -> n.startsWith("acr-sync-" + inst + "-worker"));
     assertThat(running).anyMatch(n -> n.startsWith("leader-elector-"));
+    assertThat(running)
+        .as("the per-name Secret informer runs")
+        .anyMatch(n -> n.startsWith("informer-controller-V1Secret"));
     System.out.println("[k8s-sync] threads while running: " + running);
     sync.close();
     await("no thread of the sync left", () -> newThreads(before).isEmpty());

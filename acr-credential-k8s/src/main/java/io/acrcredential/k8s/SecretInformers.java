@@ -1,0 +1,250 @@
+package io.acrcredential.k8s;
+
+import io.kubernetes.client.informer.ResourceEventHandler;
+import io.kubernetes.client.informer.SharedIndexInformer;
+import io.kubernetes.client.informer.SharedInformerFactory;
+import io.kubernetes.client.informer.cache.Lister;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1Secret;
+import io.kubernetes.client.openapi.models.V1SecretList;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One informer per managed pull Secret name, instead of one informer over every Secret.
+ *
+ * <p>Each informer lists and watches Secrets in all namespaces with the field selector {@code
+ * metadata.name=<name>} (plus this instance's label selector). The API server authorises such a
+ * request as if it named that one object, so an RBAC rule with {@code resourceNames} allows it; a
+ * list or watch without the name selector, which would return every Secret's data, is never needed
+ * and can be denied.
+ *
+ * <p>The set of names follows the configuration and the credentials ({@link #watch}). A name that
+ * is no longer wanted is <em>retiring</em>: its informer keeps running until its cache holds no
+ * Secret any more (the reconciler deletes them, since they are no longer desired), then {@link
+ * #prune} stops it. Without that, Secrets of a registry removed from the configuration would stay
+ * behind.
+ *
+ * <p>Each informer lives in a {@link SharedInformerFactory} of its own (a factory holds one
+ * informer per type); all share one executor, owned by this object. Thread-safe.
+ */
+final class SecretInformers implements SecretCache, AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SecretInformers.class);
+
+  private final ApiClient client;
+  private final String labelSelector;
+  private final ResourceEventHandler<V1Secret> handler;
+  private final ExecutorService executor;
+  private final Map<String, Entry> entries = new LinkedHashMap<>();
+  private boolean closed;
+
+  private static final class Entry {
+    final String name;
+    final SharedInformerFactory factory;
+    final SharedIndexInformer<V1Secret> informer;
+    final Lister<V1Secret> lister;
+    volatile boolean retiring;
+    volatile boolean failed;
+    volatile boolean forbiddenReported;
+
+    Entry(String name, SharedInformerFactory factory, SharedIndexInformer<V1Secret> informer) {
+      this.name = name;
+      this.factory = factory;
+      this.informer = informer;
+      this.lister = new Lister<>(informer.getIndexer());
+    }
+  }
+
+  /**
+   * @param client the client for list and watch (read timeout infinite)
+   * @param labelSelector this instance's label selector, sent along with the name selector
+   * @param handler receives every informer's events
+   * @param executor runs the informers' start-up; shut down by the owner after {@link #close()}
+   */
+  SecretInformers(
+      ApiClient client,
+      String labelSelector,
+      ResourceEventHandler<V1Secret> handler,
+      ExecutorService executor) {
+    this.client = client;
+    this.labelSelector = labelSelector;
+    this.handler = handler;
+    this.executor = executor;
+  }
+
+  /**
+   * Makes {@code wanted} the set of names watched: informers for new names are started, names no
+   * longer wanted become retiring (still watched until their Secrets are gone).
+   *
+   * @return whether an informer was started
+   */
+  synchronized boolean watch(Collection<String> wanted) {
+    if (closed) {
+      return false;
+    }
+    boolean started = false;
+    for (String name : wanted) {
+      Entry e = entries.get(name);
+      if (e == null) {
+        entries.put(name, start(name));
+        started = true;
+      } else {
+        e.retiring = false;
+      }
+    }
+    for (Entry e : entries.values()) {
+      if (!wanted.contains(e.name) && !e.retiring) {
+        e.retiring = true;
+        LOG.info(
+            "pull Secret name {} is no longer managed; watching it until it is cleaned up", e.name);
+      }
+    }
+    return started;
+  }
+
+  /**
+   * Stops retiring informers whose cache is empty (every Secret of that name deleted), or that
+   * cannot list at all (so they can never tell what is left).
+   */
+  synchronized void prune() {
+    List<String> stopped = new ArrayList<>();
+    entries
+        .values()
+        .removeIf(
+            e -> {
+              boolean done =
+                  e.retiring
+                      && ((e.informer.hasSynced() && e.lister.list().isEmpty())
+                          || (e.failed && !e.informer.hasSynced()));
+              if (done) {
+                stop(e);
+                stopped.add(e.name);
+              }
+              return done;
+            });
+    if (!stopped.isEmpty()) {
+      LOG.info("stopped watching pull Secret names {}", stopped);
+    }
+  }
+
+  /** Whether a name is watched only until its Secrets are cleaned up. */
+  synchronized boolean isRetiring(String name) {
+    Entry e = entries.get(name);
+    return e != null && e.retiring;
+  }
+
+  /** The names currently managed (not retiring), sorted. */
+  synchronized Set<String> activeNames() {
+    Set<String> names = new TreeSet<>();
+    entries.values().stream().filter(e -> !e.retiring).forEach(e -> names.add(e.name));
+    return names;
+  }
+
+  /** Every watched name, retiring ones included, sorted. */
+  synchronized Set<String> watchedNames() {
+    return new TreeSet<>(entries.keySet());
+  }
+
+  /**
+   * Whether every informer has either filled its cache or failed at least once (for instance
+   * because RBAC does not grant its name); start-up does not wait for the latter.
+   */
+  synchronized boolean settled() {
+    for (Entry e : entries.values()) {
+      if (!e.informer.hasSynced() && !e.failed) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public V1Secret get(String namespace, String name) {
+    Entry e;
+    synchronized (this) {
+      e = entries.get(name);
+    }
+    return e == null ? null : e.lister.namespace(namespace).get(name);
+  }
+
+  @Override
+  public List<V1Secret> list(String namespace) {
+    List<Entry> all;
+    synchronized (this) {
+      all = new ArrayList<>(entries.values());
+    }
+    List<V1Secret> result = new ArrayList<>();
+    for (Entry e : all) {
+      result.addAll(e.lister.namespace(namespace).list());
+    }
+    return result;
+  }
+
+  @Override
+  public synchronized void close() {
+    closed = true;
+    entries.values().forEach(SecretInformers::stop);
+    entries.clear();
+  }
+
+  private Entry start(String name) {
+    CoreV1Api api = new CoreV1Api(client);
+    String fieldSelector = "metadata.name=" + name;
+    SharedInformerFactory factory = new SharedInformerFactory(client, executor, false);
+    Entry[] self = new Entry[1];
+    SharedIndexInformer<V1Secret> informer =
+        factory.sharedIndexInformerFor(
+            p ->
+                api.listSecretForAllNamespaces()
+                    .fieldSelector(fieldSelector)
+                    .labelSelector(labelSelector)
+                    .resourceVersion(p.resourceVersion)
+                    .timeoutSeconds(p.timeoutSeconds)
+                    .watch(p.watch)
+                    .buildCall(null),
+            V1Secret.class,
+            V1SecretList.class,
+            0L,
+            (type, error) -> failed(self[0], error));
+    Entry e = new Entry(name, factory, informer);
+    self[0] = e;
+    informer.addEventHandler(handler);
+    factory.startAllRegisteredInformers();
+    LOG.debug("watching pull Secrets named {}", name);
+    return e;
+  }
+
+  private void failed(Entry e, Throwable error) {
+    if (e == null) {
+      return;
+    }
+    e.failed = true;
+    if (error instanceof ApiException api && api.getCode() == 403) {
+      if (!e.forbiddenReported) {
+        e.forbiddenReported = true;
+        LOG.warn(
+            "cannot list/watch Secrets named {} (HTTP 403): RBAC must grant get, list, watch,"
+                + " update, patch and delete on this name (render the manifest with"
+                + " RbacManifest.render(..., PullSecretSync.managedSecretNames())); retrying",
+            e.name);
+      }
+    } else {
+      LOG.debug("informer for Secrets named {}: {}", e.name, error.toString());
+    }
+  }
+
+  private static void stop(Entry e) {
+    e.factory.stopAllRegisteredInformers(false);
+  }
+}
