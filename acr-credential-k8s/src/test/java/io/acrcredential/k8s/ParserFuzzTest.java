@@ -58,11 +58,18 @@ class ParserFuzzTest {
       assertThat(expected.getMessage()).isNotBlank();
       return;
     }
-    // what decodes re-encodes to an equal value, and toString never shows a password
+    // what decodes re-encodes to an equal value, and toString never shows a password; a password
+    // that is also part of a host or user name (which toString shows) or could be made of
+    // toString's punctuation proves nothing and is skipped
     assertThat(DockerConfig.decode(decoded.toJson())).isEqualTo(decoded);
+    String shown = decoded.toString();
     for (DockerConfig.Auth auth : decoded.auths().values()) {
-      if (auth.password().length() >= 8) {
-        assertThat(decoded.toString()).doesNotContain(auth.password());
+      String p = auth.password();
+      boolean inNames =
+          decoded.auths().entrySet().stream()
+              .anyMatch(e -> e.getKey().contains(p) || e.getValue().username().contains(p));
+      if (p.length() >= 8 && !inNames && p.chars().noneMatch(c -> "=,[] ".indexOf(c) >= 0)) {
+        assertThat(shown).doesNotContain(p);
       }
     }
   }
