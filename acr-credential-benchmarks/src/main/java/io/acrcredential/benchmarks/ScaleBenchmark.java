@@ -45,7 +45,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -854,12 +853,9 @@ public final class ScaleBenchmark {
     return fmt(Duration.ofNanos(System.nanoTime() - startNanos));
   }
 
-  private static final AtomicLong LINES = new AtomicLong();
-
   private void line(String format, Object... args) {
     String s = String.format(Locale.ROOT, format, args);
     report.add(s);
-    LINES.incrementAndGet();
     System.out.println(s);
   }
 }

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
 import okhttp3.Call;
@@ -47,6 +48,16 @@ final class NamespaceReconciler {
   private final EventReporter events;
   private final Consumer<SecretClash> clashListener;
   private final Set<String> reportedClashes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * ns/name of Secrets this reconciler wrote whose write the cache has not shown yet: the
+   * resourceVersion the write replaced (null for a create) and what was written. A namespace
+   * reconciled again before its informer caught up would otherwise send a conditional write bound
+   * to fail with 409; the informer's event for the write enqueues the namespace once more.
+   */
+  private final Map<String, Written> unseenWrites = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private record Written(String replacedVersion, DesiredSecret desired) {}
 
   /** ns/name of Secrets last seen held by someone else: checked with a read, not a create. */
   private final Set<String> knownClashes = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -148,11 +159,28 @@ final class NamespaceReconciler {
     return new NamespaceSyncResult(ns, inScope, created, updated, deleted, saUpdated);
   }
 
+  /** Drops what is remembered about a namespace that was deleted. */
+  void forget(String namespace) {
+    String prefix = namespace + "/";
+    unseenWrites.keySet().removeIf(k -> k.startsWith(prefix));
+    knownClashes.removeIf(k -> k.startsWith(prefix));
+  }
+
   // ---- Secrets ----
 
   private Outcome ensureSecret(String ns, DesiredSecret d, List<String> deleted)
       throws ApiException, InterruptedException {
     V1Secret cached = secrets.get(ns, d.name());
+    String key = ns + "/" + d.name();
+    Written unseen = unseenWrites.remove(key);
+    if (unseen != null
+        && unseen.desired().equals(d)
+        && Objects.equals(
+            unseen.replacedVersion(),
+            cached == null ? null : cached.getMetadata().getResourceVersion())) {
+      unseenWrites.put(key, unseen); // the cache still shows what our write replaced
+      return Outcome.UNCHANGED;
+    }
     if (cached != null && markers.isOurs(cached.getMetadata().getLabels()) && upToDate(cached, d)) {
       return Outcome.UNCHANGED;
     }
@@ -163,6 +191,7 @@ final class NamespaceReconciler {
     V1Secret live;
     if (cached == null && !knownClashes.contains(ns + "/" + d.name())) {
       if (tryCreate(ns, d)) {
+        unseenWrites.put(key, new Written(null, d));
         return Outcome.CREATED;
       }
       live = readSecret(ns, d.name());
@@ -171,6 +200,7 @@ final class NamespaceReconciler {
         && SECRET_TYPE.equals(cached.getType())
         && !Boolean.TRUE.equals(cached.getImmutable())) {
       if (tryReplace(ns, d, cached)) {
+        unseenWrites.put(key, new Written(cached.getMetadata().getResourceVersion(), d));
         return Outcome.UPDATED;
       }
       live = readSecret(ns, d.name());
@@ -200,6 +230,8 @@ final class NamespaceReconciler {
     }
     limiter.acquire();
     api.replaceNamespacedSecret(d.name(), ns, updated(live, d)).execute();
+    unseenWrites.put(
+        key, new Written(cached == null ? null : cached.getMetadata().getResourceVersion(), d));
     return Outcome.UPDATED;
   }
 
