@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
 import okhttp3.Call;
@@ -47,6 +48,19 @@ final class NamespaceReconciler {
   private final EventReporter events;
   private final Consumer<SecretClash> clashListener;
   private final Set<String> reportedClashes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * ns/name of Secrets this reconciler wrote whose write the cache has not shown yet: the
+   * resourceVersion the write replaced (null for a create) and what was written. A namespace
+   * reconciled again before its informer caught up would otherwise send a conditional write bound
+   * to fail with 409; the informer's event for the write enqueues the namespace once more.
+   */
+  private final Map<String, Written> unseenWrites = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private record Written(String replacedVersion, DesiredSecret desired) {}
+
+  /** ns/name of Secrets last seen held by someone else: checked with a read, not a create. */
+  private final Set<String> knownClashes = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   NamespaceReconciler(
       ApiClient client,
@@ -145,23 +159,65 @@ final class NamespaceReconciler {
     return new NamespaceSyncResult(ns, inScope, created, updated, deleted, saUpdated);
   }
 
+  /** Drops what is remembered about a namespace that was deleted. */
+  void forget(String namespace) {
+    String prefix = namespace + "/";
+    unseenWrites.keySet().removeIf(k -> k.startsWith(prefix));
+    knownClashes.removeIf(k -> k.startsWith(prefix));
+  }
+
   // ---- Secrets ----
 
   private Outcome ensureSecret(String ns, DesiredSecret d, List<String> deleted)
       throws ApiException, InterruptedException {
     V1Secret cached = secrets.get(ns, d.name());
+    String key = ns + "/" + d.name();
+    Written unseen = unseenWrites.remove(key);
+    if (unseen != null
+        && unseen.desired().equals(d)
+        && Objects.equals(
+            unseen.replacedVersion(),
+            cached == null ? null : cached.getMetadata().getResourceVersion())) {
+      unseenWrites.put(key, unseen); // the cache still shows what our write replaced
+      return Outcome.UNCHANGED;
+    }
     if (cached != null && markers.isOurs(cached.getMetadata().getLabels()) && upToDate(cached, d)) {
       return Outcome.UNCHANGED;
     }
-    V1Secret live = readSecret(ns, d.name());
+    // No GET before the write when the cache already says what to do (it halves the requests of
+    // a first sync and of a rotation): with nothing cached, create, and the server refuses when
+    // any object has the name; with our Secret cached, update conditionally on its cached
+    // resourceVersion. Only a refusal (409) costs a read, and then the live object decides.
+    V1Secret live;
+    if (cached == null && !knownClashes.contains(ns + "/" + d.name())) {
+      if (tryCreate(ns, d)) {
+        unseenWrites.put(key, new Written(null, d));
+        return Outcome.CREATED;
+      }
+      live = readSecret(ns, d.name());
+    } else if (cached != null
+        && markers.isOurs(cached.getMetadata().getLabels())
+        && SECRET_TYPE.equals(cached.getType())
+        && !Boolean.TRUE.equals(cached.getImmutable())) {
+      if (tryReplace(ns, d, cached)) {
+        unseenWrites.put(key, new Written(cached.getMetadata().getResourceVersion(), d));
+        return Outcome.UPDATED;
+      }
+      live = readSecret(ns, d.name());
+    } else {
+      live = readSecret(ns, d.name());
+    }
     if (live == null) {
       createSecret(ns, d);
+      knownClashes.remove(ns + "/" + d.name());
       return Outcome.CREATED;
     }
     if (!markers.isOurs(live.getMetadata().getLabels())) {
+      knownClashes.add(ns + "/" + d.name());
       reportClash(ns, live);
       return Outcome.CLASH;
     }
+    knownClashes.remove(ns + "/" + d.name());
     if (!SECRET_TYPE.equals(live.getType()) || Boolean.TRUE.equals(live.getImmutable())) {
       // type and immutability cannot be changed in place: delete (only this very object) and
       // create
@@ -172,14 +228,49 @@ final class NamespaceReconciler {
     if (upToDate(live, d)) {
       return Outcome.UNCHANGED;
     }
+    limiter.acquire();
+    api.replaceNamespacedSecret(d.name(), ns, updated(live, d)).execute();
+    unseenWrites.put(
+        key, new Written(cached == null ? null : cached.getMetadata().getResourceVersion(), d));
+    return Outcome.UPDATED;
+  }
+
+  /** {@code live} with the desired data, labels and annotations; same resourceVersion. */
+  private V1Secret updated(V1Secret live, DesiredSecret d) {
     V1Secret body = copy(live, V1Secret.class);
     body.getMetadata().setLabels(merged(body.getMetadata().getLabels(), markers.labels()));
     body.getMetadata().setAnnotations(merged(body.getMetadata().getAnnotations(), annotations(d)));
     body.setData(Map.of(DATA_KEY, d.dockerConfigJson()));
     body.setStringData(null);
+    return body;
+  }
+
+  /** Creates the Secret; false when the name is taken (409), whoever holds it. */
+  private boolean tryCreate(String ns, DesiredSecret d) throws ApiException, InterruptedException {
+    try {
+      createSecret(ns, d);
+      return true;
+    } catch (ApiException e) {
+      if (e.getCode() == 409) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  /** Updates the cached Secret conditionally; false when it changed since (409). */
+  private boolean tryReplace(String ns, DesiredSecret d, V1Secret cached)
+      throws ApiException, InterruptedException {
     limiter.acquire();
-    api.replaceNamespacedSecret(d.name(), ns, body).execute();
-    return Outcome.UPDATED;
+    try {
+      api.replaceNamespacedSecret(d.name(), ns, updated(cached, d)).execute();
+      return true;
+    } catch (ApiException e) {
+      if (e.getCode() == 409 || e.getCode() == 404) {
+        return false;
+      }
+      throw e;
+    }
   }
 
   boolean upToDate(V1Secret s, DesiredSecret d) {

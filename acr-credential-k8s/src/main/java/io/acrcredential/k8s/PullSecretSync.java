@@ -492,6 +492,10 @@ public final class PullSecretSync implements AutoCloseable {
       public void onDelete(T obj, boolean finalStateUnknown) {
         if (obj instanceof V1Namespace) {
           failures.remove(obj.getMetadata().getName());
+          NamespaceReconciler r = reconciler;
+          if (r != null) {
+            r.forget(obj.getMetadata().getName());
+          }
           return;
         }
         if (!onlyOurs || markers.isOurs(obj.getMetadata().getLabels())) {
@@ -642,6 +646,7 @@ public final class PullSecretSync implements AutoCloseable {
     V1Namespace namespace = namespaces.get(ns);
     if (namespace == null) {
       failures.remove(ns);
+      reconciler.forget(ns);
       return;
     }
     try {

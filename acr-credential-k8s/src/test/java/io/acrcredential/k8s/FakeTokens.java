@@ -16,7 +16,16 @@ final class FakeTokens implements TokenProvider {
 
   private final Map<RegistryTarget, AtomicInteger> generation = new ConcurrentHashMap<>();
   final AtomicInteger calls = new AtomicInteger();
-  private final Instant base = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+  private final Instant base;
+
+  FakeTokens() {
+    this(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+  }
+
+  /** Tokens expiring relative to {@code base}: two instances with one base give equal tokens. */
+  FakeTokens(Instant base) {
+    this.base = base;
+  }
 
   @Override
   public RegistryCredential fetch(RegistryTarget target) {

@@ -156,7 +156,7 @@ final class SyncFixture {
   }
 
   /** Records everything a sync reports. */
-  static final class Recorder implements SyncListener {
+  static class Recorder implements SyncListener {
     final List<NamespaceSyncResult> synced = new CopyOnWriteArrayList<>();
     final List<SecretClash> clashes = new CopyOnWriteArrayList<>();
     final List<SyncFailure> failures = new CopyOnWriteArrayList<>();

@@ -73,6 +73,9 @@ public final class LocalKubeApiServer implements AutoCloseable {
   private final URI url;
   private final String adminToken;
   private final List<ManagedProcess> processes;
+  private final List<String> apiServerCommand;
+  private final Object restartLock = new Object();
+  private int restarts;
   private final List<Integer> ports;
   private final boolean controllerManager;
   private final Duration startupTime;
@@ -86,7 +89,8 @@ public final class LocalKubeApiServer implements AutoCloseable {
     this.pki = startup.pki;
     this.url = startup.url;
     this.adminToken = startup.adminToken;
-    this.processes = List.copyOf(startup.processes);
+    this.processes = new java.util.concurrent.CopyOnWriteArrayList<>(startup.processes);
+    this.apiServerCommand = List.copyOf(startup.apiServerCommand);
     this.ports = List.copyOf(startup.ports);
     this.controllerManager = startup.controllerManagerStarted;
     this.startupTime = startupTime;
@@ -261,6 +265,98 @@ public final class LocalKubeApiServer implements AutoCloseable {
     checkOpen();
     requireText("yaml", yaml);
     return new ManifestApplier(adminClient()).createAll(yaml, defaultNamespace);
+  }
+
+  /**
+   * Stops kube-apiserver (SIGTERM, then SIGKILL after a grace period), waits {@code downtime}, and
+   * starts it again on the same port with the same flags, keeping etcd (and so every object) and
+   * kube-controller-manager running. Returns once {@code /readyz} answers. Clients keep working
+   * after the restart: watches are cut and must be re-established, and a watch resumed from an old
+   * resourceVersion may be answered with 410 Gone.
+   *
+   * @param downtime how long the API server stays down; zero or positive
+   * @throws IllegalStateException when the server is closed or the API server does not come back
+   */
+  public void restartApiServer(Duration downtime) {
+    Objects.requireNonNull(downtime, "downtime");
+    if (downtime.isNegative()) {
+      throw new IllegalArgumentException("downtime must not be negative, got " + downtime);
+    }
+    synchronized (restartLock) {
+      checkOpen();
+      int index = -1;
+      for (int i = 0; i < processes.size(); i++) {
+        if (processes.get(i).name().equals("kube-apiserver")) {
+          index = i;
+        }
+      }
+      if (index < 0) {
+        throw new IllegalStateException("no kube-apiserver process to restart in " + this);
+      }
+      processes.get(index).close();
+      try {
+        Thread.sleep(downtime.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while the API server was down", e);
+      }
+      restarts++;
+      ManagedProcess next =
+          ManagedProcess.start(
+              "kube-apiserver",
+              apiServerCommand,
+              workDir.resolve("kube-apiserver-restart-" + restarts + ".log"));
+      processes.set(index, next);
+      awaitReady(next, Duration.ofMinutes(2));
+      LOG.info("restarted kube-apiserver at {} ({})", url, next);
+    }
+  }
+
+  private void awaitReady(ManagedProcess process, Duration timeout) {
+    HttpClient http =
+        HttpClient.newBuilder()
+            .sslContext(pki.trustingSslContext())
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+    HttpRequest request =
+        HttpRequest.newBuilder(url.resolve("/readyz"))
+            .timeout(Duration.ofSeconds(5))
+            .header("Authorization", "Bearer " + adminToken)
+            .GET()
+            .build();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = "no answer yet";
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(
+            "kube-apiserver exited after a restart:\n" + process.tail(LOG_TAIL_LINES));
+      }
+      try {
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() == 200) {
+          return;
+        }
+        last = "HTTP " + response.statusCode();
+      } catch (IOException e) {
+        last = e.toString();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for kube-apiserver", e);
+      }
+      try {
+        Thread.sleep(POLL_INTERVAL.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for kube-apiserver", e);
+      }
+    }
+    throw new IllegalStateException(
+        "kube-apiserver not ready "
+            + timeout.toSeconds()
+            + " s after a restart ("
+            + last
+            + "):\n"
+            + process.tail(LOG_TAIL_LINES));
   }
 
   /** Stops kube-controller-manager, kube-apiserver and etcd, then deletes the private directory. */
@@ -565,6 +661,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
     private final Duration timeout;
     private final List<ManagedProcess> processes = new ArrayList<>();
     private final List<Integer> ports = new ArrayList<>();
+    private final List<String> apiServerCommand = new ArrayList<>();
     private final String adminToken = randomToken();
     private Path workDir;
     private Pki pki;
@@ -634,30 +731,29 @@ public final class LocalKubeApiServer implements AutoCloseable {
       awaitOk(etcd, URI.create(etcdClientUrl + "/health"), null, deadline, "etcd /health");
 
       url = URI.create("https://127.0.0.1:" + apiPort);
-      ManagedProcess apiServer =
-          launch(
-              "kube-apiserver",
-              List.of(
-                  binaries.apiServer().toString(),
-                  "--etcd-servers=" + etcdClientUrl,
-                  "--bind-address=127.0.0.1",
-                  "--advertise-address=127.0.0.1",
-                  "--secure-port=" + apiPort,
-                  "--cert-dir=" + workDir.resolve("apiserver-certs"),
-                  "--tls-cert-file=" + workDir.resolve("apiserver.crt"),
-                  "--tls-private-key-file=" + workDir.resolve("apiserver.key"),
-                  "--client-ca-file=" + workDir.resolve("ca.crt"),
-                  "--token-auth-file=" + workDir.resolve("tokens.csv"),
-                  "--authorization-mode=RBAC",
-                  "--anonymous-auth=false",
-                  "--service-account-issuer=" + ISSUER,
-                  "--api-audiences=" + ISSUER,
-                  "--service-account-key-file=" + workDir.resolve("sa.pub"),
-                  "--service-account-signing-key-file=" + workDir.resolve("sa.key"),
-                  "--service-cluster-ip-range=10.0.0.0/24",
-                  "--endpoint-reconciler-type=none",
-                  "--enable-priority-and-fairness=false",
-                  "--profiling=false"));
+      apiServerCommand.addAll(
+          List.of(
+              binaries.apiServer().toString(),
+              "--etcd-servers=" + etcdClientUrl,
+              "--bind-address=127.0.0.1",
+              "--advertise-address=127.0.0.1",
+              "--secure-port=" + apiPort,
+              "--cert-dir=" + workDir.resolve("apiserver-certs"),
+              "--tls-cert-file=" + workDir.resolve("apiserver.crt"),
+              "--tls-private-key-file=" + workDir.resolve("apiserver.key"),
+              "--client-ca-file=" + workDir.resolve("ca.crt"),
+              "--token-auth-file=" + workDir.resolve("tokens.csv"),
+              "--authorization-mode=RBAC",
+              "--anonymous-auth=false",
+              "--service-account-issuer=" + ISSUER,
+              "--api-audiences=" + ISSUER,
+              "--service-account-key-file=" + workDir.resolve("sa.pub"),
+              "--service-account-signing-key-file=" + workDir.resolve("sa.key"),
+              "--service-cluster-ip-range=10.0.0.0/24",
+              "--endpoint-reconciler-type=none",
+              "--enable-priority-and-fairness=false",
+              "--profiling=false"));
+      ManagedProcess apiServer = launch("kube-apiserver", apiServerCommand);
       awaitOk(apiServer, url.resolve("/readyz"), adminToken, deadline, "kube-apiserver /readyz");
 
       if (wantControllerManager && binaries.controllerManager().isPresent()) {
