@@ -1,5 +1,7 @@
 package io.acrcredential.examples;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.acrcredential.core.DockerConfig;
 import io.acrcredential.core.RegistryCredential;
@@ -7,7 +9,9 @@ import io.acrcredential.core.RegistryHosts;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.acr.AcrTokenProvider;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Locale;
 
@@ -36,7 +40,7 @@ final class TokenCommand implements Command {
                   "output",
                   "FILE",
                   null,
-                  "write to FILE (atomically, mode 0600) instead of standard output"),
+                  "write to FILE (atomically, mode 0600) instead of standard output; an existing Docker config keeps its other entries"),
           CredentialConfig.Source.DEFAULT_CHAIN);
 
   @Override
@@ -97,6 +101,13 @@ final class TokenCommand implements Command {
     if (output.isPresent()) {
       Path file = Path.of(output.get());
       try {
+        Path dir = file.toAbsolutePath().getParent();
+        if (!Files.isDirectory(dir)) {
+          Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(AtomicFiles.OWNER_RWX));
+        }
+        if (format.equals("dockerconfigjson") && Files.exists(file)) {
+          bytes = mergeInto(file, Files.readAllBytes(file), bytes);
+        }
         AtomicFiles.write(file, bytes);
       } catch (IOException e) {
         throw CliException.failure(
@@ -117,6 +128,59 @@ final class TokenCommand implements Command {
       io.out().flush();
     }
     return 0;
+  }
+
+  /**
+   * Puts the new {@code auths} entries into an existing Docker config, keeping every other entry
+   * and key ({@code credHelpers}, {@code credsStore}, other registries' logins). A file that is not
+   * a Docker config is never overwritten. Messages name the file and the problem, never its
+   * content.
+   */
+  static byte[] mergeInto(Path file, byte[] existing, byte[] ours) {
+    JsonNode root;
+    try {
+      root = existing.length == 0 ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(existing);
+    } catch (JsonProcessingException e) {
+      throw CliException.failure(
+          "refusing to overwrite "
+              + file
+              + ": it is not valid JSON (line "
+              + e.getLocation().getLineNr()
+              + ", column "
+              + e.getLocation().getColumnNr()
+              + "); fix or move it, or choose another --output");
+    } catch (IOException e) {
+      throw CliException.failure("cannot read " + file + ": " + e.getClass().getSimpleName());
+    }
+    if (root == null || root.isMissingNode()) {
+      root = Json.MAPPER.createObjectNode();
+    }
+    if (!root.isObject()) {
+      throw CliException.failure(
+          "refusing to overwrite "
+              + file
+              + ": it is not a Docker config (a JSON object); fix or move it, or choose another"
+              + " --output");
+    }
+    ObjectNode config = (ObjectNode) root;
+    JsonNode auths = config.get("auths");
+    if (auths != null && !auths.isObject()) {
+      throw CliException.failure(
+          "refusing to overwrite "
+              + file
+              + ": its \"auths\" is not a JSON object; fix or move it, or choose another --output");
+    }
+    ObjectNode target = auths == null ? config.putObject("auths") : (ObjectNode) auths;
+    try {
+      Json.MAPPER
+          .readTree(ours)
+          .get("auths")
+          .fields()
+          .forEachRemaining(e -> target.set(e.getKey(), e.getValue()));
+      return Json.MAPPER.writeValueAsBytes(config);
+    } catch (IOException e) {
+      throw new IllegalStateException("re-reading our own Docker config failed", e);
+    }
   }
 
   private static byte[] json(RegistryCredential c) {

@@ -194,6 +194,56 @@ class RegistryEndToEndIT {
   }
 
   @Test
+  void tokenCommandWritesAnAuthFileSkopeoLogsInWith() throws Exception {
+    Map<String, String> env = env(tmp.resolve("home-token"));
+    Path auth = tmp.resolve("home-token").resolve("token-auth.json");
+    Result token =
+        Processes.run(
+            List.of(
+                bin.resolve("acr-credential").toString(),
+                "token",
+                "--region",
+                "cn-hangzhou",
+                "--instance-id",
+                INSTANCE,
+                "--domain",
+                host,
+                "--output",
+                auth.toString()),
+            env,
+            "");
+    assertThat(token.exit()).as(token.toString()).isZero();
+    assertThat(token.stdout() + token.stderr()).doesNotContain(PASSWORD);
+    assertThat(Files.getPosixFilePermissions(auth))
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+
+    // The written file is a plain Docker config: skopeo pushes and reads back with it alone.
+    String image = host + "/e2e/token:v1";
+    Result push =
+        skopeo(
+            env,
+            "copy",
+            "--dest-tls-verify=false",
+            "--authfile",
+            auth.toString(),
+            "oci:" + layout + ":v1",
+            "docker://" + image);
+    assertThat(push.exit()).as(push.toString()).isZero();
+    Result inspect =
+        skopeo(
+            env,
+            "inspect",
+            "--tls-verify=false",
+            "--authfile",
+            auth.toString(),
+            "docker://" + image);
+    assertThat(inspect.exit()).as(inspect.toString()).isZero();
+    assertThat(Json.MAPPER.readTree(inspect.stdout()).get("Layers")).hasSize(1);
+  }
+
+  @Test
   void concurrentHelperProcessesMakeOneAcrCall() throws Exception {
     Map<String, String> env = env(tmp.resolve("home-concurrent"));
     // Make sure the class-data archive exists so the processes start together.

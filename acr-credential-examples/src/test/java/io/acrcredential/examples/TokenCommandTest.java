@@ -67,8 +67,7 @@ class TokenCommandTest {
 
   @Test
   void writesTheOutputFileAtomicallyWithMode0600() throws Exception {
-    Path out = home.resolve("config.json");
-    Files.writeString(out, "old");
+    Path out = home.resolve("new-dir").resolve("config.json");
     Result r = cli.run("", "token", "--region", "cn-hangzhou", "--output", out.toString());
 
     assertThat(r.exit()).as(r.stderr()).isZero();
@@ -77,8 +76,50 @@ class TokenCommandTest {
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(out)))
         .isEqualTo("rw-------");
     assertThat(DockerConfig.decode(Files.readAllBytes(out)).auths()).isNotEmpty();
-    try (var files = Files.list(home)) {
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(out.getParent())))
+        .isEqualTo("rwx------");
+    try (var files = Files.list(out.getParent())) {
       assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
+    }
+  }
+
+  @Test
+  void anExistingDockerConfigKeepsEverythingElse() throws Exception {
+    Path out = home.resolve("config.json");
+    String other =
+        "{\"auths\":{\"quay.io\":{\"auth\":\"dXNlcjpwdw==\"},"
+            + "\"registry.cn-hangzhou.aliyuncs.com\":{\"auth\":\"b2xkOm9sZA==\"}},"
+            + "\"credHelpers\":{\"gcr.io\":\"gcloud\"},\"psFormat\":\"table\"}";
+    Files.writeString(out, other);
+
+    Result r = cli.run("", "token", "--region", "cn-hangzhou", "--output", out.toString());
+
+    assertThat(r.exit()).as(r.stderr()).isZero();
+    JsonNode merged = Json.MAPPER.readTree(out.toFile());
+    assertThat(merged.get("credHelpers").toString()).isEqualTo("{\"gcr.io\":\"gcloud\"}");
+    assertThat(merged.get("psFormat").asText()).isEqualTo("table");
+    assertThat(merged.get("auths").get("quay.io").get("auth").asText()).isEqualTo("dXNlcjpwdw==");
+    DockerConfig config = DockerConfig.decode(Files.readAllBytes(out));
+    assertThat(config.auth("registry.cn-hangzhou.aliyuncs.com").get().password())
+        .as("our own stale entry is replaced")
+        .isEqualTo(CliHarness.PASSWORD);
+    assertThat(config.auth("registry-vpc.cn-hangzhou.aliyuncs.com")).isPresent();
+  }
+
+  @Test
+  void aFileThatIsNotADockerConfigIsNeverOverwritten() throws Exception {
+    for (String content : new String[] {"old notes, not JSON", "[1,2]", "{\"auths\":[]}"}) {
+      Path out = home.resolve("precious.txt");
+      Files.writeString(out, content);
+
+      Result r = cli.run("", "token", "--region", "cn-hangzhou", "--output", out.toString());
+
+      assertThat(r.exit()).as(content).isEqualTo(1);
+      assertThat(r.stderr())
+          .startsWith("error: refusing to overwrite " + out)
+          .doesNotContain(content);
+      assertThat(r.stderr().strip().lines()).hasSize(1);
+      assertThat(Files.readString(out)).isEqualTo(content);
     }
   }
 
