@@ -2,6 +2,7 @@ package io.acrcredential.examples;
 
 import io.acrcredential.core.CacheListener;
 import io.acrcredential.core.CredentialChange;
+import io.acrcredential.core.RefreshFailure;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
 import io.acrcredential.k8s.AcrConfigParser;
@@ -129,6 +130,16 @@ final class Refresher implements AutoCloseable {
                   change.current().expiresAt());
             }
             runLater(() -> beginPass("rotation"));
+          }
+
+          @Override
+          public void refreshFailed(RefreshFailure failure) {
+            // 1st, 2nd, 4th, 8th ... failure in a row: an outage shows at once without an Event
+            // per retry.
+            int n = failure.consecutiveFailures();
+            if ((n & (n - 1)) == 0) {
+              runLater(() -> reportRefreshFailure(failure));
+            }
           }
         };
     this.providers =
@@ -426,18 +437,52 @@ final class Refresher implements AutoCloseable {
       return;
     }
     lastReported = key;
-    V1ObjectReference ref = snapshot.involvedObject().get();
-    String message = String.join("; ", lines);
-    if (message.length() > 1000) {
-      message = message.substring(0, 997) + "...";
+    recordEvent(
+        snapshot.involvedObject().get(),
+        "InvalidConfiguration",
+        String.join("; ", lines),
+        "the configuration problems");
+  }
+
+  /**
+   * A Warning Event on the configuration object when ACR tokens cannot be refreshed, saying whether
+   * Secrets still hold a valid token and until when. The exception's message names what to fix and
+   * never contains a secret.
+   */
+  private void reportRefreshFailure(RefreshFailure failure) {
+    ConfigSource.Snapshot snapshot = lastSnapshot;
+    if (snapshot == null || snapshot.involvedObject().isEmpty()) {
+      return;
     }
+    TokenException e = failure.exception();
+    String message =
+        "cannot refresh the ACR token for "
+            + failure.target().describe()
+            + " ("
+            + failure.consecutiveFailures()
+            + " failure(s) in a row"
+            + e.errorCode().map(c -> ", code " + c).orElse("")
+            + "): "
+            + e.getMessage()
+            + "; "
+            + failure
+                .servedUntil()
+                .map(t -> "pull Secrets keep the current token, valid until " + t)
+                .orElse("no valid token is held: pull Secrets are not updated")
+            + "; next attempt at "
+            + failure.nextAttempt();
+    recordEvent(snapshot.involvedObject().get(), "TokenRefreshFailed", message, "the ACR failure");
+  }
+
+  private void recordEvent(V1ObjectReference ref, String reason, String text, String what) {
+    String message = text.length() > 1000 ? text.substring(0, 997) + "..." : text;
     OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
     CoreV1Event event =
         new CoreV1Event()
             .metadata(
                 new V1ObjectMeta().namespace(ref.getNamespace()).generateName(ref.getName() + "."))
             .involvedObject(ref)
-            .reason("InvalidConfiguration")
+            .reason(reason)
             .message(message)
             .type("Warning")
             .source(new V1EventSource().component(COMPONENT))
@@ -449,9 +494,7 @@ final class Refresher implements AutoCloseable {
     try {
       new CoreV1Api(settings.api()).createNamespacedEvent(ref.getNamespace(), event).execute();
     } catch (ApiException e) {
-      LOG.warn(
-          "could not record the configuration problems as an Event: {}",
-          KubeErrors.describe(settings.api(), e));
+      LOG.warn("could not record {} as an Event: {}", what, KubeErrors.describe(settings.api(), e));
     }
   }
 

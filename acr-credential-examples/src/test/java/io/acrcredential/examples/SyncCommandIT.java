@@ -400,6 +400,22 @@ class SyncCommandIT {
       p.awaitLog("\"level\":\"WARN\".*unavailable", Duration.ofSeconds(60));
       assertThat(p.process.isAlive()).isTrue();
       assertThat(pullSecret(ns)).isEmpty();
+      // The outage is visible to `kubectl describe configmap`, not only in the logs.
+      await(
+          "a TokenRefreshFailed Event on the ConfigMap",
+          Duration.ofSeconds(30),
+          quietly(
+              () ->
+                  core.listNamespacedEvent(cfg).execute().getItems().stream()
+                      .anyMatch(
+                          e ->
+                              "TokenRefreshFailed".equals(e.getReason())
+                                  && "acr-configuration".equals(e.getInvolvedObject().getName())
+                                  && e.getMessage()
+                                      .startsWith(
+                                          "cannot refresh the ACR token for enterprise " + INSTANCE)
+                                  && e.getMessage().contains("no valid token is held")
+                                  && !e.getMessage().contains(SECRET))));
       cloud.acr().clearFailures();
       await(
           "the Secret once ACR is back",
