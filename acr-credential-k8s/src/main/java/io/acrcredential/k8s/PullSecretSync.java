@@ -807,13 +807,13 @@ public final class PullSecretSync implements AutoCloseable {
     } else {
       LOG.info(
           "rotation: {} Secret(s) in {} namespace(s) must hold the new credentials before the old"
-              + " ones expire at {}; write rate raised from {}/s to {}/s for {}",
+              + " ones expire at {}; write rate raised from {}/s to {}/s for {} s",
           secrets,
           inScope,
           oldExpiry,
           String.format(java.util.Locale.ROOT, "%.1f", configured),
           String.format(java.util.Locale.ROOT, "%.1f", pace.rate()),
-          pace.raiseFor());
+          pace.raiseFor().toSeconds());
     }
   }
 
