@@ -788,8 +788,7 @@ public final class PullSecretSync implements AutoCloseable {
     RotationPace pace =
         RotationPace.plan(secrets, now, oldExpiry, configured, RotationPace.MAX_RATE);
     if (!pace.raised(configured)) {
-      limiter.raiseUntil(configured, 0); // a raise of an earlier rotation is no longer needed
-      return;
+      return; // the configured rate is enough (a raise of an earlier rotation runs out by itself)
     }
     limiter.raiseUntil(pace.rate(), pace.raiseFor().toNanos());
     if (pace.capped()) {

@@ -64,17 +64,23 @@ final class WriteLimiter {
 
   /**
    * Refills at no less than {@code perSecond} until {@code durationNanos} from now, then at the
-   * configured rate again. Replaces an earlier raise; a rate at or below the configured one ends
-   * it.
+   * configured rate again. While an earlier raise is still in force the two combine: the higher
+   * rate until the later end (an earlier rotation's writes may still be pending). A rate at or
+   * below the configured one changes nothing.
    */
   synchronized void raiseUntil(double perSecond, long durationNanos) {
     long now = nanoTime.getAsLong();
-    refill(now); // tokens earned so far count at the old rate
-    if (perSecond / 1e9 > configuredPerNano && durationNanos > 0) {
-      floorPerNano = perSecond / 1e9;
-      floorUntil = now + durationNanos;
+    refill(now); // tokens earned so far count at the old rate; ends an expired raise
+    if (!(perSecond / 1e9 > configuredPerNano) || durationNanos <= 0) {
+      return;
+    }
+    long until = now + durationNanos;
+    if (floorPerNano > 0) {
+      floorPerNano = Math.max(floorPerNano, perSecond / 1e9);
+      floorUntil = until - floorUntil > 0 ? until : floorUntil;
     } else {
-      floorPerNano = 0;
+      floorPerNano = perSecond / 1e9;
+      floorUntil = until;
     }
   }
 

@@ -65,11 +65,18 @@ class WriteLimiterTest {
   }
 
   @Test
-  void aLaterCallEndsTheRaise() {
+  void overlappingRaisesKeepTheHigherRateUntilTheLaterEnd() {
     WriteLimiter limiter = new WriteLimiter(1, 1, nanos::get);
-    limiter.raiseUntil(50, 60 * SECOND);
-    limiter.raiseUntil(1, 0);
+    limiter.raiseUntil(50, 10 * SECOND);
+    limiter.raiseUntil(5, 60 * SECOND);
+    assertThat(limiter.currentRate()).isEqualTo(50);
+    nanos.addAndGet(30 * SECOND);
+    assertThat(limiter.currentRate()).isEqualTo(50);
+    nanos.addAndGet(30 * SECOND);
     assertThat(limiter.currentRate()).isEqualTo(1);
+    // a new raise after the old one ran out starts afresh
+    limiter.raiseUntil(5, 10 * SECOND);
+    assertThat(limiter.currentRate()).isEqualTo(5);
   }
 
   @Test
