@@ -184,7 +184,8 @@ final class DemoCommand implements Command {
                       Duration.ofSeconds(2))),
               PullSecretSync.DEFAULT_INSTANCE,
               Duration.ofMinutes(10),
-              List.of());
+              List.of(),
+              Optional.empty());
       try (Refresher refresher = new Refresher(settings)) {
         long started = System.nanoTime();
         ReconcileTracker.Pass first = await(refresher.start());

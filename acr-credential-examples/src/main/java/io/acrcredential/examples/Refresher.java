@@ -80,7 +80,17 @@ final class Refresher implements AutoCloseable {
       Optional<Lease> lease,
       String instance,
       Duration resyncPeriod,
-      List<SyncListener> extraListeners) {}
+      List<SyncListener> extraListeners,
+      Optional<WriteRate> writeRate) {}
+
+  /**
+   * The steady-state write limit ({@code PullSecretSync.Builder#writeRateLimit}); a rotation may
+   * raise it for a while.
+   *
+   * @param perSecond writes per second, positive
+   * @param burst writes at once, at least 1
+   */
+  record WriteRate(double perSecond, int burst) {}
 
   /**
    * Leader election settings.
@@ -521,6 +531,7 @@ final class Refresher implements AutoCloseable {
                   }
                 });
     settings.extraListeners().forEach(b::listener);
+    settings.writeRate().ifPresent(w -> b.writeRateLimit(w.perSecond(), w.burst()));
     if (withLease) {
       Lease l = settings.lease().orElseThrow();
       b.leaderElectionTimings(l.duration(), l.renewDeadline(), l.retryPeriod())

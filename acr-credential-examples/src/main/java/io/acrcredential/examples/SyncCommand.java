@@ -85,6 +85,18 @@ final class SyncCommand implements Command {
           .flag("no-leader-election", "write without a Lease (one replica only)")
           .value("lease-duration", "DURATION", null, "Lease duration (default 15s)")
           .value("resync", "DURATION", null, "full resync period (default 10m)")
+          .value(
+              "write-rate",
+              "N",
+              "ACR_CREDENTIAL_WRITE_RATE",
+              "at most N write requests per second to the API server (default 20); a"
+                  + " rotation raises it (up to 1000/s) when N could not give every Secret the new"
+                  + " token within half of the time left before the old one expires")
+          .value(
+              "write-burst",
+              "N",
+              "ACR_CREDENTIAL_WRITE_BURST",
+              "writes allowed at once (default: twice --write-rate, at least 1)")
           .value("log-format", "FORMAT", "ACR_CREDENTIAL_LOG_FORMAT", "plain (default) or json")
           .value(
               "log-level",
@@ -133,6 +145,8 @@ final class SyncCommand implements Command {
         p.value("log-level").orElse(once ? "off" : "info"),
         io.err());
     Logger log = LoggerFactory.getLogger(SyncCommand.class);
+    Optional<Refresher.WriteRate> writeRate =
+        writeRate(p.value("write-rate"), p.value("write-burst"));
     if (p.value("config").isPresent() && p.value("configmap").isPresent()) {
       throw CliException.usage("give either --config or --configmap, not both");
     }
@@ -192,7 +206,8 @@ final class SyncCommand implements Command {
             lease,
             p.value("instance").orElse("default"),
             p.value("resync").map(SyncCommand::duration).orElse(Duration.ofMinutes(10)),
-            List.of());
+            List.of(),
+            writeRate);
     if (once) {
       try (Refresher refresher = new Refresher(settings)) {
         Duration timeout =
@@ -284,6 +299,45 @@ final class SyncCommand implements Command {
     } catch (NumberFormatException e) {
       throw CliException.usage("invalid --http-port '" + value + "': use 0..65535");
     }
+  }
+
+  /**
+   * The write limit from {@code --write-rate} and {@code --write-burst}: empty when neither is
+   * given (the library's default), the burst twice the rate (at least 1) when only the rate is.
+   */
+  static Optional<Refresher.WriteRate> writeRate(Optional<String> rate, Optional<String> burst) {
+    if (rate.isEmpty() && burst.isEmpty()) {
+      return Optional.empty();
+    }
+    double perSecond = 20;
+    if (rate.isPresent()) {
+      try {
+        perSecond = Double.parseDouble(rate.get().trim());
+      } catch (NumberFormatException e) {
+        perSecond = Double.NaN;
+      }
+      if (!(perSecond > 0) || Double.isInfinite(perSecond)) {
+        throw CliException.usage(
+            "invalid --write-rate '"
+                + rate.get()
+                + "': use a positive number of writes per second");
+      }
+    }
+    int b;
+    if (burst.isPresent()) {
+      try {
+        b = Integer.parseInt(burst.get().trim());
+      } catch (NumberFormatException e) {
+        b = 0;
+      }
+      if (b < 1) {
+        throw CliException.usage(
+            "invalid --write-burst '" + burst.get() + "': use a whole number of at least 1");
+      }
+    } else {
+      b = (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.round(perSecond * 2)));
+    }
+    return Optional.of(new Refresher.WriteRate(perSecond, b));
   }
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");

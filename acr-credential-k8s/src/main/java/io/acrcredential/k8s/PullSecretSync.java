@@ -78,10 +78,12 @@ import org.slf4j.LoggerFactory;
  *   <li>Credentials are fetched once for all namespaces (not per namespace); a change reported
  *       through a {@link RotationSignal}, or the approach of the expiry, rewrites every namespace.
  *   <li>Only differences are written, conditionally on the read resourceVersion/uid and through a
- *       client-side rate limit: in steady state no write request is made. A Secret with the same
- *       name that does not carry this instance's labels is never touched; the clash is reported to
- *       the listener and as a Kubernetes Event. Only {@code imagePullSecrets} entries this instance
- *       added (recorded in an annotation on the ServiceAccount) are ever removed.
+ *       client-side rate limit: in steady state no write request is made. A rotation raises the
+ *       limit when needed so that every Secret holds the new token before the old one expires (see
+ *       {@link Builder#writeRateLimit}). A Secret with the same name that does not carry this
+ *       instance's labels is never touched; the clash is reported to the listener and as a
+ *       Kubernetes Event. Only {@code imagePullSecrets} entries this instance added (recorded in an
+ *       annotation on the ServiceAccount) are ever removed.
  *   <li>With {@linkplain Builder#leaderElection leader election}, only the holder of a {@code
  *       coordination.k8s.io} Lease writes; the lease is released on {@link #close()} so a standby
  *       takes over at once.
@@ -741,6 +743,7 @@ public final class PullSecretSync implements AutoCloseable {
     watchSecretNames(next);
     if (!next.sameSecrets(previous)) {
       LOG.info("credentials changed: {}", next);
+      paceRotation(previous, next);
       enqueueAll();
     }
     if (!problems.isEmpty()) {
@@ -754,6 +757,75 @@ public final class PullSecretSync implements AutoCloseable {
             .map(exp -> Duration.between(clock.instant(), exp.minus(threshold)))
             .orElse(Duration.ofMinutes(1));
     scheduleRefresh(wait.compareTo(MIN_REFRESH) < 0 ? MIN_REFRESH : wait);
+  }
+
+  /**
+   * Raises the write rate for this rotation when the configured one cannot put the new credentials
+   * into every affected Secret within half of the time left until the old ones expire.
+   */
+  private void paceRotation(CredentialSnapshot previous, CredentialSnapshot next) {
+    if (previous == null || namespaces == null) {
+      return; // the first snapshot replaces no token this instance wrote
+    }
+    int changed = 0;
+    java.time.Instant oldExpiry = null;
+    for (DesiredSecret now : next.secrets().values()) {
+      DesiredSecret before = previous.secrets().get(now.name());
+      if (before != null && !before.equals(now)) {
+        changed++;
+        if (oldExpiry == null || before.expiresAt().isBefore(oldExpiry)) {
+          oldExpiry = before.expiresAt();
+        }
+      }
+    }
+    if (changed == 0) {
+      return; // only new names: no Secret holds an old token that could expire
+    }
+    long inScope = countNamespacesInScope();
+    long secrets = inScope * changed;
+    java.time.Instant now = clock.instant();
+    double configured = limiter.configuredRate();
+    RotationPace pace =
+        RotationPace.plan(secrets, now, oldExpiry, configured, RotationPace.MAX_RATE);
+    if (!pace.raised(configured)) {
+      return; // the configured rate is enough (a raise of an earlier rotation runs out by itself)
+    }
+    limiter.raiseUntil(pace.rate(), pace.raiseFor().toNanos());
+    if (pace.capped()) {
+      LOG.warn(
+          "rotation: {} Secret(s) in {} namespace(s) would need {} writes/s to hold the new"
+              + " credentials before the old ones expire at {}; writing at the maximum {}/s, so"
+              + " some may hold an expired token for a while",
+          secrets,
+          inScope,
+          Double.isInfinite(pace.required())
+              ? "unlimited"
+              : String.format(java.util.Locale.ROOT, "%.1f", pace.required()),
+          oldExpiry,
+          String.format(java.util.Locale.ROOT, "%.1f", pace.rate()));
+    } else {
+      LOG.info(
+          "rotation: {} Secret(s) in {} namespace(s) must hold the new credentials before the old"
+              + " ones expire at {}; write rate raised from {}/s to {}/s for {} s",
+          secrets,
+          inScope,
+          oldExpiry,
+          String.format(java.util.Locale.ROOT, "%.1f", configured),
+          String.format(java.util.Locale.ROOT, "%.1f", pace.rate()),
+          pace.raiseFor().toSeconds());
+    }
+  }
+
+  private long countNamespacesInScope() {
+    NamespaceScope scope = configuration.namespaces();
+    long n = 0;
+    for (V1Namespace ns : namespaces.list()) {
+      V1ObjectMeta m = ns.getMetadata();
+      if (m.getDeletionTimestamp() == null && scope.includes(m.getName(), m.getLabels())) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /**
