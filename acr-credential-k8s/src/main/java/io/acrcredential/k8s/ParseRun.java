@@ -1123,33 +1123,13 @@ final class ParseRun {
         return null;
       }
       long seconds = expire.orElse(IdentitySpec.MIN_SESSION_SECONDS);
-      if (seconds < IdentitySpec.MIN_SESSION_SECONDS
-          || seconds > IdentitySpec.MAX_SESSION_SECONDS) {
-        problems.error(
-            key,
-            loc + "." + FIELD_EXPIRE_DURATION,
-            seconds
-                + " is out of range; expected "
-                + IdentitySpec.MIN_SESSION_SECONDS
-                + " to "
-                + IdentitySpec.MAX_SESSION_SECONDS
-                + " seconds");
+      if (!sessionLengthInRange(key, loc, seconds)) {
         return null;
       }
       role = Optional.of(new IdentitySpec.AssumeRole(a, Duration.ofSeconds(seconds)));
     } else if (expire.isPresent()) {
       long seconds = expire.get();
-      if (seconds < IdentitySpec.MIN_SESSION_SECONDS
-          || seconds > IdentitySpec.MAX_SESSION_SECONDS) {
-        problems.error(
-            key,
-            loc + "." + FIELD_EXPIRE_DURATION,
-            seconds
-                + " is out of range; expected "
-                + IdentitySpec.MIN_SESSION_SECONDS
-                + " to "
-                + IdentitySpec.MAX_SESSION_SECONDS
-                + " seconds");
+      if (!sessionLengthInRange(key, loc, seconds)) {
         return null;
       }
       problems.warn(key, loc + "." + FIELD_EXPIRE_DURATION, "is ignored without assumeRoleARN");
@@ -1274,5 +1254,23 @@ final class ParseRun {
                 new RegistryEntry(RegistryTarget.personal(region).withDomains(ds), identity, key)));
     enterprise.forEach(
         (rn, ds) -> named.add(new NamedInstanceRegistry(rn.get(0), rn.get(1), ds, identity, key)));
+  }
+
+  /** Reports an {@code expireDuration} outside what STS grants; true when it is in range. */
+  private boolean sessionLengthInRange(String key, String loc, long seconds) {
+    if (seconds >= IdentitySpec.MIN_SESSION_SECONDS
+        && seconds <= IdentitySpec.MAX_SESSION_SECONDS) {
+      return true;
+    }
+    problems.error(
+        key,
+        loc + "." + FIELD_EXPIRE_DURATION,
+        seconds
+            + " is out of range; expected "
+            + IdentitySpec.MIN_SESSION_SECONDS
+            + " to "
+            + IdentitySpec.MAX_SESSION_SECONDS
+            + " seconds");
+    return false;
   }
 }
