@@ -2,6 +2,7 @@ package io.acrcredential.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.acrcredential.testing.FakeClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ class CachingTokenProviderConcurrencyTest {
   private static final Instant T0 = Instant.parse("2025-01-01T00:00:00Z");
   private static final long STACK_SIZE = 256 * 1024;
 
-  private final MutableClock clock = new MutableClock(T0);
+  private final FakeClock clock = FakeClock.at(T0);
   private final FakeScheduler scheduler = new FakeScheduler(clock);
 
   /** A provider that blocks every call until released, counting calls per key. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.acrcredential.testing.FakeClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ class CachingTokenProviderTest {
   private static final long SEC = 1_000;
   private static final DoubleSupplier NO_JITTER = () -> 0.0;
 
-  private final MutableClock clock = new MutableClock(T0);
+  private final FakeClock clock = FakeClock.at(T0);
   private final FakeScheduler scheduler = new FakeScheduler(clock);
   private final ScriptedProvider provider = new ScriptedProvider(clock, Duration.ofMinutes(60));
   private final RegistryTarget target = RegistryTarget.personal("cn-hangzhou");
@@ -155,7 +156,7 @@ class CachingTokenProviderTest {
   }
 
   private List<Long> refreshTimesOf200Keys(Random random) {
-    MutableClock localClock = new MutableClock(T0);
+    FakeClock localClock = FakeClock.at(T0);
     ScriptedProvider localProvider = new ScriptedProvider(localClock, Duration.ofMinutes(60));
     List<Long> times = new ArrayList<>();
     try (CachingTokenProvider local =
@@ -378,9 +379,10 @@ class CachingTokenProviderTest {
     RegistryCredential first = cache.fetch(target);
     provider.failAlways(ScriptedProvider.unavailable());
 
-    clock.setMillis(at(59 * MIN - 1)); // the scheduler never ran: no refresh happened
+    clock.set(
+        Instant.ofEpochMilli(at(59 * MIN - 1))); // the scheduler never ran: no refresh happened
     assertThat(cache.fetch(target)).isSameAs(first);
-    clock.setMillis(at(59 * MIN));
+    clock.set(Instant.ofEpochMilli(at(59 * MIN)));
     assertThatThrownBy(() -> cache.fetch(target))
         .isInstanceOf(TokenException.class)
         .extracting(e -> ((TokenException) e).reason())

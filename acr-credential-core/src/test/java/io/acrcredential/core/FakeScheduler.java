@@ -1,5 +1,6 @@
 package io.acrcredential.core;
 
+import io.acrcredential.testing.FakeClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ final class FakeScheduler implements RefreshScheduler {
     }
   }
 
-  private final MutableClock clock;
+  private final FakeClock clock;
   private final PriorityQueue<Task> queue =
       new PriorityQueue<>(
           Comparator.comparingLong((Task t) -> t.due).thenComparingLong(t -> t.seq));
@@ -36,7 +37,7 @@ final class FakeScheduler implements RefreshScheduler {
   private boolean closed;
   final List<Long> requestedDelays = new ArrayList<>();
 
-  FakeScheduler(MutableClock clock) {
+  FakeScheduler(FakeClock clock) {
     this.clock = clock;
   }
 
@@ -82,12 +83,12 @@ final class FakeScheduler implements RefreshScheduler {
         queue.poll();
       }
       if (next.due > clock.millis()) {
-        clock.setMillis(next.due);
+        clock.set(Instant.ofEpochMilli(next.due));
       }
       next.runnable.run();
     }
     if (targetMillis > clock.millis()) {
-      clock.setMillis(targetMillis);
+      clock.set(Instant.ofEpochMilli(targetMillis));
     }
   }
 

@@ -1,5 +1,6 @@
 package io.acrcredential.core;
 
+import io.acrcredential.testing.FakeClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,14 +15,14 @@ import java.util.function.Function;
  */
 final class ScriptedProvider implements TokenProvider {
 
-  private final MutableClock clock;
+  private final FakeClock clock;
   private final Duration lifetime;
   private final AtomicInteger counter = new AtomicInteger();
   private final List<Long> callTimes = Collections.synchronizedList(new ArrayList<>());
   private volatile Function<Long, TokenException> failure = now -> null;
   private volatile long lastIssuedExpiry = Long.MIN_VALUE;
 
-  ScriptedProvider(MutableClock clock, Duration lifetime) {
+  ScriptedProvider(FakeClock clock, Duration lifetime) {
     this.clock = clock;
     this.lifetime = lifetime;
   }
