@@ -13,7 +13,6 @@ import io.acrcredential.k8s.NamespaceScope;
 import io.acrcredential.k8s.NamespaceSyncResult;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.RegistryEntry;
-import io.acrcredential.k8s.RotationSignal;
 import io.acrcredential.k8s.ServiceAccountScope;
 import io.acrcredential.k8s.SyncFailure;
 import io.acrcredential.k8s.SyncListener;
@@ -340,7 +339,6 @@ public final class ScaleBenchmark {
     Measured m = new Measured("acr-credential");
     RequestCounter writesClient = new RequestCounter();
     RequestCounter informerClient = new RequestCounter();
-    RotationSignal signal = new RotationSignal();
     AcrConfiguration.Builder config =
         AcrConfiguration.builder()
             .namespaces(NamespaceScope.matching(LabelSelector.parse(LABEL_KEY + "=" + LABEL_VALUE)))
@@ -356,7 +354,6 @@ public final class ScaleBenchmark {
             CachingTokenProvider.builder(provider)
                 .refreshBeforeExpiry(REFRESH_BEFORE_EXPIRY)
                 .refreshJitter(Duration.ZERO)
-                .listener(signal)
                 .build();
         PullSecretSync sync =
             PullSecretSync.builder()
@@ -364,7 +361,6 @@ public final class ScaleBenchmark {
                 .informerApiClient(counted(informerClient))
                 .configuration(config.build())
                 .tokenProvider(cache)
-                .rotationSignal(signal)
                 .workers(workers)
                 .writeRateLimit(writeRate, (int) Math.max(1, writeRate))
                 .instanceName("bench")

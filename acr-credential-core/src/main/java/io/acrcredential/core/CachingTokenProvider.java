@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -134,7 +135,7 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
                 ? RefreshScheduler.borrowing(b.executor)
                 : RefreshScheduler.owningThread();
     this.random = b.random;
-    this.listeners = List.copyOf(b.listeners);
+    this.listeners = new CopyOnWriteArrayList<>(b.listeners);
     this.refreshBeforeExpiryMillis = b.refreshBeforeExpiry.toMillis();
     this.refreshJitterMillis = b.refreshJitter.toMillis();
     this.safetyMarginMillis = b.safetyMargin.toMillis();
@@ -194,6 +195,32 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
       }
     }
     return fetchSlowly(target);
+  }
+
+  /**
+   * Adds a listener to a built cache, after the builder's {@linkplain Builder#listener listeners}
+   * and those added earlier. It hears about the outcomes completed after this call returns, with
+   * the guarantees described in {@link CacheListener}. This is how a component created after the
+   * cache subscribes itself (a Kubernetes pull-Secret sync does so when it starts); remove it with
+   * {@link #removeListener(CacheListener)} when that component stops.
+   *
+   * @param listener the listener; adding the same instance twice makes it hear everything twice
+   * @throws IllegalArgumentException when {@code listener} is null
+   */
+  public void addListener(CacheListener listener) {
+    listeners.add(Builder.require(listener, "listener"));
+  }
+
+  /**
+   * Removes one registration of a listener given to the builder or to {@link
+   * #addListener(CacheListener)}. An outcome whose listeners are being called at that moment may
+   * still reach it; outcomes completed after this call returns do not.
+   *
+   * @param listener the listener to remove
+   * @return whether it was registered
+   */
+  public boolean removeListener(CacheListener listener) {
+    return listener != null && listeners.remove(listener);
   }
 
   /**

@@ -486,6 +486,54 @@ class CachingTokenProviderTest {
     assertThat(cache.fetch(target)).isSameAs(rotated);
   }
 
+  @Test
+  void listenerAddedToABuiltCacheHearsLaterOutcomesUntilRemoved() {
+    build(NO_JITTER);
+    cache.fetch(target); // pw-1, before the late listener exists
+    List<CredentialChange> late = new ArrayList<>();
+    List<RefreshFailure> lateFailures = new ArrayList<>();
+    CacheListener lateListener =
+        new CacheListener() {
+          @Override
+          public void credentialChanged(CredentialChange change) {
+            late.add(change);
+          }
+
+          @Override
+          public void refreshFailed(RefreshFailure failure) {
+            lateFailures.add(failure);
+          }
+        };
+    cache.addListener(lateListener);
+
+    scheduler.advanceTo(at(45 * MIN)); // pw-2
+    assertThat(late)
+        .singleElement()
+        .satisfies(c -> assertThat(c.current().password()).isEqualTo("pw-2"));
+    assertThat(late.get(0).previous())
+        .hasValueSatisfying(p -> assertThat(p.password()).isEqualTo("pw-1"));
+    assertThat(changes).hasSize(2); // the builder's listener still hears everything, first
+
+    provider.failAlways(
+        new TokenException(
+            TokenException.Reason.SERVICE_UNAVAILABLE, "ServiceUnavailable", "down"));
+    scheduler.advanceTo(at(90 * MIN));
+    assertThat(lateFailures).isNotEmpty();
+    int failuresSeen = lateFailures.size();
+
+    assertThat(cache.removeListener(lateListener)).isTrue();
+    assertThat(cache.removeListener(lateListener)).isFalse();
+    assertThat(cache.removeListener(null)).isFalse();
+    provider.succeed();
+    scheduler.advance(Duration.ofMinutes(20));
+    assertThat(changes).hasSize(3); // the rotation happened ...
+    assertThat(late).hasSize(1); // ... but the removed listener did not hear it
+    assertThat(lateFailures).hasSize(failuresSeen);
+    assertThatThrownBy(() -> cache.addListener(null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("listener");
+  }
+
   // --- single flight with a refresh in progress -------------------------------------------------
 
   @Test

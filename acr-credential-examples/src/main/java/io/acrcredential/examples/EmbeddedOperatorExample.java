@@ -4,7 +4,6 @@ import io.acrcredential.core.CachingTokenProvider;
 import io.acrcredential.core.TokenProvider;
 import io.acrcredential.k8s.AcrConfiguration;
 import io.acrcredential.k8s.PullSecretSync;
-import io.acrcredential.k8s.RotationSignal;
 import io.acrcredential.k8s.SyncListener;
 import io.kubernetes.client.openapi.ApiClient;
 import java.time.Duration;
@@ -12,9 +11,9 @@ import java.util.Objects;
 
 /**
  * How to run the pull-Secret sync inside another operator's process, sharing that operator's {@link
- * ApiClient}: a cache in front of the ACR provider, a {@link RotationSignal} so every rotation
- * rewrites the Secrets at once, and a {@link PullSecretSync} that the operator starts and closes
- * with its own life cycle.
+ * ApiClient}: a cache in front of the ACR provider and a {@link PullSecretSync} that the operator
+ * starts and closes with its own life cycle. The sync subscribes to the cache when it starts, so
+ * every rotation rewrites the Secrets at once.
  *
  * <pre>{@code
  * AcrTokenProvider acr = AcrTokenProvider.builder()
@@ -54,19 +53,16 @@ public final class EmbeddedOperatorExample implements AutoCloseable {
     Objects.requireNonNull(operatorClient, "operatorClient");
     Objects.requireNonNull(acr, "acr");
     Objects.requireNonNull(configuration, "configuration");
-    RotationSignal signal = new RotationSignal();
     this.cache =
         CachingTokenProvider.builder(acr)
             .refreshBeforeExpiry(configuration.expiringThreshold())
             .retryBackoff(Duration.ofSeconds(1), Duration.ofMinutes(2))
-            .listener(signal)
             .build();
     PullSecretSync.Builder b =
         PullSecretSync.builder()
             .apiClient(operatorClient)
             .configuration(configuration)
             .tokenProvider(cache)
-            .rotationSignal(signal)
             .eventComponent("my-operator");
     if (listener != null) {
       b.listener(listener);

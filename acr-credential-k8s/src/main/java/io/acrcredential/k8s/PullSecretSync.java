@@ -1,5 +1,7 @@
 package io.acrcredential.k8s;
 
+import io.acrcredential.core.CacheListener;
+import io.acrcredential.core.CachingTokenProvider;
 import io.acrcredential.core.TokenProvider;
 import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
 import io.kubernetes.client.extended.leaderelection.LeaderElector;
@@ -52,13 +54,11 @@ import org.slf4j.LoggerFactory;
  * in its own process and {@link #close()}s it; nothing is static.
  *
  * <pre>{@code
- * RotationSignal signal = new RotationSignal();
- * CachingTokenProvider cache = CachingTokenProvider.builder(acrProvider).listener(signal).build();
+ * CachingTokenProvider cache = CachingTokenProvider.builder(acrProvider).build();
  * PullSecretSync sync = PullSecretSync.builder()
  *     .apiClient(apiClient)
  *     .configuration(configuration)
  *     .tokenProvider(cache)
- *     .rotationSignal(signal)
  *     .leaderElection("kube-system", "acr-credential-sync", podName)
  *     .build();
  * sync.start();
@@ -75,8 +75,12 @@ import org.slf4j.LoggerFactory;
  *       registries whose domains are resolved at run time, from the fetched credentials; see {@link
  *       #managedSecretNames()}. A work queue keyed by namespace feeds a bounded pool of workers; a
  *       failing namespace is retried with exponential backoff and never blocks others.
- *   <li>Credentials are fetched once for all namespaces (not per namespace); a change reported
- *       through a {@link RotationSignal}, or the approach of the expiry, rewrites every namespace.
+ *   <li>Credentials are fetched once for all namespaces (not per namespace); a credential change
+ *       rewrites every namespace at once. When the token provider is a {@link
+ *       CachingTokenProvider}, the sync {@linkplain CachingTokenProvider#addListener subscribes} to
+ *       it on {@link #start()} and unsubscribes on {@link #close()}; any other provider reports
+ *       changes through a {@link RotationSignal}. The approach of the expiry triggers a refetch in
+ *       any case.
  *   <li>Only differences are written, conditionally on the read resourceVersion/uid and through a
  *       client-side rate limit: in steady state no write request is made. A rotation raises the
  *       limit when needed so that every Secret holds the new token before the old one expires (see
@@ -132,6 +136,7 @@ public final class PullSecretSync implements AutoCloseable {
   private final WriteLimiter limiter;
   private final EventReporter events;
   private final Runnable rotationSubscriber = this::credentialsChanged;
+  private final CacheListener cacheSubscriber = CacheListener.onChange(c -> credentialsChanged());
 
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -232,6 +237,9 @@ public final class PullSecretSync implements AutoCloseable {
             clash -> notifyListeners(l -> l.secretClash(clash)));
     factory.startAllRegisteredInformers();
     rotationSignal.ifPresent(s -> s.subscribe(rotationSubscriber));
+    if (tokenProvider instanceof CachingTokenProvider cache) {
+      cache.addListener(cacheSubscriber);
+    }
     scheduler.execute(this::refreshCredentials);
     starter = threads(prefix + "-start").newThread(this::awaitCachesThenRun);
     starter.start();
@@ -259,7 +267,8 @@ public final class PullSecretSync implements AutoCloseable {
   /**
    * Tells the sync that credentials may have changed: they are fetched again from the token
    * provider and, if any Secret's content changed, every namespace is rewritten. A {@link
-   * RotationSignal} calls this for you.
+   * CachingTokenProvider} given as the token provider, or a {@link RotationSignal}, calls this for
+   * you.
    */
   public void credentialsChanged() {
     ScheduledExecutorService s = scheduler;
@@ -342,6 +351,9 @@ public final class PullSecretSync implements AutoCloseable {
     leader = false;
     ready = false;
     rotationSignal.ifPresent(s -> s.unsubscribe(rotationSubscriber));
+    if (tokenProvider instanceof CachingTokenProvider cache) {
+      cache.removeListener(cacheSubscriber);
+    }
     if (!started.get()) {
       return;
     }
@@ -1024,8 +1036,10 @@ public final class PullSecretSync implements AutoCloseable {
     }
 
     /**
-     * A signal (registered as the cache's listener) that triggers an immediate rewrite when
-     * credentials change.
+     * A signal that triggers an immediate rewrite when credentials change, for a token provider
+     * that is not itself a {@link CachingTokenProvider} (for example a router over several caches,
+     * each with the signal as a listener). A {@code CachingTokenProvider} given to {@link
+     * #tokenProvider} needs no signal: the sync subscribes to it directly.
      *
      * @param signal the signal
      * @return this builder

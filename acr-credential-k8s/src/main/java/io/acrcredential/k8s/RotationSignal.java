@@ -7,10 +7,12 @@ import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Connects a {@link io.acrcredential.core.CachingTokenProvider} to {@link PullSecretSync}: register
- * it as a listener when building the cache and pass it to {@link
- * PullSecretSync.Builder#rotationSignal(RotationSignal)}; every credential change then rewrites the
- * pull Secrets in all namespaces at once.
+ * Tells a {@link PullSecretSync} that credentials changed when its token provider is not itself a
+ * {@link io.acrcredential.core.CachingTokenProvider} (a sync subscribes to one of those directly):
+ * for example a provider that routes targets to several caches. Register the signal as a listener
+ * of each cache, or call {@link #fire()}, and pass it to {@link
+ * PullSecretSync.Builder#rotationSignal(RotationSignal)}; every change then rewrites the pull
+ * Secrets in all namespaces at once.
  *
  * <p>The callback only hands the event to the sync's own thread, so it never delays the cache.
  */

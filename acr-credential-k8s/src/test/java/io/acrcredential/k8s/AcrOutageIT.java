@@ -63,7 +63,6 @@ class AcrOutageIT {
     }
     List<RefreshFailure> failures = new CopyOnWriteArrayList<>();
     List<CredentialChange> changes = new CopyOnWriteArrayList<>();
-    RotationSignal signal = new RotationSignal();
     try (FakeAcr acr = FakeAcr.start(new FakeIdentities().addAccessKey(AK, SK));
         AcrTokenProvider provider =
             AcrTokenProvider.builder()
@@ -77,7 +76,6 @@ class AcrOutageIT {
                 .refreshJitter(Duration.ZERO)
                 .safetyMargin(Duration.ofSeconds(5))
                 .retryBackoff(Duration.ofMillis(500), Duration.ofSeconds(3))
-                .listener(signal)
                 .listener(CacheListener.onFailure(failures::add))
                 .listener(CacheListener.onChange(changes::add))
                 .build();
@@ -90,7 +88,6 @@ class AcrOutageIT {
                         .expiringThreshold(Duration.ofSeconds(40))
                         .build())
                 .tokenProvider(cache)
-                .rotationSignal(signal)
                 .instanceName(inst)
                 .build()) {
       acr.setTokenLifetime(Duration.ofSeconds(60));

@@ -229,13 +229,12 @@ class PullSecretSyncIT {
       namespaces.add(fx.namespace("rot", Map.of("acr-test", inst)));
     }
     FakeTokens tokens = new FakeTokens();
-    RotationSignal signal = new RotationSignal();
     WriteCounter writes = new WriteCounter();
     SyncFixture.Recorder rec = new SyncFixture.Recorder();
+    // no RotationSignal: given a CachingTokenProvider, the sync subscribes to it on start
     try (CachingTokenProvider cache =
             CachingTokenProvider.builder(tokens)
                 .refreshBeforeExpiry(Duration.ofMinutes(15))
-                .listener(signal)
                 .build();
         PullSecretSync sync =
             PullSecretSync.builder()
@@ -243,7 +242,6 @@ class PullSecretSyncIT {
                 .configuration(
                     SyncFixture.config(inst, ServiceAccountScope.named(Set.of("default")), HZ, SH))
                 .tokenProvider(cache)
-                .rotationSignal(signal)
                 .instanceName(inst)
                 .resyncPeriod(Duration.ofSeconds(1))
                 .listener(rec)
@@ -267,7 +265,8 @@ class PullSecretSyncIT {
           .isGreaterThanOrEqualTo(2 * namespaces.size());
       assertThat(writes.writes).as("write requests in steady state").isEmpty();
 
-      // rotation: the cache learns of new tokens and tells the sync
+      // rotation: the cache learns of new tokens and tells the sync, its listener since start();
+      // nothing else would refetch them before the 45 minutes the threshold leaves
       tokens.rotateAll();
       cache.invalidate(HZ);
       cache.invalidate(SH);
