@@ -35,18 +35,23 @@ class CachingTokenProviderTest {
   private final RegistryTarget target = RegistryTarget.personal("cn-hangzhou");
   private final List<CredentialChange> changes = new CopyOnWriteArrayList<>();
   private final List<RefreshFailure> failures = new CopyOnWriteArrayList<>();
-  private final CacheListener recorder =
-      new CacheListener() {
-        @Override
-        public void credentialChanged(CredentialChange change) {
-          changes.add(change);
-        }
+  private final CacheListener recorder = recording(changes, failures);
 
-        @Override
-        public void refreshFailed(RefreshFailure failure) {
-          failures.add(failure);
-        }
-      };
+  private static CacheListener recording(
+      List<CredentialChange> changes, List<RefreshFailure> failures) {
+    return new CacheListener() {
+      @Override
+      public void credentialChanged(CredentialChange change) {
+        changes.add(change);
+      }
+
+      @Override
+      public void refreshFailed(RefreshFailure failure) {
+        failures.add(failure);
+      }
+    };
+  }
+
   private CachingTokenProvider cache;
 
   private CachingTokenProvider.Builder builder(TokenProvider delegate, DoubleSupplier random) {
@@ -492,18 +497,7 @@ class CachingTokenProviderTest {
     cache.fetch(target); // pw-1, before the late listener exists
     List<CredentialChange> late = new ArrayList<>();
     List<RefreshFailure> lateFailures = new ArrayList<>();
-    CacheListener lateListener =
-        new CacheListener() {
-          @Override
-          public void credentialChanged(CredentialChange change) {
-            late.add(change);
-          }
-
-          @Override
-          public void refreshFailed(RefreshFailure failure) {
-            lateFailures.add(failure);
-          }
-        };
+    CacheListener lateListener = recording(late, lateFailures);
     cache.addListener(lateListener);
 
     scheduler.advanceTo(at(45 * MIN)); // pw-2
