@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes {@code core/v1} Warning Events on the object a user must fix. Each (object version,
  * reason, message) is reported once, so a persisting problem does not turn into a write per
- * reconcile.
+ * reconcile. Like every other write, an Event is sent only while the {@link WriteFence} is open: a
+ * duplicate from a deposed leader would be harmless, but skipping it keeps the rule simple (no
+ * write but the Lease once leadership is lost).
  */
 final class EventReporter {
 
@@ -29,6 +31,7 @@ final class EventReporter {
   private final String component;
   private final String instance;
   private final WriteLimiter limiter;
+  private final WriteFence fence;
   private final Set<String> reported =
       Collections.newSetFromMap(
           Collections.synchronizedMap(
@@ -41,11 +44,13 @@ final class EventReporter {
                 }
               }));
 
-  EventReporter(CoreV1Api api, String component, String instance, WriteLimiter limiter) {
+  EventReporter(
+      CoreV1Api api, String component, String instance, WriteLimiter limiter, WriteFence fence) {
     this.api = api;
     this.component = component;
     this.instance = instance;
     this.limiter = limiter;
+    this.fence = fence;
   }
 
   /**
@@ -91,6 +96,11 @@ final class EventReporter {
             .lastTimestamp(now)
             .count(1);
     limiter.acquire();
+    if (!fence.mayWrite()) {
+      // Not an error: an Event is only a hint, and the new leader reports what still holds.
+      reported.remove(key);
+      return;
+    }
     try {
       api.createNamespacedEvent(eventNamespace, event).execute();
     } catch (ApiException e) {

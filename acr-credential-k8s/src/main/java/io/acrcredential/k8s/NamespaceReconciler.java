@@ -31,7 +31,9 @@ import okhttp3.Response;
  *
  * <p>Reads go to the informer caches first; only when a cached object differs from the wanted state
  * is the live object read, so a namespace in steady state costs no request at all. Every write is
- * conditional (resourceVersion or uid precondition) and passes the write limiter.
+ * conditional (resourceVersion or uid precondition) and passes the write limiter and then the
+ * {@link WriteFence}: once this instance no longer leads, the next write is not sent and the
+ * namespace is abandoned half-done for the new leader to finish.
  */
 final class NamespaceReconciler {
 
@@ -45,6 +47,7 @@ final class NamespaceReconciler {
   private final SecretCache secrets;
   private final Lister<V1ServiceAccount> serviceAccounts;
   private final WriteLimiter limiter;
+  private final WriteFence fence;
   private final EventReporter events;
   private final Consumer<SecretClash> clashListener;
   private final Set<String> reportedClashes = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -68,6 +71,7 @@ final class NamespaceReconciler {
       SecretCache secrets,
       Lister<V1ServiceAccount> serviceAccounts,
       WriteLimiter limiter,
+      WriteFence fence,
       EventReporter events,
       Consumer<SecretClash> clashListener) {
     this.api = new CoreV1Api(client);
@@ -76,6 +80,7 @@ final class NamespaceReconciler {
     this.secrets = secrets;
     this.serviceAccounts = serviceAccounts;
     this.limiter = limiter;
+    this.fence = fence;
     this.events = events;
     this.clashListener = clashListener;
   }
@@ -91,10 +96,12 @@ final class NamespaceReconciler {
    * Reconciles a namespace.
    *
    * @return the result, or null when nothing could be decided yet (no credentials known)
+   * @throws NotLeaderException when a write was due but this instance no longer leads (writes
+   *     before it were sent)
    */
   NamespaceSyncResult reconcile(
       V1Namespace namespace, AcrConfiguration configuration, CredentialSnapshot snapshot)
-      throws ApiException, InterruptedException {
+      throws ApiException, InterruptedException, NotLeaderException {
     V1ObjectMeta meta = namespace.getMetadata();
     String ns = meta.getName();
     if (meta.getDeletionTimestamp() != null) {
@@ -169,7 +176,7 @@ final class NamespaceReconciler {
   // ---- Secrets ----
 
   private Outcome ensureSecret(String ns, DesiredSecret d, List<String> deleted)
-      throws ApiException, InterruptedException {
+      throws ApiException, InterruptedException, NotLeaderException {
     V1Secret cached = secrets.get(ns, d.name());
     String key = ns + "/" + d.name();
     Written unseen = unseenWrites.remove(key);
@@ -228,7 +235,7 @@ final class NamespaceReconciler {
     if (upToDate(live, d)) {
       return Outcome.UNCHANGED;
     }
-    limiter.acquire();
+    beforeWrite();
     api.replaceNamespacedSecret(d.name(), ns, updated(live, d)).execute();
     unseenWrites.put(
         key, new Written(cached == null ? null : cached.getMetadata().getResourceVersion(), d));
@@ -246,7 +253,8 @@ final class NamespaceReconciler {
   }
 
   /** Creates the Secret; false when the name is taken (409), whoever holds it. */
-  private boolean tryCreate(String ns, DesiredSecret d) throws ApiException, InterruptedException {
+  private boolean tryCreate(String ns, DesiredSecret d)
+      throws ApiException, InterruptedException, NotLeaderException {
     try {
       createSecret(ns, d);
       return true;
@@ -260,8 +268,8 @@ final class NamespaceReconciler {
 
   /** Updates the cached Secret conditionally; false when it changed since (409). */
   private boolean tryReplace(String ns, DesiredSecret d, V1Secret cached)
-      throws ApiException, InterruptedException {
-    limiter.acquire();
+      throws ApiException, InterruptedException, NotLeaderException {
+    beforeWrite();
     try {
       api.replaceNamespacedSecret(d.name(), ns, updated(cached, d)).execute();
       return true;
@@ -302,7 +310,8 @@ final class NamespaceReconciler {
     }
   }
 
-  private void createSecret(String ns, DesiredSecret d) throws ApiException, InterruptedException {
+  private void createSecret(String ns, DesiredSecret d)
+      throws ApiException, InterruptedException, NotLeaderException {
     V1Secret body =
         new V1Secret()
             .apiVersion("v1")
@@ -315,7 +324,7 @@ final class NamespaceReconciler {
                     .annotations(new HashMap<>(annotations(d))))
             .type(SECRET_TYPE)
             .data(Map.of(DATA_KEY, d.dockerConfigJson()));
-    limiter.acquire();
+    beforeWrite();
     api.createNamespacedSecret(ns, body).execute();
   }
 
@@ -324,12 +333,12 @@ final class NamespaceReconciler {
    * because the server answers with the deleted object, not a Status.
    */
   private boolean deleteSecret(String ns, String name, String uid)
-      throws ApiException, InterruptedException {
+      throws ApiException, InterruptedException, NotLeaderException {
     V1DeleteOptions options = new V1DeleteOptions();
     if (uid != null) {
       options.preconditions(new V1Preconditions().uid(uid));
     }
-    limiter.acquire();
+    beforeWrite();
     Call call = api.deleteNamespacedSecret(name, ns).body(options).buildCall(null);
     try (Response response = call.execute()) {
       int code = response.code();
@@ -382,7 +391,7 @@ final class NamespaceReconciler {
   // ---- ServiceAccounts ----
 
   private boolean updateServiceAccount(V1ServiceAccount cached, List<String> wanted)
-      throws ApiException, InterruptedException {
+      throws ApiException, InterruptedException, NotLeaderException {
     String key = markers.serviceAccountAnnotation();
     V1ServiceAccount sa = cached;
     for (int attempt = 1; ; attempt++) {
@@ -407,7 +416,7 @@ final class NamespaceReconciler {
       body.getMetadata().setAnnotations(newAnnotations.isEmpty() ? null : newAnnotations);
       String ns = body.getMetadata().getNamespace();
       String name = body.getMetadata().getName();
-      limiter.acquire();
+      beforeWrite();
       try {
         // PUT with the read resourceVersion: imagePullSecrets is an atomic list, a patch would
         // replace it wholesale and could drop an entry another writer just added.
@@ -430,6 +439,15 @@ final class NamespaceReconciler {
   }
 
   // ---- helpers ----
+
+  /**
+   * Waits for the write limiter, then makes sure this instance may still write: called right before
+   * every write request, after the wait, which may be long.
+   */
+  private void beforeWrite() throws InterruptedException, NotLeaderException {
+    limiter.acquire();
+    fence.check();
+  }
 
   private <T> T copy(T object, Class<T> type) {
     return json.deserialize(json.serialize(object), type);

@@ -90,7 +90,12 @@ import org.slf4j.LoggerFactory;
  *       annotation on the ServiceAccount) are ever removed.
  *   <li>With {@linkplain Builder#leaderElection leader election}, only the holder of a {@code
  *       coordination.k8s.io} Lease writes; the lease is released on {@link #close()} so a standby
- *       takes over at once.
+ *       takes over at once. Leadership is checked right before every single write (Secret create,
+ *       replace and delete, ServiceAccount update, Event): once a read of the Lease shows another
+ *       holder, once the lease was not renewed within the renew deadline, or once {@link #close()}
+ *       began, the namespace being reconciled is left unfinished, without a failure or retry, for
+ *       the leader to complete. This is client-side fencing only (the API server knows nothing of
+ *       the Lease): a write already sent is still applied.
  * </ul>
  *
  * <p>Thread-safe. {@link #close()} stops every thread this object started.
@@ -145,8 +150,9 @@ public final class PullSecretSync implements AutoCloseable {
 
   private volatile AcrConfiguration configuration;
   private volatile CredentialSnapshot snapshot;
-  private volatile boolean leader;
+  private final WriteFence fence;
   private volatile boolean ready;
+  private boolean reportedLeader; // guarded by publishLeadership's lock
 
   private SharedIndexInformer<V1Namespace> namespaceInformer;
   private SharedIndexInformer<V1ServiceAccount> serviceAccountInformer;
@@ -177,6 +183,14 @@ public final class PullSecretSync implements AutoCloseable {
     this.leaderSettings = b.leader;
     this.clock = b.clock;
     this.limiter = new WriteLimiter(b.writesPerSecond, b.writeBurst);
+    this.fence =
+        b.leader == null
+            ? WriteFence.unelected()
+            : WriteFence.elected(
+                b.leader.identity(),
+                b.leader.renewDeadline(),
+                System::nanoTime,
+                this::leaseObservationChanged);
     if (b.informerFactory != null) {
       this.factory = b.informerFactory;
       this.ownsFactory = false;
@@ -190,7 +204,8 @@ public final class PullSecretSync implements AutoCloseable {
       this.secretInformerClient = informerClient;
     }
     this.events =
-        new EventReporter(new CoreV1Api(apiClient), b.component, b.instance, this.limiter);
+        new EventReporter(
+            new CoreV1Api(apiClient), b.component, b.instance, this.limiter, this.fence);
   }
 
   /**
@@ -233,6 +248,7 @@ public final class PullSecretSync implements AutoCloseable {
             secretInformers,
             new Lister<>(serviceAccountInformer.getIndexer()),
             limiter,
+            fence,
             events,
             clash -> notifyListeners(l -> l.secretClash(clash)));
     factory.startAllRegisteredInformers();
@@ -256,12 +272,14 @@ public final class PullSecretSync implements AutoCloseable {
 
   /**
    * Whether this instance currently writes: always true once ready without leader election, true
-   * while holding the lease with it.
+   * while holding the lease with it. With leader election it turns false as soon as a read of the
+   * Lease shows another holder, and whenever the lease was not renewed within the renew deadline
+   * (see {@link Builder#leaderElectionTimings}); it is checked before every single write.
    *
    * @return whether this instance leads
    */
   public boolean isLeader() {
-    return leader && !closed.get();
+    return fence.mayWrite();
   }
 
   /**
@@ -338,17 +356,18 @@ public final class PullSecretSync implements AutoCloseable {
   }
 
   /**
-   * Stops the sync: workers finish their current namespace, the lease (if held) is released,
-   * informers this object registered in its own factory are stopped, and every thread it started
-   * ends. Objects in the cluster are left as they are. A shared {@linkplain Builder#informerFactory
-   * informer factory} is not stopped. Calling it again does nothing.
+   * Stops the sync: no write is sent from the moment it is called (a namespace being reconciled is
+   * left as it is, even half-done), the lease (if held) is released, informers this object
+   * registered in its own factory are stopped, and every thread it started ends. Objects in the
+   * cluster are left as they are. A shared {@linkplain Builder#informerFactory informer factory} is
+   * not stopped. Calling it again does nothing.
    */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    leader = false;
+    fence.close(); // first: a namespace being reconciled sends no further write
     ready = false;
     rotationSignal.ifPresent(s -> s.unsubscribe(rotationSubscriber));
     if (tokenProvider instanceof CachingTokenProvider cache) {
@@ -380,7 +399,7 @@ public final class PullSecretSync implements AutoCloseable {
     return "PullSecretSync[instance="
         + markers.instance()
         + (closed.get() ? ", closed" : started.get() ? ", started" : "")
-        + (leader ? ", leader" : "")
+        + (fence.mayWrite() ? ", leader" : "")
         + "]";
   }
 
@@ -591,7 +610,7 @@ public final class PullSecretSync implements AutoCloseable {
       LeaderElector le =
           new LeaderElector(
               new LeaderElectionConfig(
-                  lock,
+                  fence.wrap(lock),
                   leaderSettings.leaseDuration(),
                   leaderSettings.renewDeadline(),
                   leaderSettings.retryPeriod()),
@@ -618,18 +637,48 @@ public final class PullSecretSync implements AutoCloseable {
     if (closed.get()) {
       return;
     }
-    leader = true;
-    LOG.info("acr-credential sync {} is leader", markers.instance());
-    notifyListeners(l -> l.leadershipChanged(true));
+    fence.lead();
+    publishLeadership();
     enqueueAll();
   }
 
   private void stopLeading() {
-    if (leader) {
-      leader = false;
-      LOG.info("acr-credential sync {} is no longer leader", markers.instance());
-      notifyListeners(l -> l.leadershipChanged(false));
+    fence.stopLeading();
+    publishLeadership();
+  }
+
+  /**
+   * A Lease request showed another holder, or a renewal succeeded after the fence had closed. Runs
+   * on the elector's lease thread, so the listeners are told from the scheduler instead (a slow
+   * listener must not delay a renewal). Namespaces abandoned while the fence was closed are
+   * enqueued again when it opens while this instance still leads.
+   */
+  private void leaseObservationChanged() {
+    runOnScheduler(
+        () -> {
+          publishLeadership();
+          if (fence.mayWrite()) {
+            enqueueAll();
+          }
+        });
+  }
+
+  /**
+   * Tells the listeners when leadership as the fence sees it (elector callbacks plus Lease
+   * observations) differs from what they were last told. Not after close.
+   */
+  private synchronized void publishLeadership() {
+    boolean now = fence.leads();
+    if (closed.get() || now == reportedLeader) {
+      return;
     }
+    reportedLeader = now;
+    if (now) {
+      LOG.info("acr-credential sync {} is leader", markers.instance());
+    } else {
+      LOG.info("acr-credential sync {} is no longer leader", markers.instance());
+    }
+    notifyListeners(l -> l.leadershipChanged(now));
   }
 
   private void workLoop() {
@@ -644,7 +693,7 @@ public final class PullSecretSync implements AutoCloseable {
         return;
       }
       try {
-        if (leader) {
+        if (fence.mayWrite()) {
           process(ns);
         }
       } catch (InterruptedException e) {
@@ -678,7 +727,17 @@ public final class PullSecretSync implements AutoCloseable {
         }
         notifyListeners(l -> l.namespaceSynced(result));
       }
+    } catch (NotLeaderException e) {
+      // not a failure: no backoff, no retry; the leader (maybe this instance again) will do it
+      LOG.info("namespace {}: left unfinished before its next write: {}", ns, e.getMessage());
     } catch (ApiException e) {
+      if (!fence.mayWrite()) {
+        LOG.info(
+            "namespace {}: {} after this instance stopped leading; left to the leader",
+            ns,
+            describe(e));
+        return;
+      }
       fail(namespace, e.getCode(), describe(e));
     } catch (RuntimeException e) {
       LOG.debug("reconciling {} failed", ns, e);
@@ -1194,6 +1253,12 @@ public final class PullSecretSync implements AutoCloseable {
     /**
      * Leader election timings (default 15 s lease, 10 s renew deadline, 2 s retry period); call
      * before {@link #leaderElection}.
+     *
+     * <p>The renew deadline also fences writes: no write is sent later than {@code renewDeadline}
+     * after the last successful renewal was sent, whatever the elector believes. Other replicas may
+     * take over {@code leaseDuration} after they observed that renewal, so the difference between
+     * the two is the margin left for a write in flight and for clocks running at different rates.
+     * This is the fencing a client can do without server-side fencing.
      *
      * @param leaseDuration how long a lease is valid without renewal
      * @param renewDeadline how long the leader tries to renew before giving up

@@ -33,7 +33,11 @@ public interface SyncListener {
 
   /**
    * This instance became leader (and starts writing) or stopped being leader. Without leader
-   * election, called once with {@code true} on start.
+   * election, called once with {@code true} on start. With it, {@code false} comes as soon as a
+   * read of the Lease shows another holder (writes stop then), not only when the elector gives up
+   * renewing; {@code true} comes again when this instance holds the Lease once more. A lapse past
+   * the renew deadline also stops writes but is not reported here; {@link
+   * PullSecretSync#isLeader()} shows it.
    *
    * @param leader whether this instance now leads
    */
