@@ -348,22 +348,9 @@ class ShippedServiceAccountIT {
     query.add(new Pair("fieldManager", "acr-shipped-sa-it"));
     query.add(new Pair("force", "true"));
     query.add(new Pair("fieldValidation", "Strict"));
-    Map<String, String> headers = new HashMap<>();
-    headers.put("Accept", "application/json");
-    headers.put("Content-Type", "application/apply-patch+yaml");
     Call call =
-        admin.buildCall(
-            admin.getBasePath(),
-            path,
-            "PATCH",
-            query,
-            new ArrayList<>(),
-            body,
-            headers,
-            new HashMap<>(),
-            new HashMap<>(),
-            new String[] {"BearerToken"},
-            null);
+        DeployManifestsIT.rawCall(
+            admin, "PATCH", path, query, body, "application/apply-patch+yaml");
     try {
       admin.execute(call);
     } catch (ApiException e) {
