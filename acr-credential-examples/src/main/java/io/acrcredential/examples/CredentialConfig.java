@@ -29,7 +29,11 @@ final class CredentialConfig {
 
   /** Where the identity comes from. */
   enum Source {
-    /** Alibaba's default chain: env AccessKey, RRSA env, profile file, ECS RAM role. */
+    /**
+     * Alibaba's default chain over the environment: env AccessKey, RRSA env, the CLI profile
+     * ({@code ~/.aliyun/config.json}), profile file, ECS RAM role, credentials URI. (Java system
+     * properties are not read by this program.)
+     */
     DEFAULT_CHAIN("default-chain"),
     /** The ECS instance's (worker node's) RAM role from the metadata service. */
     ECS_RAM_ROLE("ecs-ram-role");
@@ -243,6 +247,13 @@ final class CredentialConfig {
               + "|"
               + sub);
     }
+    Path cli = io.home().resolve(".aliyun/config.json");
+    if (!"true".equalsIgnoreCase(io.get("ALIBABA_CLOUD_CLI_PROFILE_DISABLED"))
+        && Files.exists(cli)) {
+      // Whether the CLI configuration names a usable profile is the chain's call; key on the
+      // file's identity so that any edit starts a new cache entry.
+      return fileKey("cli", cli);
+    }
     String file = io.get("ALIBABA_CLOUD_CREDENTIALS_FILE");
     Path path = file != null ? Path.of(file) : io.home().resolve(".alibabacloud/credentials");
     if (Files.exists(path)) {
@@ -266,10 +277,35 @@ final class CredentialConfig {
         return Optional.empty();
       }
     }
-    if ("true".equalsIgnoreCase(io.get("ALIBABA_CLOUD_ECS_METADATA_DISABLED"))) {
+    if ("true".equalsIgnoreCase(io.get("ALIBABA_CLOUD_ECS_METADATA_DISABLED"))
+        || io.get("ALIBABA_CLOUD_CREDENTIALS_URI") != null) {
+      // A credentials URI (possibly behind the ECS role) cannot be told apart without asking it.
       return Optional.empty();
     }
     return Optional.of(ecsKey(Optional.ofNullable(io.get(ENV_ECS_ROLE))));
+  }
+
+  private Optional<String> fileKey(String kind, Path path) {
+    try {
+      BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+      String profile = Optional.ofNullable(io.get("ALIBABA_CLOUD_PROFILE")).orElse("<current>");
+      return Optional.of(
+          kind
+              + "|"
+              + path.toAbsolutePath()
+              + "|"
+              + profile
+              + "|"
+              + a.lastModifiedTime().toMillis()
+              + "|"
+              + a.size()
+              + "|sts="
+              + stsEndpoint.orElse("default")
+              + "|"
+              + ecsKey(Optional.empty()));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
   }
 
   /** Log-safe description of the configured identity. */

@@ -58,8 +58,9 @@ final class TokenCommand implements Command {
     return "Usage: acr-credential token --region REGION [--instance-id ID] [--domain HOST]..."
         + " [--format dockerconfigjson|json] [--output FILE]\n\n"
         + "Gets a temporary registry password from ACR with Alibaba Cloud's default credential"
-        + " chain\n(ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/SECURITY_TOKEN, RRSA variables, profile"
-        + " file, ECS RAM role).\n\nOptions:\n"
+        + " chain\n(ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/SECURITY_TOKEN, RRSA variables, CLI profile"
+        + " ~/.aliyun/config.json,\nprofile file, ECS RAM role, ALIBABA_CLOUD_CREDENTIALS_URI)."
+        + "\n\nOptions:\n"
         + OPTIONS.describe();
   }
 

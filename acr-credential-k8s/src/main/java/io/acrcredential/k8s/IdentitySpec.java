@@ -40,8 +40,9 @@ public record IdentitySpec(Source source, Optional<AssumeRole> assumeRole) {
   public sealed interface Source permits DefaultChain, Rrsa, AccessKey {}
 
   /**
-   * Alibaba Cloud's default credential chain: environment variables, the RRSA variables, profile
-   * files, and finally the ECS instance RAM role (the worker node's role).
+   * Alibaba Cloud's default credential chain: Java system properties, environment variables, the
+   * RRSA variables, the Alibaba Cloud CLI profile, the profile file, the ECS instance RAM role (the
+   * worker node's role), and finally a credentials URI.
    */
   public record DefaultChain() implements Source {}
 

@@ -24,7 +24,9 @@ public enum FakeApi {
   /** ECS metadata {@code GET /latest/meta-data/ram/security-credentials/} (the role name). */
   METADATA_ROLE_NAME("ecs:MetadataRoleName"),
   /** ECS metadata {@code GET /latest/meta-data/ram/security-credentials/<role>} (credentials). */
-  METADATA_CREDENTIALS("ecs:MetadataCredentials");
+  METADATA_CREDENTIALS("ecs:MetadataCredentials"),
+  /** Credentials URI {@code GET <path>} (session credentials from a credential broker). */
+  CREDENTIALS_URI("credentials-uri:GetCredentials");
 
   private final String ramAction;
 

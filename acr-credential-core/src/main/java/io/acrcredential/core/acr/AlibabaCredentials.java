@@ -2,6 +2,7 @@ package io.acrcredential.core.acr;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -14,14 +15,29 @@ import java.util.regex.Pattern;
  * <p>Sources:
  *
  * <ul>
- *   <li>{@link #defaultChain()}: like Alibaba's SDKs, the first of: environment AccessKey ({@code
- *       ALIBABA_CLOUD_ACCESS_KEY_ID}, {@code ALIBABA_CLOUD_ACCESS_KEY_SECRET}, optional {@code
- *       ALIBABA_CLOUD_SECURITY_TOKEN}); RRSA/OIDC ({@code ALIBABA_CLOUD_ROLE_ARN}, {@code
- *       ALIBABA_CLOUD_OIDC_PROVIDER_ARN}, {@code ALIBABA_CLOUD_OIDC_TOKEN_FILE}); the profile file
- *       ({@code ALIBABA_CLOUD_CREDENTIALS_FILE} or {@code ~/.alibabacloud/credentials}, profile
- *       {@code ALIBABA_CLOUD_PROFILE} or {@code default}); the ECS RAM role through the metadata
- *       service with IMDSv2 (unless {@code ALIBABA_CLOUD_ECS_METADATA_DISABLED=true}; role name
- *       from {@code ALIBABA_CLOUD_ECS_METADATA} or discovered);
+ *   <li>{@link #defaultChain()}: like Alibaba's SDKs, the first of, in this order:
+ *       <ol>
+ *         <li>Java system properties {@code alibabacloud.accessKeyId} and {@code
+ *             alibabacloud.accessKeySecret} (alias {@code alibabacloud.accessKeyIdSecret}, which
+ *             wins when both are set), optional {@code alibabacloud.sessionToken};
+ *         <li>environment AccessKey ({@code ALIBABA_CLOUD_ACCESS_KEY_ID}, {@code
+ *             ALIBABA_CLOUD_ACCESS_KEY_SECRET}, optional {@code ALIBABA_CLOUD_SECURITY_TOKEN});
+ *         <li>RRSA/OIDC ({@code ALIBABA_CLOUD_ROLE_ARN}, {@code ALIBABA_CLOUD_OIDC_PROVIDER_ARN},
+ *             {@code ALIBABA_CLOUD_OIDC_TOKEN_FILE});
+ *         <li>the Alibaba Cloud CLI profile in {@code ~/.aliyun/config.json} (profile {@code
+ *             ALIBABA_CLOUD_PROFILE} or the file's {@code current}; modes AK, StsToken, RamRoleArn,
+ *             EcsRamRole, OIDC, ChainableRamRoleArn and CredentialsURI; skipped with {@code
+ *             ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true});
+ *         <li>the profile file ({@code ALIBABA_CLOUD_CREDENTIALS_FILE} or {@code
+ *             ~/.alibabacloud/credentials}, profile {@code ALIBABA_CLOUD_PROFILE} or {@code
+ *             default});
+ *         <li>the ECS RAM role through the metadata service with IMDSv2 (unless {@code
+ *             ALIBABA_CLOUD_ECS_METADATA_DISABLED=true}; role name from {@code
+ *             ALIBABA_CLOUD_ECS_METADATA} or discovered);
+ *         <li>the credentials URI {@code ALIBABA_CLOUD_CREDENTIALS_URI}: session credentials
+ *             fetched from that URL and renewed before they expire (used when the ECS RAM role is
+ *             disabled, unreachable or not attached).
+ *       </ol>
  *   <li>{@link #accessKey}, {@link #stsToken}: explicit keys;
  *   <li>{@link #ecsRamRole}: the instance's RAM role;
  *   <li>{@link #oidcRole}: RRSA with explicit ARNs and token file; {@link #oidcRoleWithToken}: the
@@ -57,25 +73,59 @@ public final class AlibabaCredentials {
   }
 
   /**
-   * Alibaba's default credential chain over this process's environment.
+   * Alibaba's default credential chain over this process's environment and Java system properties
+   * (the {@code alibabacloud.*} properties are read now, when this is called).
    *
    * @return the choice
    */
   public static AlibabaCredentials defaultChain() {
-    return new AlibabaCredentials(new CredentialSpec.DefaultChain(System.getenv(), true));
+    Map<String, String> properties = new HashMap<>();
+    for (String name : DefaultChainProvider.SYSTEM_PROPERTIES) {
+      String value = System.getProperty(name);
+      if (value != null) {
+        properties.put(name, value);
+      }
+    }
+    return new AlibabaCredentials(
+        new CredentialSpec.DefaultChain(System.getenv(), Map.copyOf(properties), true));
   }
 
   /**
    * Alibaba's default credential chain over the given environment instead of the process's (for
-   * tests and for embedders that hold configuration elsewhere). The profile file is looked up
-   * through {@code ALIBABA_CLOUD_CREDENTIALS_FILE} or {@code HOME} in this map only.
+   * tests and for embedders that hold configuration elsewhere). No Java system properties are read;
+   * use {@link #defaultChain(Map, Map)} to supply them. The CLI configuration and the profile file
+   * are looked up through {@code ALIBABA_CLOUD_CREDENTIALS_FILE} or {@code HOME} in this map only.
    *
    * @param environment variable names to values
    * @return the choice
    */
   public static AlibabaCredentials defaultChain(Map<String, String> environment) {
+    return defaultChain(environment, Map.of());
+  }
+
+  /**
+   * Alibaba's default credential chain over the given environment and system properties instead of
+   * the process's. Of the properties only {@code alibabacloud.accessKeyId}, {@code
+   * alibabacloud.accessKeySecret}, {@code alibabacloud.accessKeyIdSecret} and {@code
+   * alibabacloud.sessionToken} are used.
+   *
+   * @param environment variable names to values
+   * @param systemProperties property names to values, in place of {@link System#getProperties()}
+   * @return the choice
+   */
+  public static AlibabaCredentials defaultChain(
+      Map<String, String> environment, Map<String, String> systemProperties) {
     Objects.requireNonNull(environment, "environment");
-    return new AlibabaCredentials(new CredentialSpec.DefaultChain(Map.copyOf(environment), false));
+    Objects.requireNonNull(systemProperties, "systemProperties");
+    Map<String, String> kept = new HashMap<>();
+    for (String name : DefaultChainProvider.SYSTEM_PROPERTIES) {
+      String value = systemProperties.get(name);
+      if (value != null) {
+        kept.put(name, value);
+      }
+    }
+    return new AlibabaCredentials(
+        new CredentialSpec.DefaultChain(Map.copyOf(environment), Map.copyOf(kept), false));
   }
 
   /**

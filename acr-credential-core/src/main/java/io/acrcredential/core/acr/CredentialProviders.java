@@ -28,6 +28,9 @@ final class CredentialProviders {
     if (spec instanceof CredentialSpec.OidcToken t) {
       return new OidcRoleProvider(t, AlibabaCredentials.DEFAULT_SESSION, transport);
     }
+    if (spec instanceof CredentialSpec.CredentialsUri u) {
+      return new CredentialsUriProvider(u, transport);
+    }
     if (spec instanceof CredentialSpec.AssumeRole a) {
       return new AssumeRoleProvider(
           create(a.base(), transport), a.roleArn(), a.sessionName(), a.duration(), transport);
@@ -37,7 +40,7 @@ final class CredentialProviders {
     if (home.isEmpty() && d.systemEnvironment()) {
       home = Optional.ofNullable(System.getProperty("user.home"));
     }
-    return new DefaultChainProvider(d.environment(), home, transport);
+    return new DefaultChainProvider(d.environment(), d.systemProperties(), home, transport);
   }
 
   private static IdentityProvider fixed(AlibabaCloudCredentials credentials, String identity) {

@@ -11,8 +11,14 @@ sealed interface CredentialSpec {
   /** A log-safe description of the identity kind, used in error messages. */
   String describe();
 
-  /** Alibaba's default chain over the given environment. */
-  record DefaultChain(Map<String, String> environment, boolean systemEnvironment)
+  /**
+   * Alibaba's default chain over the given environment and Java system properties (only the {@code
+   * alibabacloud.*} ones are kept).
+   */
+  record DefaultChain(
+      Map<String, String> environment,
+      Map<String, String> systemProperties,
+      boolean systemEnvironment)
       implements CredentialSpec {
     @Override
     public String describe() {
@@ -93,6 +99,24 @@ sealed interface CredentialSpec {
           + ", token=<redacted>, sessionName="
           + sessionName
           + "]";
+    }
+  }
+
+  /**
+   * Session credentials fetched from an HTTP endpoint (a credential broker or sidecar).
+   *
+   * @param uri the http(s) URL
+   * @param origin where the URL was configured, for messages (an environment variable or a profile)
+   */
+  record CredentialsUri(String uri, String origin) implements CredentialSpec {
+    @Override
+    public String describe() {
+      return "session credentials from the credentials URI " + CredentialsUriProvider.safe(uri);
+    }
+
+    @Override
+    public String toString() {
+      return "CredentialsUri[uri=" + CredentialsUriProvider.safe(uri) + ", origin=" + origin + "]";
     }
   }
 

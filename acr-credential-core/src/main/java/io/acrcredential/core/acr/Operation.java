@@ -8,7 +8,8 @@ enum Operation {
   LIST_INSTANCE("ACR", "ListInstance", "cr:ListInstance"),
   ASSUME_ROLE("STS", "AssumeRole", "sts:AssumeRole"),
   ASSUME_ROLE_WITH_OIDC("STS", "AssumeRoleWithOIDC", "sts:AssumeRoleWithOIDC"),
-  ECS_METADATA("ECS metadata service", "RAM role credentials", "");
+  ECS_METADATA("ECS metadata service", "RAM role credentials", ""),
+  CREDENTIALS_URI("Credentials URI", "endpoint", "");
 
   private final String service;
   private final String callName;

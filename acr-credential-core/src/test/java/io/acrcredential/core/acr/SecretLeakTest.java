@@ -18,6 +18,7 @@ import io.acrcredential.testing.Failure;
 import io.acrcredential.testing.FakeAlibabaCloud;
 import io.acrcredential.testing.FakeApi;
 import io.acrcredential.testing.FakeClock;
+import io.acrcredential.testing.FakeCredentialsUri;
 import io.acrcredential.testing.IssuedToken;
 import io.acrcredential.testing.RecordedRequest;
 import io.acrcredential.testing.SessionCredentials;
@@ -62,6 +63,8 @@ class SecretLeakTest {
   List<Appender<ILoggingEvent>> detached = new ArrayList<>();
   FakeClock clock;
   FakeAlibabaCloud cloud;
+  FakeCredentialsUri uri;
+  static final String URI_QUERY_SECRET = "brokerQueryTokenNeverShown123456";
   final List<Throwable> failures = new ArrayList<>();
   final List<Object> values = new ArrayList<>();
 
@@ -86,10 +89,12 @@ class SecretLeakTest {
     cloud.identities().trustOidc(ROLE, PROVIDER_ARN, OIDC_TOKEN);
     cloud.acr().addInstance(AcrInstance.of("cri-leak01", "leak", REGION));
     cloud.metadata().attachRole("leak-node", ROLE);
+    uri = FakeCredentialsUri.start(cloud.identities(), clock).serveRole(ROLE);
   }
 
   @AfterEach
   void restore() {
+    uri.close();
     cloud.close();
     root.detachAppender(captured);
     detached.forEach(root::addAppender);
@@ -139,7 +144,20 @@ class SecretLeakTest {
             AlibabaCredentials.defaultChain(
                 Map.of(
                     "ALIBABA_CLOUD_ACCESS_KEY_ID", AK,
-                    "ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)));
+                    "ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)),
+            AlibabaCredentials.defaultChain(
+                Map.of("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
+                Map.of(
+                    "alibabacloud.accessKeyId", sts.accessKeyId(),
+                    "alibabacloud.accessKeySecret", sts.accessKeySecret(),
+                    "alibabacloud.sessionToken", sts.securityToken())),
+            AlibabaCredentials.defaultChain(cliHome(), Map.of()),
+            AlibabaCredentials.defaultChain(
+                Map.of(
+                    "ALIBABA_CLOUD_ECS_METADATA_DISABLED",
+                    "true",
+                    "ALIBABA_CLOUD_CREDENTIALS_URI",
+                    uriWithSecret())));
     for (AlibabaCredentials source : sources) {
       try (AcrTokenProvider p = provider(source)) {
         attempt(p, PERSONAL);
@@ -197,9 +215,79 @@ class SecretLeakTest {
       attempt(p, PERSONAL);
     }
 
+    // Half-set properties, a broken CLI profile, a failing credentials URI.
+    try (AcrTokenProvider p =
+        provider(
+            AlibabaCredentials.defaultChain(
+                Map.of("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
+                Map.of("alibabacloud.accessKeyIdSecret", SECRET)))) {
+      attempt(p, PERSONAL);
+    }
+    Path broken = Files.createDirectories(dir.resolve("broken/.aliyun"));
+    Files.writeString(
+        broken.resolve("config.json"),
+        "{\"current\": \"x\", \"profiles\": [{\"name\": \"x\", \"mode\": \"OAuth\","
+            + " \"access_key_secret\": \""
+            + SECRET
+            + "\"}]}");
+    try (AcrTokenProvider p =
+        provider(
+            AlibabaCredentials.defaultChain(
+                Map.of("HOME", broken.getParent().toString()), Map.of()))) {
+      attempt(p, PERSONAL);
+    }
+    Files.writeString(broken.resolve("config.json"), "{\"current\": " + SECRET + "}");
+    try (AcrTokenProvider p =
+        provider(
+            AlibabaCredentials.defaultChain(
+                Map.of("HOME", broken.getParent().toString()), Map.of()))) {
+      attempt(p, PERSONAL);
+    }
+    try (AcrTokenProvider p =
+        provider(
+            AlibabaCredentials.defaultChain(
+                Map.of(
+                    "ALIBABA_CLOUD_ECS_METADATA_DISABLED",
+                    "true",
+                    "ALIBABA_CLOUD_CREDENTIALS_URI",
+                    uriWithSecret())))) {
+      attempt(p, PERSONAL);
+      clock.advance(Duration.ofMinutes(50));
+      uri.failNext(
+          FakeApi.CREDENTIALS_URI,
+          1,
+          Failure.error(500, "Broken", "echo AccessKeySecret=" + SECRET + " " + OIDC_TOKEN));
+      attempt(p, PERSONAL);
+      clock.advance(Duration.ofMinutes(20));
+      for (Failure f :
+          List.of(
+              Failure.notSuccess("Failed"),
+              Failure.htmlPage(200),
+              Failure.missingField("AccessKeySecret"),
+              Failure.wrongType("SecurityToken"),
+              Failure.raw(200, "application/json", "{\"Code\": \"" + SECRET + "\"}"),
+              Failure.disconnect())) {
+        uri.failNext(FakeApi.CREDENTIALS_URI, 1, f);
+        attempt(p, PERSONAL);
+      }
+    }
+
     Set<String> secrets = secrets(sts);
+    secrets.add(URI_QUERY_SECRET);
+    uri.currentCredentials()
+        .ifPresent(
+            c -> {
+              secrets.add(c.accessKeySecret());
+              secrets.add(c.securityToken());
+            });
     assertThat(secrets).hasSizeGreaterThan(10);
     assertThat(failures).hasSizeGreaterThan(15);
+    assertThat(failures)
+        .extracting(Throwable::getMessage)
+        .anyMatch(m -> m.contains(uri.url()) && m.contains("Code 'Failed'"))
+        .anyMatch(m -> m.contains("CLI configuration") && m.contains("OAuth"))
+        .anyMatch(m -> m.contains("not valid JSON"))
+        .anyMatch(m -> m.contains("Java system properties"));
     assertThat(values).hasSizeGreaterThan(15);
 
     List<String> texts = new ArrayList<>();
@@ -226,6 +314,27 @@ class SecretLeakTest {
         assertThat(text).as("a log line, message or toString").doesNotContain(secret);
       }
     }
+  }
+
+  String uriWithSecret() {
+    return uri.url() + "?token=" + URI_QUERY_SECRET;
+  }
+
+  /** A HOME whose CLI configuration assumes a role with the AccessKey. */
+  Map<String, String> cliHome() throws java.io.IOException {
+    Path aliyun = Files.createDirectories(dir.resolve("cli/.aliyun"));
+    Files.writeString(
+        aliyun.resolve("config.json"),
+        "{\"current\": \"leak\", \"profiles\": [{\"name\": \"leak\", \"mode\":"
+            + " \"RamRoleArn\", \"access_key_id\": \""
+            + AK
+            + "\", \"access_key_secret\": \""
+            + SECRET
+            + "\", \"ram_role_arn\": \""
+            + ROLE
+            + "\"}]}");
+    return Map.of(
+        "HOME", aliyun.getParent().toString(), "ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true");
   }
 
   Set<String> secrets(SessionCredentials sts) {
