@@ -252,30 +252,12 @@ final class CredentialConfig {
         && Files.exists(cli)) {
       // Whether the CLI configuration names a usable profile is the chain's call; key on the
       // file's identity so that any edit starts a new cache entry.
-      return fileKey("cli", cli);
+      return fileKey("cli", cli, "<current>");
     }
     String file = io.get("ALIBABA_CLOUD_CREDENTIALS_FILE");
     Path path = file != null ? Path.of(file) : io.home().resolve(".alibabacloud/credentials");
     if (Files.exists(path)) {
-      try {
-        BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
-        String profile = Optional.ofNullable(io.get("ALIBABA_CLOUD_PROFILE")).orElse("default");
-        return Optional.of(
-            "profile|"
-                + path.toAbsolutePath()
-                + "|"
-                + profile
-                + "|"
-                + a.lastModifiedTime().toMillis()
-                + "|"
-                + a.size()
-                + "|sts="
-                + stsEndpoint.orElse("default")
-                + "|"
-                + ecsKey(Optional.empty()));
-      } catch (IOException e) {
-        return Optional.empty();
-      }
+      return fileKey("profile", path, "default");
     }
     if ("true".equalsIgnoreCase(io.get("ALIBABA_CLOUD_ECS_METADATA_DISABLED"))
         || io.get("ALIBABA_CLOUD_CREDENTIALS_URI") != null) {
@@ -285,10 +267,11 @@ final class CredentialConfig {
     return Optional.of(ecsKey(Optional.ofNullable(io.get(ENV_ECS_ROLE))));
   }
 
-  private Optional<String> fileKey(String kind, Path path) {
+  /** Keys on a credentials file's identity, so that any edit starts a new cache entry. */
+  private Optional<String> fileKey(String kind, Path path, String defaultProfile) {
     try {
       BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
-      String profile = Optional.ofNullable(io.get("ALIBABA_CLOUD_PROFILE")).orElse("<current>");
+      String profile = Optional.ofNullable(io.get("ALIBABA_CLOUD_PROFILE")).orElse(defaultProfile);
       return Optional.of(
           kind
               + "|"

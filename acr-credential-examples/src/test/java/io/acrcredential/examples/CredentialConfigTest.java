@@ -106,6 +106,33 @@ class CredentialConfigTest {
   }
 
   @Test
+  void cliConfigComesBeforeTheProfileFileAndItsEditsAreNewIdentities() throws Exception {
+    Path ini = Files.writeString(home.resolve("credentials"), "[default]\n");
+    Map<String, String> env = Map.of("ALIBABA_CLOUD_CREDENTIALS_FILE", ini.toString());
+    String iniOnly = key(env).get();
+    assertThat(iniOnly).contains("|profile|");
+
+    Path cli = Files.createDirectories(home.resolve(".aliyun")).resolve("config.json");
+    Files.writeString(cli, "{\"current\":\"a\",\"profiles\":[]}");
+    String withCli = key(env).get();
+    assertThat(withCli).contains("|cli|").doesNotContain(ini.toString());
+    Files.writeString(cli, "{\"current\":\"b\",\"profiles\":[{\"name\":\"b\"}]}");
+    assertThat(key(env).get()).isNotEqualTo(withCli);
+    assertThat(key(Map.of("ALIBABA_CLOUD_PROFILE", "other")).get())
+        .isNotEqualTo(key(Map.of()).get());
+
+    Map<String, String> disabled = new HashMap<>(env);
+    disabled.put("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true");
+    assertThat(key(disabled)).contains(iniOnly);
+  }
+
+  @Test
+  void aCredentialsUriThatMayBeChosenTurnsTheDiskCacheOff() {
+    assertThat(key(Map.of())).get().asString().startsWith("v1|acr=default|ecs|");
+    assertThat(key(Map.of("ALIBABA_CLOUD_CREDENTIALS_URI", "http://127.0.0.1:1/creds"))).isEmpty();
+  }
+
+  @Test
   void noIdentityWithoutAnySource() {
     assertThat(key(Map.of("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"))).isEmpty();
   }
