@@ -185,6 +185,7 @@ final class DemoCommand implements Command {
               PullSecretSync.DEFAULT_INSTANCE,
               Duration.ofMinutes(10),
               List.of(),
+              Optional.empty(),
               Optional.empty());
       try (Refresher refresher = new Refresher(settings)) {
         long started = System.nanoTime();

@@ -9,6 +9,7 @@ import io.acrcredential.k8s.AcrConfigParser;
 import io.acrcredential.k8s.AcrConfiguration;
 import io.acrcredential.k8s.ConfigParseResult;
 import io.acrcredential.k8s.ConfigProblem;
+import io.acrcredential.k8s.PodPullSecretWebhook;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.RotationSignal;
 import io.acrcredential.k8s.SyncListener;
@@ -20,6 +21,7 @@ import io.kubernetes.client.openapi.models.V1EventSource;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ObjectReference;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -53,6 +55,8 @@ final class Refresher implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Refresher.class);
   static final String COMPONENT = "acr-credential";
+  static final String WEBHOOK_ENABLE =
+      io.acrcredential.k8s.AcrConfigParser.WEBHOOK_CONFIGURATION + ".enable";
 
   /**
    * What the refresher needs.
@@ -68,6 +72,9 @@ final class Refresher implements AutoCloseable {
    * @param instance the sync instance name (labels on its Secrets)
    * @param resyncPeriod full resync period of the sync
    * @param extraListeners more sync listeners (the demo prints with one)
+   * @param writeRate the write limit, or empty for the library's default
+   * @param webhook where to serve the Pod webhook and its certificate, or empty: then {@code
+   *     webhook-configuration.enable: true} only gives a warning
    */
   record Settings(
       ApiClient api,
@@ -81,7 +88,8 @@ final class Refresher implements AutoCloseable {
       String instance,
       Duration resyncPeriod,
       List<SyncListener> extraListeners,
-      Optional<WriteRate> writeRate) {}
+      Optional<WriteRate> writeRate,
+      Optional<WebhookServer.Files> webhook) {}
 
   /**
    * The steady-state write limit ({@code PullSecretSync.Builder#writeRateLimit}); a rotation may
@@ -124,6 +132,7 @@ final class Refresher implements AutoCloseable {
   private ConfigSource.Snapshot lastSnapshot;
   private String lastReported = "";
   private ScheduledFuture<?> retryApply;
+  private WebhookServer webhookServer; // guarded by this
 
   Refresher(Settings settings) {
     this.settings = settings;
@@ -280,6 +289,7 @@ final class Refresher implements AutoCloseable {
     sync = s;
     metrics.bind(this::isReady, this::isLeader);
     s.start();
+    updateWebhook(config);
     settings.source().watch(snap -> runLater(() -> onConfigChange(snap)));
     return first;
   }
@@ -358,6 +368,7 @@ final class Refresher implements AutoCloseable {
     PullSecretSync s = sync;
     if (s != null) {
       s.updateConfiguration(config);
+      updateWebhook(config);
       beginPass("configuration");
     }
   }
@@ -396,7 +407,20 @@ final class Refresher implements AutoCloseable {
                     : " (using the default)"));
       }
     }
-    parsed.warnings().forEach(w -> report.add(w.toString()));
+    // The parser cannot know whether this process serves the webhook; this refresher says so
+    // itself.
+    parsed.warnings().stream()
+        .filter(w -> !w.location().equals(WEBHOOK_ENABLE))
+        .forEach(w -> report.add(w.toString()));
+    List<String> notices = new ArrayList<>();
+    if (parsed.config().webhook().enabled() && settings.webhook().isEmpty()) {
+      notices.add(
+          WEBHOOK_ENABLE
+              + ": true, but this refresher was started without --webhook-cert-file and"
+              + " --webhook-key-file, so it serves no Pod webhook; give both (see"
+              + " deploy/webhook) or set enable: false");
+    }
+    report.addAll(notices);
     lastGood = accepted;
     List<String> problems = new ArrayList<>();
     AcrConfiguration config = providers.apply(parsed.config(), problems);
@@ -405,7 +429,9 @@ final class Refresher implements AutoCloseable {
     for (String line : report) {
       LOG.warn("{}: {}", settings.source().describe(), line);
     }
-    reportEvents(snapshot, parsed, problems);
+    List<String> eventLines = new ArrayList<>(problems);
+    eventLines.addAll(notices);
+    reportEvents(snapshot, parsed, eventLines);
     if (retryApply != null) {
       retryApply.cancel(false);
       retryApply = null;
@@ -431,6 +457,41 @@ final class Refresher implements AutoCloseable {
         config.namespaces().all() ? "all" : config.namespaces().names(),
         config.expiringThreshold());
     return config;
+  }
+
+  /**
+   * Serves the Pod webhook while {@code webhook-configuration.enable} is true and certificate files
+   * were given; stops serving when it turns false.
+   */
+  private synchronized void updateWebhook(AcrConfiguration config) {
+    PullSecretSync s = sync;
+    boolean wanted =
+        !closed && s != null && config.webhook().enabled() && settings.webhook().isPresent();
+    if (wanted && webhookServer == null) {
+      WebhookServer.Files files = settings.webhook().get();
+      try {
+        webhookServer = new WebhookServer(files, new PodPullSecretWebhook(s), metrics);
+        LOG.info(
+            "Pod webhook serving https://{}:{}{} (certificate {}, reloaded when it changes)",
+            files.address(),
+            webhookServer.port(),
+            PodPullSecretWebhook.PATH,
+            files.certFile());
+      } catch (IOException e) {
+        LOG.error("cannot serve the Pod webhook: {}", e.getMessage());
+      }
+    } else if (!wanted && webhookServer != null) {
+      webhookServer.close();
+      webhookServer = null;
+      LOG.info("Pod webhook stopped ({}: false)", WEBHOOK_ENABLE);
+    } else if (!wanted && settings.webhook().isPresent() && !closed) {
+      LOG.info("Pod webhook not served: {} is false in the configuration", WEBHOOK_ENABLE);
+    }
+  }
+
+  /** The port the webhook listens on, or -1 when it is not served. */
+  synchronized int webhookPort() {
+    return webhookServer == null ? -1 : webhookServer.port();
   }
 
   private void reportEvents(
@@ -655,6 +716,12 @@ final class Refresher implements AutoCloseable {
       return;
     }
     closed = true;
+    synchronized (this) {
+      if (webhookServer != null) {
+        webhookServer.close();
+        webhookServer = null;
+      }
+    }
     PullSecretSync s = sync;
     if (s != null) {
       s.close();

@@ -1,6 +1,7 @@
 package io.acrcredential.examples;
 
 import io.acrcredential.k8s.AcrConfigParser;
+import io.acrcredential.k8s.PodPullSecretWebhook;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.Config;
 import java.io.IOException;
@@ -75,6 +76,28 @@ final class SyncCommand implements Command {
               "POD_NAMESPACE",
               "namespace of the leader-election Lease (default: the ConfigMap's)")
           .value("lease-name", "NAME", null, "Lease name (default " + DEFAULT_LEASE + ")")
+          .value(
+              "webhook-port",
+              "PORT",
+              "ACR_CREDENTIAL_WEBHOOK_PORT",
+              "HTTPS port of the Pod webhook "
+                  + PodPullSecretWebhook.PATH
+                  + " (default 8443),"
+                  + " on --http-address; served while the ConfigMap's webhook-configuration has"
+                  + " enable: true and both files below are given")
+          .value(
+              "webhook-cert-file",
+              "FILE",
+              "ACR_CREDENTIAL_WEBHOOK_CERT_FILE",
+              "PEM certificate (chain, leaf first) of the webhook, e.g. tls.crt of a cert-manager"
+                  + " Secret; read again when it changes")
+          .value(
+              "webhook-key-file",
+              "FILE",
+              "ACR_CREDENTIAL_WEBHOOK_KEY_FILE",
+              "its PEM private key, unencrypted: PKCS#8 (BEGIN PRIVATE KEY), PKCS#1 RSA (BEGIN"
+                  + " RSA PRIVATE KEY) or SEC1 EC (BEGIN EC PRIVATE KEY); read again when it"
+                  + " changes")
           .value("identity", "NAME", "POD_NAME", "this replica's identity (default: host name)")
           .value(
               "instance",
@@ -125,6 +148,13 @@ final class SyncCommand implements Command {
         + "leads through a Lease; SIGTERM releases it. Identities: see the ConfigMap's\n"
         + "acr-registry-info (default chain, RRSA, AccessKey, assumed role).\n\n"
         + "--once: exit 0 after every namespace in scope was reconciled, else 1 with one line.\n\n"
+        + "Pod webhook: with --webhook-cert-file and --webhook-key-file, and enable: true in the\n"
+        + "ConfigMap's webhook-configuration, every replica serves a mutating admission webhook at\n"
+        + "https://<address>:<webhook-port>"
+        + PodPullSecretWebhook.PATH
+        + " that adds the pull Secrets to\n"
+        + "Pods whose ServiceAccount the sync has not patched yet (register it with the\n"
+        + "MutatingWebhookConfiguration of deploy/webhook).\n\n"
         + "Options:\n"
         + OPTIONS.describe();
   }
@@ -194,6 +224,7 @@ final class SyncCommand implements Command {
                   renew,
                   retry));
     }
+    Optional<WebhookServer.Files> webhook = webhookFiles(p, once);
     Refresher.Settings settings =
         new Refresher.Settings(
             api,
@@ -207,7 +238,8 @@ final class SyncCommand implements Command {
             p.value("instance").orElse("default"),
             p.value("resync").map(SyncCommand::duration).orElse(Duration.ofMinutes(10)),
             List.of(),
-            writeRate);
+            writeRate,
+            webhook);
     if (once) {
       try (Refresher refresher = new Refresher(settings)) {
         Duration timeout =
@@ -224,7 +256,7 @@ final class SyncCommand implements Command {
   private int daemon(Options.Parsed p, Invocation io, Refresher.Settings settings, Logger log) {
     Refresher refresher = new Refresher(settings);
     String address = p.value("http-address").orElse("0.0.0.0");
-    int port = port(p.value("http-port").orElse("8080"));
+    int port = port(p.value("http-port").orElse("8080"), "--http-port");
     HttpEndpoints http;
     try {
       http = new HttpEndpoints(address, port, refresher::isReady, refresher.metrics()::render);
@@ -271,6 +303,43 @@ final class SyncCommand implements Command {
     return 0;
   }
 
+  /** The webhook's listen address and files; both files or neither. */
+  private static Optional<WebhookServer.Files> webhookFiles(Options.Parsed p, boolean once) {
+    Optional<String> cert = p.value("webhook-cert-file");
+    Optional<String> key = p.value("webhook-key-file");
+    if (cert.isPresent() != key.isPresent()) {
+      throw CliException.usage(
+          "give both --webhook-cert-file and --webhook-key-file, or neither (missing --"
+              + (cert.isPresent() ? "webhook-key-file" : "webhook-cert-file")
+              + ")");
+    }
+    if (cert.isEmpty() || once) {
+      return Optional.empty();
+    }
+    int port = port(p.value("webhook-port").orElse("8443"), "--webhook-port");
+    int httpPort = port(p.value("http-port").orElse("8080"), "--http-port");
+    if (port != 0 && port == httpPort) {
+      throw CliException.usage(
+          "--webhook-port and --http-port are both " + port + "; give them different ports");
+    }
+    for (String f : List.of(cert.get(), key.get())) {
+      if (!java.nio.file.Files.isReadable(Path.of(f))) {
+        throw CliException.usage(
+            "cannot read "
+                + f
+                + " (--webhook-"
+                + (f.equals(cert.get()) ? "cert" : "key")
+                + "-file); mount the certificate Secret there");
+      }
+    }
+    return Optional.of(
+        new WebhookServer.Files(
+            p.value("http-address").orElse("0.0.0.0"),
+            port,
+            Path.of(cert.get()),
+            Path.of(key.get())));
+  }
+
   static ApiClient kubeClient(Optional<String> kubeconfig) {
     try {
       if (kubeconfig.isPresent()) {
@@ -289,7 +358,7 @@ final class SyncCommand implements Command {
     }
   }
 
-  private static int port(String value) {
+  private static int port(String value, String option) {
     try {
       int port = Integer.parseInt(value.trim());
       if (port < 0 || port > 65535) {
@@ -297,7 +366,7 @@ final class SyncCommand implements Command {
       }
       return port;
     } catch (NumberFormatException e) {
-      throw CliException.usage("invalid --http-port '" + value + "': use 0..65535");
+      throw CliException.usage("invalid " + option + " '" + value + "': use 0..65535");
     }
   }
 

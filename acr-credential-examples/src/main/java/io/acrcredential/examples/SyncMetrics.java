@@ -6,6 +6,7 @@ import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
 import io.acrcredential.k8s.NamespaceSyncResult;
+import io.acrcredential.k8s.PodPullSecretWebhook;
 import io.acrcredential.k8s.SyncFailure;
 import io.acrcredential.k8s.SyncListener;
 import java.time.Clock;
@@ -38,6 +39,7 @@ final class SyncMetrics implements SyncListener, CacheListener {
   private final LongAdder namespaceFailures = new LongAdder();
   private final Map<String, LongAdder> configReloads = new ConcurrentHashMap<>();
   private final AtomicLong configErrors = new AtomicLong();
+  private final Map<String, LongAdder> webhookReviews = new ConcurrentHashMap<>();
   private final Map<RegistryTarget, RegistryCredential> credentials = new ConcurrentHashMap<>();
   private final long[] bucketCounts = new long[BUCKETS.length];
   private long reconcileCount;
@@ -49,6 +51,9 @@ final class SyncMetrics implements SyncListener, CacheListener {
     this.clock = clock;
     for (String op : List.of("created", "updated", "deleted")) {
       secretsWritten.put(op, new LongAdder());
+    }
+    for (PodPullSecretWebhook.Outcome o : PodPullSecretWebhook.Outcome.values()) {
+      webhookReviews.put(webhookResult(o), new LongAdder());
     }
   }
 
@@ -113,6 +118,20 @@ final class SyncMetrics implements SyncListener, CacheListener {
   @Override
   public void syncFailed(SyncFailure failure) {
     namespaceFailures.increment();
+  }
+
+  /** One AdmissionReview answered by the Pod webhook. */
+  void webhookReviewed(PodPullSecretWebhook.Outcome outcome) {
+    webhookReviews.get(webhookResult(outcome)).increment();
+  }
+
+  long webhookReviews(PodPullSecretWebhook.Outcome outcome) {
+    return webhookReviews.get(webhookResult(outcome)).sum();
+  }
+
+  /** The {@code result} label: mutated, unchanged, error (allowed with a warning), rejected. */
+  static String webhookResult(PodPullSecretWebhook.Outcome outcome) {
+    return outcome.name().toLowerCase(java.util.Locale.ROOT);
   }
 
   long secretsWritten(String operation) {
@@ -223,6 +242,16 @@ final class SyncMetrics implements SyncListener, CacheListener {
                 .append(' ')
                 .append(number(s))
                 .append('\n'));
+    header(
+        out,
+        "acr_credential_webhook_reviews_total",
+        "counter",
+        "Pod admission reviews answered by the webhook, by result: mutated (pull Secrets added),"
+            + " unchanged (admitted as is), error (admitted as is with a warning), rejected (not a"
+            + " readable AdmissionReview, HTTP 4xx).");
+    new TreeMap<>(webhookReviews)
+        .forEach(
+            (r, n) -> sample(out, "acr_credential_webhook_reviews_total", labels("result", r), n));
     header(out, "acr_credential_config_reloads_total", "counter", "Configurations applied.");
     new TreeMap<>(configReloads)
         .forEach(

@@ -44,7 +44,12 @@ class DeployManifestsIT {
           "RoleBinding",
               new String[] {"/apis/rbac.authorization.k8s.io/v1", "rolebindings", "true"},
           "Deployment", new String[] {"/apis/apps/v1", "deployments", "true"},
-          "PodDisruptionBudget", new String[] {"/apis/policy/v1", "poddisruptionbudgets", "true"});
+          "PodDisruptionBudget", new String[] {"/apis/policy/v1", "poddisruptionbudgets", "true"},
+          "Service", new String[] {"/api/v1", "services", "true"},
+          "MutatingWebhookConfiguration",
+              new String[] {
+                "/apis/admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", "false"
+              });
 
   @Test
   void everyManifestPassesAServerSideDryRun(LocalKubeApiServer server) throws Exception {
@@ -93,6 +98,92 @@ class DeployManifestsIT {
             "ServiceAccount kube-system/acr-credential",
             "ClusterRole acr-credential",
             "ConfigMap kube-system/acr-configuration");
+  }
+
+  /**
+   * The webhook overlay: its Service and MutatingWebhookConfiguration, and the base Deployment with
+   * the overlay's patch merged the way a strategic-merge patch merges these lists (by name).
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void webhookOverlayPassesAServerSideDryRun(LocalKubeApiServer server) throws Exception {
+    ApiClient admin = server.adminClient();
+    Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
+    Map<String, Object> kustomization =
+        yaml.load(Files.readString(Path.of("deploy/webhook/kustomization.yaml")));
+    assertThat((List<String>) kustomization.get("resources"))
+        .containsExactly("../", "service.yaml", "mutatingwebhook.yaml");
+    List<String> accepted = new ArrayList<>();
+    for (String file : List.of("service.yaml", "mutatingwebhook.yaml")) {
+      Map<String, Object> object =
+          yaml.load(Files.readString(Path.of("deploy/webhook", file), StandardCharsets.UTF_8));
+      accepted.add(dryRun(admin, object));
+      if (object.get("kind").equals("MutatingWebhookConfiguration")) {
+        Map<String, Object> hook = ((List<Map<String, Object>>) object.get("webhooks")).get(0);
+        assertThat(hook)
+            .containsEntry("failurePolicy", "Ignore")
+            .containsEntry("sideEffects", "None")
+            .containsEntry("timeoutSeconds", 10)
+            .containsEntry("reinvocationPolicy", "IfNeeded")
+            .containsEntry("admissionReviewVersions", List.of("v1"));
+        Map<String, Object> service =
+            (Map<String, Object>) ((Map<String, Object>) hook.get("clientConfig")).get("service");
+        assertThat(service).containsEntry("path", "/mutate-pods");
+      }
+    }
+    Map<String, Object> deployment = yaml.load(Files.readString(Path.of("deploy/deployment.yaml")));
+    Map<String, Object> patch =
+        yaml.load(Files.readString(Path.of("deploy/webhook/deployment-patch.yaml")));
+    Map<String, Object> podSpec = podSpec(deployment);
+    Map<String, Object> patchSpec = podSpec(patch);
+    Map<String, Object> container = ((List<Map<String, Object>>) podSpec.get("containers")).get(0);
+    Map<String, Object> patchContainer =
+        ((List<Map<String, Object>>) patchSpec.get("containers")).get(0);
+    assertThat(patchContainer.get("name")).isEqualTo(container.get("name"));
+    for (String list : List.of("env", "ports", "volumeMounts")) {
+      mergeByName(container, patchContainer, list);
+    }
+    mergeByName(podSpec, patchSpec, "volumes");
+    assertThat((List<Map<String, Object>>) container.get("env"))
+        .extracting(e -> e.get("name"))
+        .contains(
+            "ACR_CREDENTIAL_WEBHOOK_PORT",
+            "ACR_CREDENTIAL_WEBHOOK_CERT_FILE",
+            "ACR_CREDENTIAL_WEBHOOK_KEY_FILE");
+    accepted.add(dryRun(admin, deployment));
+    System.out.println("[refresher] webhook overlay dry-run accepted: " + accepted);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> podSpec(Map<String, Object> deployment) {
+    Map<String, Object> spec = (Map<String, Object>) deployment.get("spec");
+    Map<String, Object> template = (Map<String, Object>) spec.get("template");
+    return (Map<String, Object>) template.get("spec");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void mergeByName(Map<String, Object> into, Map<String, Object> from, String key) {
+    List<Map<String, Object>> target =
+        new ArrayList<>((List<Map<String, Object>>) into.getOrDefault(key, List.of()));
+    for (Map<String, Object> item : (List<Map<String, Object>>) from.get(key)) {
+      target.removeIf(t -> t.get("name").equals(item.get("name")));
+      target.add(item);
+    }
+    into.put(key, target);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static String dryRun(ApiClient admin, Map<String, Object> object) throws ApiException {
+    String kind = (String) object.get("kind");
+    String[] api = KINDS.get(kind);
+    assertThat(api).as("known kind " + kind).isNotNull();
+    Map<String, Object> meta = (Map<String, Object>) object.get("metadata");
+    String ns = (String) meta.get("namespace");
+    String path = api[0] + (api[2].equals("true") ? "/namespaces/" + ns : "") + "/" + api[1];
+    JsonObject created = dryRunCreate(admin, path, admin.getJSON().getGson().toJsonTree(object));
+    assertThat(created.getAsJsonObject("metadata").get("name").getAsString())
+        .isEqualTo(meta.get("name"));
+    return kind + " " + (ns == null ? "" : ns + "/") + meta.get("name");
   }
 
   private static JsonObject dryRunCreate(ApiClient client, String path, JsonElement body)

@@ -54,7 +54,7 @@ public final class AcrConfigParser {
   /** Key: YAML block {@code enable: true} turning RRSA on. */
   public static final String RRSA = "rrsa";
 
-  /** Key: YAML block of the webhook settings (kept, not acted upon). */
+  /** Key: YAML block of the Pod webhook settings ({@code enable}, failure policy, timeout). */
   public static final String WEBHOOK_CONFIGURATION = "webhook-configuration";
 
   /** Extension key: label selector for namespaces. */

@@ -25,7 +25,7 @@ import java.util.Set;
  *     hour (tokens live at most one hour)
  * @param secretLayout per-domain or combined Secrets
  * @param notifyEmail a contact shown in events, if configured
- * @param webhook the webhook settings as configured (not acted upon by this project)
+ * @param webhook the Pod webhook settings (see {@link PodPullSecretWebhook})
  * @param acrApiVersion the ACR API version; only {@code 2018-12-01} exists for this purpose
  */
 public record AcrConfiguration(
@@ -60,7 +60,7 @@ public record AcrConfiguration(
    *     hour (tokens live at most one hour)
    * @param secretLayout per-domain or combined Secrets
    * @param notifyEmail a contact shown in events, if configured
-   * @param webhook the webhook settings as configured (not acted upon by this project)
+   * @param webhook the Pod webhook settings (see {@link PodPullSecretWebhook})
    * @param acrApiVersion the ACR API version; only {@code 2018-12-01} exists for this purpose
    * @throws IllegalArgumentException when the threshold is out of range
    * @throws NullPointerException naming a missing component

@@ -166,6 +166,11 @@ final class NamespaceReconciler {
     return new NamespaceSyncResult(ns, inScope, created, updated, deleted, saUpdated);
   }
 
+  /** Whether this reconciler last saw the Secret {@code name} in {@code ns} held by another. */
+  boolean knownClash(String ns, String name) {
+    return knownClashes.contains(ns + "/" + name);
+  }
+
   /** Drops what is remembered about a namespace that was deleted. */
   void forget(String namespace) {
     String prefix = namespace + "/";

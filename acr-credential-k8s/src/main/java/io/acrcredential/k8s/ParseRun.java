@@ -575,8 +575,9 @@ final class ParseRun {
       problems.warn(
           key,
           key + ".enable",
-          "the webhook is not served by this project; the setting is kept for an embedding operator"
-              + " but has no effect here");
+          "takes effect only where the Pod webhook is served: by acr-credential sync started with"
+              + " --webhook-cert-file and --webhook-key-file (see its deploy/webhook), or by an"
+              + " embedding operator serving PodPullSecretWebhook");
     }
     return new WebhookSettings(enabled, policy, timeout);
   }

@@ -320,6 +320,83 @@ public final class PullSecretSync implements AutoCloseable {
     return s == null ? java.util.Set.of() : java.util.Set.copyOf(s.activeNames());
   }
 
+  /**
+   * The pull Secret names a Pod created now in {@code namespace} under {@code serviceAccount}
+   * should list, in the order the sync gives them to ServiceAccounts: what {@link
+   * PodPullSecretWebhook} adds to a Pod whose ServiceAccount may not have been patched yet.
+   *
+   * <p>Answered from this replica's state alone, so a standby (leader election, not leading) gives
+   * the same answer as the leader: the current {@linkplain #configuration() configuration}, the
+   * credentials last fetched, and the namespace informer's cache. A namespace the cache has not
+   * seen yet (created a moment ago) is read from the API server when the answer depends on its
+   * labels. Empty when the namespace or the ServiceAccount is out of scope, when ServiceAccount
+   * patching is off ({@code patch-service-accounts: false}: then Pods are not changed either), and
+   * before the first credentials were fetched. Names whose Secret in that namespace is held by
+   * someone else (a clash this replica saw) are left out, as they are on ServiceAccounts.
+   *
+   * @param namespace the Pod's namespace
+   * @param serviceAccount the Pod's ServiceAccount ({@code default} when the Pod names none)
+   * @return the names, possibly empty; never null
+   * @throws IllegalStateException when the namespace had to be read and the read failed
+   */
+  public List<String> pullSecretNamesFor(String namespace, String serviceAccount) {
+    Objects.requireNonNull(namespace, "namespace");
+    Objects.requireNonNull(serviceAccount, "serviceAccount");
+    AcrConfiguration config = configuration;
+    CredentialSnapshot current = snapshot;
+    SecretInformers cache = secretInformers;
+    if (current == null || cache == null || closed.get()) {
+      return List.of();
+    }
+    if (!config.serviceAccounts().includes(serviceAccount)) {
+      return List.of();
+    }
+    NamespaceScope scope = config.namespaces();
+    if (scope.isExcluded(namespace)) {
+      return List.of();
+    }
+    boolean inScope = scope.all() || scope.names().contains(namespace);
+    if (!inScope && scope.selector().isPresent()) {
+      inScope = scope.includes(namespace, namespaceLabels(namespace));
+    }
+    if (!inScope) {
+      return List.of();
+    }
+    NamespaceReconciler r = reconciler;
+    List<String> names = new ArrayList<>();
+    for (String name : current.secrets().keySet()) {
+      if (r == null || !r.knownClash(namespace, name)) {
+        names.add(name);
+      }
+    }
+    for (String name : current.protectedNames()) {
+      V1Secret cached = cache.get(namespace, name);
+      if (cached != null && markers.isOurs(cached.getMetadata().getLabels())) {
+        names.add(name);
+      }
+    }
+    return List.copyOf(names);
+  }
+
+  /** A namespace's labels from the cache, else from the API server (it may be brand-new). */
+  private Map<String, String> namespaceLabels(String namespace) {
+    Lister<V1Namespace> lister = namespaces;
+    V1Namespace ns = lister == null ? null : lister.get(namespace);
+    if (ns == null) {
+      try {
+        ns = new CoreV1Api(apiClient).readNamespace(namespace).execute();
+      } catch (ApiException e) {
+        if (e.getCode() == 404) {
+          return Map.of();
+        }
+        throw new IllegalStateException(
+            "cannot read namespace " + namespace + " for its labels: " + describe(e));
+      }
+    }
+    Map<String, String> labels = ns.getMetadata() == null ? null : ns.getMetadata().getLabels();
+    return labels == null ? Map.of() : labels;
+  }
+
   /** Every name watched, including names kept only until their Secrets are cleaned up. */
   java.util.Set<String> watchedSecretNames() {
     SecretInformers s = secretInformers;

@@ -3,9 +3,10 @@ package io.acrcredential.k8s;
 import java.util.Objects;
 
 /**
- * The {@code webhook-configuration} block of Alibaba's helper, kept as parsed. This project does
- * not serve a mutating webhook; the values are carried so that an embedding operator can act on
- * them.
+ * The {@code webhook-configuration} block of Alibaba's helper. {@code enable} says whether the Pod
+ * webhook ({@link PodPullSecretWebhook}) should be served; the {@code sync} command of
+ * acr-credential-examples serves it when also given a certificate. {@code failure-policy} and
+ * {@code timeout-seconds} are kept for whoever writes the MutatingWebhookConfiguration.
  *
  * @param enabled {@code enable}
  * @param failurePolicy {@code failure-policy}

@@ -377,7 +377,10 @@ class AcrConfigParserKeysTest {
         .isEqualTo(new WebhookSettings(true, WebhookSettings.FailurePolicy.FAIL, 5));
     assertThat(r.warnings())
         .singleElement()
-        .satisfies(p -> assertThat(p.message()).contains("not served"));
+        .satisfies(
+            p ->
+                assertThat(p.message())
+                    .contains("--webhook-cert-file", "--webhook-key-file", "PodPullSecretWebhook"));
   }
 
   @Test

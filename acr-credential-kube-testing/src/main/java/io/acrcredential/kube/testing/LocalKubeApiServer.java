@@ -138,6 +138,35 @@ public final class LocalKubeApiServer implements AutoCloseable {
   }
 
   /**
+   * Issues a TLS serving certificate for {@code 127.0.0.1} and {@code localhost}, signed by the CA
+   * of {@link #caCertificatePem()}, for a local server the API server calls (an admission webhook
+   * registered with {@code clientConfig.url} and that CA as its {@code caBundle}). The key is an EC
+   * P-256 key in PKCS#8 PEM ({@code BEGIN PRIVATE KEY}).
+   *
+   * @param commonName the certificate's common name
+   * @return the certificate and its key, both PEM
+   */
+  public ServingCertificate issueServingCertificate(String commonName) {
+    checkOpen();
+    requireText("commonName", commonName);
+    Pki.Issued issued = pki.issueServerPkcs8(commonName);
+    return new ServingCertificate(issued.certificatePem(), issued.privateKeyPem());
+  }
+
+  /**
+   * A serving certificate and its private key (PEM). {@link #toString()} leaves the key out.
+   *
+   * @param certificatePem the certificate
+   * @param privateKeyPem the PKCS#8 private key
+   */
+  public record ServingCertificate(String certificatePem, String privateKeyPem) {
+    @Override
+    public String toString() {
+      return "ServingCertificate[certificate, key=<redacted>]";
+    }
+  }
+
+  /**
    * Returns whether kube-controller-manager runs, i.e. whether namespaces finalize and get a {@code
    * default} ServiceAccount.
    *

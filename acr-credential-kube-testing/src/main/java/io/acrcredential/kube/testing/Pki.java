@@ -99,23 +99,32 @@ final class Pki {
   /** A serving certificate valid for 127.0.0.1 and localhost. */
   Issued issueServer(String commonName) {
     KeyPair keys = newKeyPair();
+    return new Issued(certificatePem(serverCertificate(commonName, keys)), privateKeyPem(keys));
+  }
+
+  private X509Certificate serverCertificate(String commonName, KeyPair keys) {
     GeneralNames sans =
         new GeneralNames(
             new GeneralName[] {
               new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
               new GeneralName(GeneralName.dNSName, "localhost")
             });
-    X509Certificate cert =
-        sign(
-            caName(),
-            caKeys.getPrivate(),
-            subject(commonName, List.of()),
-            keys.getPublic(),
-            false,
-            new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment),
-            new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth),
-            sans);
-    return new Issued(certificatePem(cert), privateKeyPem(keys));
+    return sign(
+        caName(),
+        caKeys.getPrivate(),
+        subject(commonName, List.of()),
+        keys.getPublic(),
+        false,
+        new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment),
+        new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth),
+        sans);
+  }
+
+  /** Like {@link #issueServer}, with the key in PKCS#8 form ("PRIVATE KEY"). */
+  Issued issueServerPkcs8(String commonName) {
+    KeyPair keys = newKeyPair();
+    X509Certificate cert = serverCertificate(commonName, keys);
+    return new Issued(certificatePem(cert), pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
   }
 
   /**
