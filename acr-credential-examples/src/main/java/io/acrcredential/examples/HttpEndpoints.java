@@ -22,6 +22,7 @@ final class HttpEndpoints implements AutoCloseable {
 
   HttpEndpoints(String address, int port, BooleanSupplier ready, Supplier<String> metrics)
       throws IOException {
+    JdkHttpServers.preferNoDelay();
     server = HttpServer.create(new InetSocketAddress(address, port), 16);
     executor =
         Executors.newSingleThreadExecutor(

@@ -89,6 +89,7 @@ final class WebhookServer implements AutoCloseable {
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot set up TLS: " + e.getMessage(), e);
     }
+    JdkHttpServers.preferNoDelay();
     server = HttpsServer.create(new InetSocketAddress(files.address(), files.port()), 64);
     server.setHttpsConfigurator(new HttpsConfigurator(tls));
     AtomicInteger n = new AtomicInteger();

@@ -45,6 +45,10 @@ import org.slf4j.LoggerFactory;
  * determined, is allowed unchanged with a warning, its uid echoed. No exception escapes {@link
  * #review(String)}.
  *
+ * <p>Serving it with the JDK's {@code HttpsServer}, set {@code sun.net.httpserver.nodelay=true}
+ * before the first server is created: with Nagle's algorithm on, each small answer waits for the
+ * API server's delayed ACK (Pod creation p50 52 ms instead of 7.5 ms on the local test server).
+ *
  * <p>Thread-safe and stateless apart from the sync it asks.
  */
 public final class PodPullSecretWebhook {
