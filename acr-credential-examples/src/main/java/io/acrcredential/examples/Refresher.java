@@ -454,9 +454,21 @@ final class Refresher implements AutoCloseable {
         "configuration: {} registr{}, namespaces {}, threshold {}",
         config.registries().size(),
         config.registries().size() == 1 ? "y" : "ies",
-        config.namespaces().all() ? "all" : config.namespaces().names(),
+        describe(config.namespaces()),
         config.expiringThreshold());
     return config;
+  }
+
+  /** The namespace scope for the log: names or all, the selector and the exclusions if any. */
+  static String describe(io.acrcredential.k8s.NamespaceScope scope) {
+    StringBuilder b = new StringBuilder(scope.all() ? "all" : scope.names().toString());
+    if (!scope.all()) {
+      scope.selector().ifPresent(sel -> b.append(" and those labelled ").append(sel));
+    }
+    if (!scope.exclusions().isEmpty()) {
+      b.append(" except ").append(scope.exclusions());
+    }
+    return b.toString();
   }
 
   /**
