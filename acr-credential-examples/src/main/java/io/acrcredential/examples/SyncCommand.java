@@ -286,7 +286,10 @@ final class SyncCommand implements Command {
     Thread hook =
         new Thread(
             () -> {
-              log.info("stopping: releasing the lease and ending the watches");
+              log.info(
+                  settings.lease().isPresent()
+                      ? "stopping: releasing the lease and ending the watches"
+                      : "stopping: ending the watches");
               refresher.close();
               http.close();
               log.info("stopped");
