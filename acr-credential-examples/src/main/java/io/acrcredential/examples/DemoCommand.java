@@ -186,6 +186,7 @@ final class DemoCommand implements Command {
               Duration.ofMinutes(10),
               List.of(),
               Optional.empty(),
+              Optional.empty(),
               Optional.empty());
       try (Refresher refresher = new Refresher(settings)) {
         long started = System.nanoTime();

@@ -75,6 +75,8 @@ final class Refresher implements AutoCloseable {
    * @param writeRate the write limit, or empty for the library's default
    * @param webhook where to serve the Pod webhook and its certificate, or empty: then {@code
    *     webhook-configuration.enable: true} only gives a warning
+   * @param registration the MutatingWebhookConfiguration entry whose failure policy and timeout the
+   *     leader keeps equal to the configuration while the webhook is served, or empty
    */
   record Settings(
       ApiClient api,
@@ -89,7 +91,8 @@ final class Refresher implements AutoCloseable {
       Duration resyncPeriod,
       List<SyncListener> extraListeners,
       Optional<WriteRate> writeRate,
-      Optional<WebhookServer.Files> webhook) {}
+      Optional<WebhookServer.Files> webhook,
+      Optional<WebhookRegistration.Target> registration) {}
 
   /**
    * The steady-state write limit ({@code PullSecretSync.Builder#writeRateLimit}); a rotation may
@@ -133,6 +136,7 @@ final class Refresher implements AutoCloseable {
   private String lastReported = "";
   private ScheduledFuture<?> retryApply;
   private WebhookServer webhookServer; // guarded by this
+  private final WebhookRegistration registration; // null when not managed
 
   Refresher(Settings settings) {
     this.settings = settings;
@@ -168,6 +172,14 @@ final class Refresher implements AutoCloseable {
             settings.clock(),
             metrics,
             List.of(signal, rotations));
+    this.registration =
+        settings.webhook().isPresent() && settings.registration().isPresent()
+            ? new WebhookRegistration(
+                settings.api(),
+                settings.informerApi(),
+                settings.registration().get(),
+                this::reportRegistrationProblem)
+            : null;
     this.events =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -290,6 +302,7 @@ final class Refresher implements AutoCloseable {
     metrics.bind(this::isReady, this::isLeader);
     s.start();
     updateWebhook(config);
+    updateRegistration();
     settings.source().watch(snap -> runLater(() -> onConfigChange(snap)));
     return first;
   }
@@ -369,6 +382,7 @@ final class Refresher implements AutoCloseable {
     if (s != null) {
       s.updateConfiguration(config);
       updateWebhook(config);
+      updateRegistration();
       beginPass("configuration");
     }
   }
@@ -501,6 +515,32 @@ final class Refresher implements AutoCloseable {
     }
   }
 
+  /**
+   * The leader keeps the MutatingWebhookConfiguration's failure policy and timeout equal to the
+   * configuration while the webhook is enabled; other replicas leave it alone.
+   */
+  private void updateRegistration() {
+    if (registration == null) {
+      return;
+    }
+    PullSecretSync s = sync;
+    boolean manage = !closed && s != null && s.isLeader() && s.configuration().webhook().enabled();
+    registration.manage(manage ? Optional.of(s.configuration().webhook()) : Optional.empty());
+  }
+
+  /** A missing object or permission: a log line and a Warning Event on the ConfigMap. */
+  private void reportRegistrationProblem(String text) {
+    LOG.warn("{}", text);
+    ConfigSource.Snapshot snapshot = lastSnapshot;
+    if (snapshot != null && snapshot.involvedObject().isPresent()) {
+      recordEvent(
+          snapshot.involvedObject().get(),
+          "InvalidConfiguration",
+          text,
+          "the MutatingWebhookConfiguration problem");
+    }
+  }
+
   /** The port the webhook listens on, or -1 when it is not served. */
   synchronized int webhookPort() {
     return webhookServer == null ? -1 : webhookServer.port();
@@ -601,6 +641,7 @@ final class Refresher implements AutoCloseable {
                     if (leader && withLease) {
                       runLater(() -> beginPass("leadership"));
                     }
+                    runLater(Refresher.this::updateRegistration);
                   }
                 });
     settings.extraListeners().forEach(b::listener);
@@ -728,6 +769,9 @@ final class Refresher implements AutoCloseable {
       return;
     }
     closed = true;
+    if (registration != null) {
+      registration.close();
+    }
     synchronized (this) {
       if (webhookServer != null) {
         webhookServer.close();

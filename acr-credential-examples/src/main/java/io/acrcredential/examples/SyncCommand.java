@@ -98,6 +98,25 @@ final class SyncCommand implements Command {
               "its PEM private key, unencrypted: PKCS#8 (BEGIN PRIVATE KEY), PKCS#1 RSA (BEGIN"
                   + " RSA PRIVATE KEY) or SEC1 EC (BEGIN EC PRIVATE KEY); read again when it"
                   + " changes")
+          .value(
+              "webhook-configuration-name",
+              "NAME",
+              "ACR_CREDENTIAL_WEBHOOK_CONFIGURATION_NAME",
+              "MutatingWebhookConfiguration whose entry --webhook-name gets failurePolicy and"
+                  + " timeoutSeconds from the ConfigMap's webhook-configuration (default "
+                  + WebhookRegistration.DEFAULT_CONFIGURATION
+                  + "); the leader patches only those two fields, never creates it")
+          .value(
+              "webhook-name",
+              "NAME",
+              "ACR_CREDENTIAL_WEBHOOK_NAME",
+              "that entry's name under webhooks (default "
+                  + WebhookRegistration.DEFAULT_WEBHOOK
+                  + ")")
+          .flag(
+              "no-webhook-configuration-update",
+              "leave the MutatingWebhookConfiguration alone (set failurePolicy and timeoutSeconds"
+                  + " in it yourself)")
           .value("identity", "NAME", "POD_NAME", "this replica's identity (default: host name)")
           .value(
               "instance",
@@ -154,7 +173,10 @@ final class SyncCommand implements Command {
         + PodPullSecretWebhook.PATH
         + " that adds the pull Secrets to\n"
         + "Pods whose ServiceAccount the sync has not patched yet (register it with the\n"
-        + "MutatingWebhookConfiguration of deploy/webhook).\n\n"
+        + "MutatingWebhookConfiguration of deploy/webhook). While it is enabled, the leader\n"
+        + "keeps failurePolicy and timeoutSeconds of that registration's webhook entry equal to\n"
+        + "the ConfigMap's failure-policy and timeout-seconds (--webhook-configuration-name,\n"
+        + "--webhook-name; RBAC in deploy/webhook/rbac.yaml); nothing else in it is changed.\n\n"
         + "Options:\n"
         + OPTIONS.describe();
   }
@@ -239,7 +261,8 @@ final class SyncCommand implements Command {
             p.value("resync").map(SyncCommand::duration).orElse(Duration.ofMinutes(10)),
             List.of(),
             writeRate,
-            webhook);
+            webhook,
+            registration(p, webhook.isPresent()));
     if (once) {
       try (Refresher refresher = new Refresher(settings)) {
         Duration timeout =
@@ -341,6 +364,41 @@ final class SyncCommand implements Command {
             port,
             Path.of(cert.get()),
             Path.of(key.get())));
+  }
+
+  /** The MutatingWebhookConfiguration entry to keep in line, when the webhook is served. */
+  private static Optional<WebhookRegistration.Target> registration(
+      Options.Parsed p, boolean served) {
+    Optional<String> config = p.value("webhook-configuration-name");
+    Optional<String> entry = p.value("webhook-name");
+    if (p.flag("no-webhook-configuration-update")) {
+      if (config.isPresent() || entry.isPresent()) {
+        throw CliException.usage(
+            "--no-webhook-configuration-update and --"
+                + (config.isPresent() ? "webhook-configuration-name" : "webhook-name")
+                + " contradict each other; give one");
+      }
+      return Optional.empty();
+    }
+    if (!served) {
+      return Optional.empty();
+    }
+    String name = config.orElse(WebhookRegistration.DEFAULT_CONFIGURATION).trim();
+    String hook = entry.orElse(WebhookRegistration.DEFAULT_WEBHOOK).trim();
+    if (!name.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?") || name.length() > 253) {
+      throw CliException.usage(
+          "invalid --webhook-configuration-name '"
+              + name
+              + "': use a Kubernetes object name (lower case letters, digits, '-' and '.')");
+    }
+    if (!hook.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?") || hook.length() > 253) {
+      throw CliException.usage(
+          "invalid --webhook-name '"
+              + hook
+              + "': use the entry's name under webhooks, e.g. "
+              + WebhookRegistration.DEFAULT_WEBHOOK);
+    }
+    return Optional.of(new WebhookRegistration.Target(name, hook));
   }
 
   static ApiClient kubeClient(Optional<String> kubeconfig) {

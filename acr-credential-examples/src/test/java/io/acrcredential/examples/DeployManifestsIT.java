@@ -112,14 +112,18 @@ class DeployManifestsIT {
     Map<String, Object> kustomization =
         yaml.load(Files.readString(Path.of("deploy/webhook/kustomization.yaml")));
     assertThat((List<String>) kustomization.get("resources"))
-        .containsExactly("../", "service.yaml", "mutatingwebhook.yaml");
+        .containsExactly("../", "service.yaml", "mutatingwebhook.yaml", "rbac.yaml");
     List<String> accepted = new ArrayList<>();
+    String registration = null;
     for (String file : List.of("service.yaml", "mutatingwebhook.yaml")) {
       Map<String, Object> object =
           yaml.load(Files.readString(Path.of("deploy/webhook", file), StandardCharsets.UTF_8));
       accepted.add(dryRun(admin, object));
       if (object.get("kind").equals("MutatingWebhookConfiguration")) {
+        registration = (String) ((Map<String, Object>) object.get("metadata")).get("name");
+        assertThat(registration).isEqualTo(WebhookRegistration.DEFAULT_CONFIGURATION);
         Map<String, Object> hook = ((List<Map<String, Object>>) object.get("webhooks")).get(0);
+        assertThat(hook.get("name")).isEqualTo(WebhookRegistration.DEFAULT_WEBHOOK);
         assertThat(hook)
             .containsEntry("failurePolicy", "Ignore")
             .containsEntry("sideEffects", "None")
@@ -131,6 +135,39 @@ class DeployManifestsIT {
         assertThat(service).containsEntry("path", "/mutate-pods");
       }
     }
+    // the RBAC of the registration update: that one object by name, no create or delete, bound
+    // to the base ServiceAccount
+    List<String> rbacKinds = new ArrayList<>();
+    for (Object doc :
+        yaml.loadAll(
+            Files.readString(Path.of("deploy/webhook/rbac.yaml"), StandardCharsets.UTF_8))) {
+      Map<String, Object> object = (Map<String, Object>) doc;
+      rbacKinds.add((String) object.get("kind"));
+      accepted.add(dryRun(admin, object));
+      if (object.get("kind").equals("ClusterRole")) {
+        List<Map<String, Object>> rules = (List<Map<String, Object>>) object.get("rules");
+        assertThat(rules).hasSize(1);
+        assertThat(rules.get(0))
+            .containsEntry("apiGroups", List.of("admissionregistration.k8s.io"))
+            .containsEntry("resources", List.of("mutatingwebhookconfigurations"))
+            .containsEntry("resourceNames", List.of(registration))
+            .containsEntry("verbs", List.of("get", "list", "watch", "patch"));
+      } else {
+        assertThat((List<Map<String, Object>>) object.get("subjects"))
+            .containsExactly(
+                Map.of(
+                    "kind",
+                    "ServiceAccount",
+                    "name",
+                    "acr-credential",
+                    "namespace",
+                    "kube-system"));
+        assertThat((Map<String, Object>) object.get("roleRef"))
+            .containsEntry("kind", "ClusterRole")
+            .containsEntry("name", "acr-credential-webhook-configuration");
+      }
+    }
+    assertThat(rbacKinds).containsExactly("ClusterRole", "ClusterRoleBinding");
     Map<String, Object> deployment = yaml.load(Files.readString(Path.of("deploy/deployment.yaml")));
     Map<String, Object> patch =
         yaml.load(Files.readString(Path.of("deploy/webhook/deployment-patch.yaml")));

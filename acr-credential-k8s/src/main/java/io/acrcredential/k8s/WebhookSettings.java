@@ -6,7 +6,8 @@ import java.util.Objects;
  * The {@code webhook-configuration} block of Alibaba's helper. {@code enable} says whether the Pod
  * webhook ({@link PodPullSecretWebhook}) should be served; the {@code sync} command of
  * acr-credential-examples serves it when also given a certificate. {@code failure-policy} and
- * {@code timeout-seconds} are kept for whoever writes the MutatingWebhookConfiguration.
+ * {@code timeout-seconds} belong in the MutatingWebhookConfiguration; that {@code sync} command's
+ * leader keeps its webhook entry's {@code failurePolicy} and {@code timeoutSeconds} equal to them.
  *
  * @param enabled {@code enable}
  * @param failurePolicy {@code failure-policy}
