@@ -22,7 +22,6 @@ import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ObjectReference;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
-import io.kubernetes.client.openapi.models.V1ServiceAccountList;
 import io.kubernetes.client.openapi.models.V1Status;
 import java.net.InetAddress;
 import java.time.Clock;
@@ -155,7 +154,9 @@ public final class PullSecretSync implements AutoCloseable {
   private boolean reportedLeader; // guarded by publishLeadership's lock
 
   private SharedIndexInformer<V1Namespace> namespaceInformer;
-  private SharedIndexInformer<V1ServiceAccount> serviceAccountInformer;
+  private volatile ServiceAccountInformers serviceAccounts;
+  private ExecutorService serviceAccountInformerExecutor;
+  private final AtomicBoolean serviceAccountPruneScheduled = new AtomicBoolean();
   private SecretInformers secretInformers;
   private ExecutorService secretInformerExecutor;
   private Lister<V1Namespace> namespaces;
@@ -235,6 +236,8 @@ public final class PullSecretSync implements AutoCloseable {
     scheduler = Executors.newSingleThreadScheduledExecutor(threads(prefix + "-credentials"));
     queueExecutor = Executors.newSingleThreadExecutor(threads(prefix + "-queue"));
     queue = new DefaultDelayingQueue<>(queueExecutor);
+    serviceAccountInformerExecutor =
+        Executors.newCachedThreadPool(threads(prefix + "-serviceaccount-informers"));
     registerInformers();
     secretInformerExecutor = Executors.newCachedThreadPool(threads(prefix + "-secret-informers"));
     secretInformers =
@@ -246,12 +249,13 @@ public final class PullSecretSync implements AutoCloseable {
             apiClient,
             markers,
             secretInformers,
-            new Lister<>(serviceAccountInformer.getIndexer()),
+            serviceAccounts,
             limiter,
             fence,
             events,
             clash -> notifyListeners(l -> l.secretClash(clash)));
     factory.startAllRegisteredInformers();
+    serviceAccounts.follow(configuration.namespaces());
     rotationSignal.ifPresent(s -> s.subscribe(rotationSubscriber));
     if (tokenProvider instanceof CachingTokenProvider cache) {
       cache.addListener(cacheSubscriber);
@@ -397,6 +401,27 @@ public final class PullSecretSync implements AutoCloseable {
     return labels == null ? Map.of() : labels;
   }
 
+  /**
+   * What the ServiceAccount informers watch now: namespace names, and {@code *} for a cluster-wide
+   * informer; empty before {@link #start()}.
+   */
+  java.util.Set<String> serviceAccountWatch() {
+    ServiceAccountInformers s = serviceAccounts;
+    return s == null ? java.util.Set.of() : s.watched();
+  }
+
+  /** The ServiceAccounts of a namespace as the reconciler sees them now. */
+  List<V1ServiceAccount> cachedServiceAccounts(String namespace) {
+    ServiceAccountInformers s = serviceAccounts;
+    return s == null ? List.of() : s.list(namespace);
+  }
+
+  /** How many ServiceAccounts the sync's own informers keep in memory now. */
+  int cachedServiceAccountCount() {
+    ServiceAccountInformers s = serviceAccounts;
+    return s == null ? 0 : s.cachedCount();
+  }
+
   /** Every name watched, including names kept only until their Secrets are cleaned up. */
   java.util.Set<String> watchedSecretNames() {
     SecretInformers s = secretInformers;
@@ -417,6 +442,7 @@ public final class PullSecretSync implements AutoCloseable {
     if (s != null && !closed.get()) {
       s.execute(
           () -> {
+            followScope();
             refreshCredentials();
             enqueueAll();
           });
@@ -465,7 +491,9 @@ public final class PullSecretSync implements AutoCloseable {
       factory.stopAllRegisteredInformers(true);
     }
     secretInformers.close();
+    serviceAccounts.close();
     shutdown(secretInformerExecutor);
+    shutdown(serviceAccountInformerExecutor);
     shutdown(scheduler);
     shutdown(queueExecutor);
     LOG.info("acr-credential sync {} stopped", markers.instance());
@@ -498,20 +526,22 @@ public final class PullSecretSync implements AutoCloseable {
               V1Namespace.class,
               V1NamespaceList.class);
     }
-    serviceAccountInformer = factory.getExistingSharedIndexInformer(V1ServiceAccount.class);
-    if (serviceAccountInformer == null) {
-      serviceAccountInformer =
-          factory.sharedIndexInformerFor(
-              p ->
-                  informerApi
-                      .listServiceAccountForAllNamespaces()
-                      .resourceVersion(p.resourceVersion)
-                      .timeoutSeconds(p.timeoutSeconds)
-                      .watch(p.watch)
-                      .buildCall(null),
-              V1ServiceAccount.class,
-              V1ServiceAccountList.class);
-    }
+    // A cluster-wide ServiceAccount informer the embedder's factory already holds is read whatever
+    // the scope (it costs nothing more); otherwise the sync's own informers follow the scope.
+    SharedIndexInformer<V1ServiceAccount> sharedServiceAccounts =
+        ownsFactory ? null : factory.getExistingSharedIndexInformer(V1ServiceAccount.class);
+    serviceAccounts =
+        new ServiceAccountInformers(
+            secretInformerClient,
+            handler(
+                (a, b) ->
+                    !Objects.equals(a.getImagePullSecrets(), b.getImagePullSecrets())
+                        || !Objects.equals(annotations(a), annotations(b)),
+                sa -> sa.getMetadata().getNamespace(),
+                false),
+            serviceAccountInformerExecutor,
+            markers.serviceAccountAnnotation(),
+            sharedServiceAccounts);
     namespaces = new Lister<>(namespaceInformer.getIndexer());
 
     namespaceInformer.addEventHandler(
@@ -523,13 +553,40 @@ public final class PullSecretSync implements AutoCloseable {
                         newNs.getMetadata().getDeletionTimestamp()),
             ns -> ns.getMetadata().getName(),
             false));
-    serviceAccountInformer.addEventHandler(
-        handler(
-            (a, b) ->
-                !Objects.equals(a.getImagePullSecrets(), b.getImagePullSecrets())
-                    || !Objects.equals(annotations(a), annotations(b)),
-            sa -> sa.getMetadata().getNamespace(),
-            false));
+  }
+
+  /**
+   * Makes the ServiceAccount informers follow the current namespace scope; runs on the scheduler.
+   * Retiring informers are checked every second until each could be stopped.
+   */
+  private void followScope() {
+    if (closed.get() || serviceAccounts == null) {
+      return;
+    }
+    serviceAccounts.follow(configuration.namespaces());
+    scheduleServiceAccountPrune();
+  }
+
+  private void scheduleServiceAccountPrune() {
+    if (closed.get()
+        || !serviceAccounts.transitioning()
+        || !serviceAccountPruneScheduled.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      scheduler.schedule(
+          () -> {
+            serviceAccountPruneScheduled.set(false);
+            if (serviceAccounts.prune()) {
+              enqueueAll();
+            }
+            scheduleServiceAccountPrune();
+          },
+          1,
+          TimeUnit.SECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      serviceAccountPruneScheduled.set(false); // closing
+    }
   }
 
   /** Events of the per-name Secret informers; a deletion may finish a retiring name's cleanup. */
@@ -643,7 +700,7 @@ public final class PullSecretSync implements AutoCloseable {
   private void awaitCachesThenRun() {
     try {
       while (!(namespaceInformer.hasSynced()
-          && serviceAccountInformer.hasSynced()
+          && serviceAccounts.hasSynced()
           && secretInformers.settled())) {
         Thread.sleep(50);
       }
