@@ -704,12 +704,20 @@ public final class PullSecretSync implements AutoCloseable {
           && secretInformers.settled())) {
         Thread.sleep(50);
       }
+      // Namespaces holding this instance's Secrets that a list scope no longer names (the list
+      // was narrowed while the sync was down) are watched too until they are cleaned up, so that
+      // the entries on their ServiceAccounts are removed along with the Secrets.
+      serviceAccounts.watchUntilCleaned(secretInformers.namespaces());
+      while (!serviceAccounts.allSettled()) {
+        Thread.sleep(50);
+      }
     } catch (InterruptedException e) {
       return;
     }
     if (closed.get()) {
       return;
     }
+    runOnScheduler(this::scheduleServiceAccountPrune);
     String prefix = "acr-sync-" + markers.instance();
     workers = Executors.newFixedThreadPool(workerCount, threads(prefix + "-worker"));
     for (int i = 0; i < workerCount; i++) {

@@ -185,6 +185,40 @@ final class ServiceAccountInformers implements ServiceAccountSource, AutoCloseab
     }
   }
 
+  /**
+   * With a list scope, also watches those of {@code namespaces} the list does not name, as
+   * retiring: {@link #prune} stops each once no ServiceAccount there carries the annotation.
+   */
+  synchronized void watchUntilCleaned(java.util.Collection<String> namespaces) {
+    if (closed || shared != null || clusterWanted) {
+      return;
+    }
+    List<String> added = new ArrayList<>();
+    for (String ns : namespaces) {
+      if (!namespaced.containsKey(ns)) {
+        namespaced.put(ns, start(ns));
+        added.add(ns);
+      }
+    }
+    if (!added.isEmpty()) {
+      LOG.info(
+          "namespace(s) {} hold this instance's pull Secrets but are not listed; their"
+              + " ServiceAccounts are watched until cleaned up",
+          added);
+    }
+  }
+
+  /** Whether every informer, retiring ones included, has filled its cache or failed. */
+  synchronized boolean allSettled() {
+    if (shared != null) {
+      return shared.hasSynced();
+    }
+    if (cluster != null && !cluster.settled()) {
+      return false;
+    }
+    return namespaced.values().stream().allMatch(Entry::settled);
+  }
+
   /** Whether some informer is retiring, so that {@link #prune} may have something to do. */
   synchronized boolean transitioning() {
     if (shared != null) {
