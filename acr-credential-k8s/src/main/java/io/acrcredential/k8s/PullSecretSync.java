@@ -72,8 +72,17 @@ import org.slf4j.LoggerFactory;
  *       watch other Secrets: the shipped {@link RbacManifest} restricts every Secret verb except
  *       {@code create} to those names. The names come from the configured domains and, for
  *       registries whose domains are resolved at run time, from the fetched credentials; see {@link
- *       #managedSecretNames()}. A work queue keyed by namespace feeds a bounded pool of workers; a
- *       failing namespace is retried with exponential backoff and never blocks others.
+ *       #managedSecretNames()}. ServiceAccounts follow the namespace scope: for a plain list of
+ *       names (no {@code all}, no selector; for example the {@code watch-namespace: default} of
+ *       Alibaba's helper) one informer per listed namespace, so a sync serving a few namespaces of
+ *       a large cluster neither lists nor keeps every ServiceAccount of the cluster; for {@code
+ *       all} or a selector one informer over all namespaces. When {@link #updateConfiguration}
+ *       changes the list or the kind of scope, the new informers start at once and the old ones
+ *       stop only once the new ones are filled and the ServiceAccounts that left the scope are
+ *       cleaned up. Namespaces are always watched cluster-wide (they are few and small, and a
+ *       selector or a scope change needs them). A work queue keyed by namespace feeds a bounded
+ *       pool of workers; a failing namespace is retried with exponential backoff and never blocks
+ *       others.
  *   <li>Credentials are fetched once for all namespaces (not per namespace); a credential change
  *       rewrites every namespace at once. When the token provider is a {@link
  *       CachingTokenProvider}, the sync {@linkplain CachingTokenProvider#addListener subscribes} to
@@ -461,9 +470,9 @@ public final class PullSecretSync implements AutoCloseable {
   /**
    * Stops the sync: no write is sent from the moment it is called (a namespace being reconciled is
    * left as it is, even half-done), the lease (if held) is released, informers this object
-   * registered in its own factory are stopped, and every thread it started ends. Objects in the
-   * cluster are left as they are. A shared {@linkplain Builder#informerFactory informer factory} is
-   * not stopped. Calling it again does nothing.
+   * registered in its own factory and its own Secret and ServiceAccount informers are stopped, and
+   * every thread it started ends. Objects in the cluster are left as they are. A shared {@linkplain
+   * Builder#informerFactory informer factory} is not stopped. Calling it again does nothing.
    */
   @Override
   public void close() {
@@ -1199,11 +1208,16 @@ public final class PullSecretSync implements AutoCloseable {
     }
 
     /**
-     * Shares the embedder's informer factory: existing namespace and ServiceAccount informers in it
-     * are reused, missing ones are registered and started. The embedder owns the factory and stops
-     * it; {@link #close()} does not. Secrets are always watched by informers of the sync's own, one
-     * per managed pull Secret name (so that no list or watch over every Secret is needed); they use
-     * a client derived from {@link #apiClient} and are stopped by {@link #close()}.
+     * Shares the embedder's informer factory: an existing namespace informer in it is reused, a
+     * missing one is registered and started. A cluster-wide ServiceAccount informer the factory
+     * already holds is reused too, whatever the namespace scope (it costs nothing more); without
+     * one, ServiceAccounts are watched by informers of the sync's own that follow the scope (one
+     * per listed namespace, or one cluster-wide for {@code all} or a selector), use a client
+     * derived from {@link #apiClient} and are stopped by {@link #close()}. The embedder owns the
+     * factory and stops it; {@link #close()} does not. Secrets are always watched by informers of
+     * the sync's own, one per managed pull Secret name (so that no list or watch over every Secret
+     * is needed); they use a client derived from {@link #apiClient} and are stopped by {@link
+     * #close()}.
      *
      * @param factory the factory
      * @return this builder
