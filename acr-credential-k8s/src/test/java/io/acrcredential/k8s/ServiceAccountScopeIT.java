@@ -308,9 +308,9 @@ class ServiceAccountScopeIT {
               NamespaceScope.matching(LabelSelector.parse("acr-test=nothing-" + inst)));
       System.out.printf(
           "[k8s-sync] ServiceAccounts cached in a cluster of %d namespaces (%d SAs): list scope"
-              + " of 1 namespace %d objects (%d KiB as JSON); all/selector scope %d objects (%d"
-              + " KiB as JSON)%n",
-          namespaces, total, list[0], list[1] / 1024, all[0], all[1] / 1024);
+              + " of 1 namespace %d objects (%d bytes as JSON); all/selector scope %d objects (%d"
+              + " bytes as JSON)%n",
+          namespaces, total, list[0], list[1], all[0], all[1]);
       assertThat(list[0]).isEqualTo(1);
       assertThat(all[0]).isGreaterThanOrEqualTo(count);
     } finally {
