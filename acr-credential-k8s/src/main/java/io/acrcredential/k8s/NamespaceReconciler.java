@@ -1,6 +1,5 @@
 package io.acrcredential.k8s;
 
-import io.kubernetes.client.informer.cache.Lister;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.JSON;
@@ -45,7 +44,7 @@ final class NamespaceReconciler {
   private final JSON json;
   private final Markers markers;
   private final SecretCache secrets;
-  private final Lister<V1ServiceAccount> serviceAccounts;
+  private final ServiceAccountSource serviceAccounts;
   private final WriteLimiter limiter;
   private final WriteFence fence;
   private final EventReporter events;
@@ -69,7 +68,7 @@ final class NamespaceReconciler {
       ApiClient client,
       Markers markers,
       SecretCache secrets,
-      Lister<V1ServiceAccount> serviceAccounts,
+      ServiceAccountSource serviceAccounts,
       WriteLimiter limiter,
       WriteFence fence,
       EventReporter events,
@@ -156,7 +155,7 @@ final class NamespaceReconciler {
     List<String> saUpdated = new ArrayList<>();
     ServiceAccountScope saScope = configuration.serviceAccounts();
     List<String> wantedNames = List.copyOf(usable);
-    for (V1ServiceAccount sa : serviceAccounts.namespace(ns).list()) {
+    for (V1ServiceAccount sa : serviceAccounts.list(ns)) {
       String name = sa.getMetadata().getName();
       List<String> wanted = inScope && saScope.includes(name) ? wantedNames : List.of();
       if (updateServiceAccount(sa, wanted)) {

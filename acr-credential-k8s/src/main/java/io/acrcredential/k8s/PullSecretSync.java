@@ -22,7 +22,6 @@ import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ObjectReference;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
-import io.kubernetes.client.openapi.models.V1ServiceAccountList;
 import io.kubernetes.client.openapi.models.V1Status;
 import java.net.InetAddress;
 import java.time.Clock;
@@ -73,8 +72,17 @@ import org.slf4j.LoggerFactory;
  *       watch other Secrets: the shipped {@link RbacManifest} restricts every Secret verb except
  *       {@code create} to those names. The names come from the configured domains and, for
  *       registries whose domains are resolved at run time, from the fetched credentials; see {@link
- *       #managedSecretNames()}. A work queue keyed by namespace feeds a bounded pool of workers; a
- *       failing namespace is retried with exponential backoff and never blocks others.
+ *       #managedSecretNames()}. ServiceAccounts follow the namespace scope: for a plain list of
+ *       names (no {@code all}, no selector; for example the {@code watch-namespace: default} of
+ *       Alibaba's helper) one informer per listed namespace, so a sync serving a few namespaces of
+ *       a large cluster neither lists nor keeps every ServiceAccount of the cluster; for {@code
+ *       all} or a selector one informer over all namespaces. When {@link #updateConfiguration}
+ *       changes the list or the kind of scope, the new informers start at once and the old ones
+ *       stop only once the new ones are filled and the ServiceAccounts that left the scope are
+ *       cleaned up. Namespaces are always watched cluster-wide (they are few and small, and a
+ *       selector or a scope change needs them). A work queue keyed by namespace feeds a bounded
+ *       pool of workers; a failing namespace is retried with exponential backoff and never blocks
+ *       others.
  *   <li>Credentials are fetched once for all namespaces (not per namespace); a credential change
  *       rewrites every namespace at once. When the token provider is a {@link
  *       CachingTokenProvider}, the sync {@linkplain CachingTokenProvider#addListener subscribes} to
@@ -155,7 +163,9 @@ public final class PullSecretSync implements AutoCloseable {
   private boolean reportedLeader; // guarded by publishLeadership's lock
 
   private SharedIndexInformer<V1Namespace> namespaceInformer;
-  private SharedIndexInformer<V1ServiceAccount> serviceAccountInformer;
+  private volatile ServiceAccountInformers serviceAccounts;
+  private ExecutorService serviceAccountInformerExecutor;
+  private final AtomicBoolean serviceAccountPruneScheduled = new AtomicBoolean();
   private SecretInformers secretInformers;
   private ExecutorService secretInformerExecutor;
   private Lister<V1Namespace> namespaces;
@@ -235,6 +245,8 @@ public final class PullSecretSync implements AutoCloseable {
     scheduler = Executors.newSingleThreadScheduledExecutor(threads(prefix + "-credentials"));
     queueExecutor = Executors.newSingleThreadExecutor(threads(prefix + "-queue"));
     queue = new DefaultDelayingQueue<>(queueExecutor);
+    serviceAccountInformerExecutor =
+        Executors.newCachedThreadPool(threads(prefix + "-serviceaccount-informers"));
     registerInformers();
     secretInformerExecutor = Executors.newCachedThreadPool(threads(prefix + "-secret-informers"));
     secretInformers =
@@ -246,12 +258,13 @@ public final class PullSecretSync implements AutoCloseable {
             apiClient,
             markers,
             secretInformers,
-            new Lister<>(serviceAccountInformer.getIndexer()),
+            serviceAccounts,
             limiter,
             fence,
             events,
             clash -> notifyListeners(l -> l.secretClash(clash)));
     factory.startAllRegisteredInformers();
+    serviceAccounts.follow(configuration.namespaces());
     rotationSignal.ifPresent(s -> s.subscribe(rotationSubscriber));
     if (tokenProvider instanceof CachingTokenProvider cache) {
       cache.addListener(cacheSubscriber);
@@ -397,6 +410,27 @@ public final class PullSecretSync implements AutoCloseable {
     return labels == null ? Map.of() : labels;
   }
 
+  /**
+   * What the ServiceAccount informers watch now: namespace names, and {@code *} for a cluster-wide
+   * informer; empty before {@link #start()}.
+   */
+  java.util.Set<String> serviceAccountWatch() {
+    ServiceAccountInformers s = serviceAccounts;
+    return s == null ? java.util.Set.of() : s.watched();
+  }
+
+  /** The ServiceAccounts of a namespace as the reconciler sees them now. */
+  List<V1ServiceAccount> cachedServiceAccounts(String namespace) {
+    ServiceAccountInformers s = serviceAccounts;
+    return s == null ? List.of() : s.list(namespace);
+  }
+
+  /** How many ServiceAccounts the sync's own informers keep in memory now. */
+  int cachedServiceAccountCount() {
+    ServiceAccountInformers s = serviceAccounts;
+    return s == null ? 0 : s.cachedCount();
+  }
+
   /** Every name watched, including names kept only until their Secrets are cleaned up. */
   java.util.Set<String> watchedSecretNames() {
     SecretInformers s = secretInformers;
@@ -417,6 +451,7 @@ public final class PullSecretSync implements AutoCloseable {
     if (s != null && !closed.get()) {
       s.execute(
           () -> {
+            followScope();
             refreshCredentials();
             enqueueAll();
           });
@@ -435,9 +470,9 @@ public final class PullSecretSync implements AutoCloseable {
   /**
    * Stops the sync: no write is sent from the moment it is called (a namespace being reconciled is
    * left as it is, even half-done), the lease (if held) is released, informers this object
-   * registered in its own factory are stopped, and every thread it started ends. Objects in the
-   * cluster are left as they are. A shared {@linkplain Builder#informerFactory informer factory} is
-   * not stopped. Calling it again does nothing.
+   * registered in its own factory and its own Secret and ServiceAccount informers are stopped, and
+   * every thread it started ends. Objects in the cluster are left as they are. A shared {@linkplain
+   * Builder#informerFactory informer factory} is not stopped. Calling it again does nothing.
    */
   @Override
   public void close() {
@@ -465,7 +500,9 @@ public final class PullSecretSync implements AutoCloseable {
       factory.stopAllRegisteredInformers(true);
     }
     secretInformers.close();
+    serviceAccounts.close();
     shutdown(secretInformerExecutor);
+    shutdown(serviceAccountInformerExecutor);
     shutdown(scheduler);
     shutdown(queueExecutor);
     LOG.info("acr-credential sync {} stopped", markers.instance());
@@ -498,20 +535,22 @@ public final class PullSecretSync implements AutoCloseable {
               V1Namespace.class,
               V1NamespaceList.class);
     }
-    serviceAccountInformer = factory.getExistingSharedIndexInformer(V1ServiceAccount.class);
-    if (serviceAccountInformer == null) {
-      serviceAccountInformer =
-          factory.sharedIndexInformerFor(
-              p ->
-                  informerApi
-                      .listServiceAccountForAllNamespaces()
-                      .resourceVersion(p.resourceVersion)
-                      .timeoutSeconds(p.timeoutSeconds)
-                      .watch(p.watch)
-                      .buildCall(null),
-              V1ServiceAccount.class,
-              V1ServiceAccountList.class);
-    }
+    // A cluster-wide ServiceAccount informer the embedder's factory already holds is read whatever
+    // the scope (it costs nothing more); otherwise the sync's own informers follow the scope.
+    SharedIndexInformer<V1ServiceAccount> sharedServiceAccounts =
+        ownsFactory ? null : factory.getExistingSharedIndexInformer(V1ServiceAccount.class);
+    serviceAccounts =
+        new ServiceAccountInformers(
+            secretInformerClient,
+            handler(
+                (a, b) ->
+                    !Objects.equals(a.getImagePullSecrets(), b.getImagePullSecrets())
+                        || !Objects.equals(annotations(a), annotations(b)),
+                sa -> sa.getMetadata().getNamespace(),
+                false),
+            serviceAccountInformerExecutor,
+            markers.serviceAccountAnnotation(),
+            sharedServiceAccounts);
     namespaces = new Lister<>(namespaceInformer.getIndexer());
 
     namespaceInformer.addEventHandler(
@@ -523,13 +562,40 @@ public final class PullSecretSync implements AutoCloseable {
                         newNs.getMetadata().getDeletionTimestamp()),
             ns -> ns.getMetadata().getName(),
             false));
-    serviceAccountInformer.addEventHandler(
-        handler(
-            (a, b) ->
-                !Objects.equals(a.getImagePullSecrets(), b.getImagePullSecrets())
-                    || !Objects.equals(annotations(a), annotations(b)),
-            sa -> sa.getMetadata().getNamespace(),
-            false));
+  }
+
+  /**
+   * Makes the ServiceAccount informers follow the current namespace scope; runs on the scheduler.
+   * Retiring informers are checked every second until each could be stopped.
+   */
+  private void followScope() {
+    if (closed.get() || serviceAccounts == null) {
+      return;
+    }
+    serviceAccounts.follow(configuration.namespaces());
+    scheduleServiceAccountPrune();
+  }
+
+  private void scheduleServiceAccountPrune() {
+    if (closed.get()
+        || !serviceAccounts.transitioning()
+        || !serviceAccountPruneScheduled.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      scheduler.schedule(
+          () -> {
+            serviceAccountPruneScheduled.set(false);
+            if (serviceAccounts.prune()) {
+              enqueueAll();
+            }
+            scheduleServiceAccountPrune();
+          },
+          1,
+          TimeUnit.SECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      serviceAccountPruneScheduled.set(false); // closing
+    }
   }
 
   /** Events of the per-name Secret informers; a deletion may finish a retiring name's cleanup. */
@@ -643,8 +709,15 @@ public final class PullSecretSync implements AutoCloseable {
   private void awaitCachesThenRun() {
     try {
       while (!(namespaceInformer.hasSynced()
-          && serviceAccountInformer.hasSynced()
+          && serviceAccounts.hasSynced()
           && secretInformers.settled())) {
+        Thread.sleep(50);
+      }
+      // Namespaces holding this instance's Secrets that a list scope no longer names (the list
+      // was narrowed while the sync was down) are watched too until they are cleaned up, so that
+      // the entries on their ServiceAccounts are removed along with the Secrets.
+      serviceAccounts.watchUntilCleaned(secretInformers.namespaces());
+      while (!serviceAccounts.allSettled()) {
         Thread.sleep(50);
       }
     } catch (InterruptedException e) {
@@ -653,6 +726,7 @@ public final class PullSecretSync implements AutoCloseable {
     if (closed.get()) {
       return;
     }
+    runOnScheduler(this::scheduleServiceAccountPrune);
     String prefix = "acr-sync-" + markers.instance();
     workers = Executors.newFixedThreadPool(workerCount, threads(prefix + "-worker"));
     for (int i = 0; i < workerCount; i++) {
@@ -1134,11 +1208,16 @@ public final class PullSecretSync implements AutoCloseable {
     }
 
     /**
-     * Shares the embedder's informer factory: existing namespace and ServiceAccount informers in it
-     * are reused, missing ones are registered and started. The embedder owns the factory and stops
-     * it; {@link #close()} does not. Secrets are always watched by informers of the sync's own, one
-     * per managed pull Secret name (so that no list or watch over every Secret is needed); they use
-     * a client derived from {@link #apiClient} and are stopped by {@link #close()}.
+     * Shares the embedder's informer factory: an existing namespace informer in it is reused, a
+     * missing one is registered and started. A cluster-wide ServiceAccount informer the factory
+     * already holds is reused too, whatever the namespace scope (it costs nothing more); without
+     * one, ServiceAccounts are watched by informers of the sync's own that follow the scope (one
+     * per listed namespace, or one cluster-wide for {@code all} or a selector), use a client
+     * derived from {@link #apiClient} and are stopped by {@link #close()}. The embedder owns the
+     * factory and stops it; {@link #close()} does not. Secrets are always watched by informers of
+     * the sync's own, one per managed pull Secret name (so that no list or watch over every Secret
+     * is needed); they use a client derived from {@link #apiClient} and are stopped by {@link
+     * #close()}.
      *
      * @param factory the factory
      * @return this builder

@@ -191,6 +191,19 @@ final class SecretInformers implements SecretCache, AutoCloseable {
     return result;
   }
 
+  /** The namespaces where a watched name's cache holds a Secret. */
+  Set<String> namespaces() {
+    List<Entry> all;
+    synchronized (this) {
+      all = new ArrayList<>(entries.values());
+    }
+    Set<String> result = new TreeSet<>();
+    for (Entry e : all) {
+      e.lister.list().forEach(s -> result.add(s.getMetadata().getNamespace()));
+    }
+    return result;
+  }
+
   @Override
   public synchronized void close() {
     closed = true;

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.kubernetes.client.extended.leaderelection.LeaderElectionRecord;
 import io.kubernetes.client.extended.leaderelection.Lock;
 import io.kubernetes.client.informer.cache.Cache;
-import io.kubernetes.client.informer.cache.Lister;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Namespace;
@@ -132,7 +131,7 @@ class NamespaceReconcilerFenceTest {
         client,
         new Markers("fence"),
         noSecrets,
-        new Lister<>(serviceAccounts),
+        ServiceAccountSource.of(serviceAccounts, () -> true),
         limiter,
         fence,
         new EventReporter(new CoreV1Api(client), "test", "fence", limiter, fence),
