@@ -12,19 +12,14 @@ import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
 import io.kubernetes.client.openapi.apis.CoordinationV1Api;
-import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
 import io.kubernetes.client.openapi.models.V1Container;
-import io.kubernetes.client.openapi.models.V1LabelSelector;
 import io.kubernetes.client.openapi.models.V1Lease;
 import io.kubernetes.client.openapi.models.V1LeaseSpec;
 import io.kubernetes.client.openapi.models.V1LocalObjectReference;
-import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodSpec;
-import io.kubernetes.client.openapi.models.V1RuleWithOperations;
-import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -249,25 +244,7 @@ class PodPullSecretWebhookIT {
         new V1MutatingWebhookConfiguration()
             .metadata(new V1ObjectMeta().name(name))
             .addWebhooksItem(
-                new V1MutatingWebhook()
-                    .name("pods.acr-credential.io")
-                    .admissionReviewVersions(List.of("v1"))
-                    .sideEffects("None")
-                    .failurePolicy("Ignore")
-                    .timeoutSeconds(10)
-                    .reinvocationPolicy("IfNeeded")
-                    .namespaceSelector(new V1LabelSelector().matchLabels(Map.of(SELECT_LABEL, run)))
-                    .addRulesItem(
-                        new V1RuleWithOperations()
-                            .apiGroups(List.of(""))
-                            .apiVersions(List.of("v1"))
-                            .resources(List.of("pods"))
-                            .operations(List.of("CREATE")))
-                    .clientConfig(
-                        new AdmissionregistrationV1WebhookClientConfig()
-                            .url(url)
-                            .caBundle(
-                                server.caCertificatePem().getBytes(StandardCharsets.US_ASCII))));
+                server.podCreateWebhook("pods.acr-credential.io", url, Map.of(SELECT_LABEL, run)));
     admission.createMutatingWebhookConfiguration(config).execute();
     cleanup.add(() -> admission.deleteMutatingWebhookConfiguration(name).execute());
   }

@@ -4,9 +4,13 @@ import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
 import io.kubernetes.client.openapi.models.AuthenticationV1TokenRequest;
+import io.kubernetes.client.openapi.models.V1LabelSelector;
+import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1RuleWithOperations;
 import io.kubernetes.client.openapi.models.V1TokenRequestSpec;
 import io.kubernetes.client.util.ClientBuilder;
 import io.kubernetes.client.util.credentials.AccessTokenAuthentication;
@@ -30,6 +34,7 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -151,6 +156,44 @@ public final class LocalKubeApiServer implements AutoCloseable {
     requireText("commonName", commonName);
     Pki.Issued issued = pki.issueServerPkcs8(commonName);
     return new ServingCertificate(issued.certificatePem(), issued.privateKeyPem());
+  }
+
+  /**
+   * A mutating webhook entry for Pod {@code CREATE} that this API server calls at {@code url},
+   * trusting the CA of {@link #caCertificatePem()} (so a server using {@link
+   * #issueServingCertificate} answers it): admission review v1, no side effects, failure policy
+   * {@code Ignore}, 10 s timeout, reinvocation {@code IfNeeded}. Only namespaces carrying {@code
+   * namespaceLabels} are sent to it, so other tests' Pods on this shared server never reach it.
+   * Callers adjust further fields with the model's fluent setters.
+   *
+   * @param name the entry's name under {@code webhooks}
+   * @param url the {@code https://127.0.0.1:<port>/<path>} of the local webhook server
+   * @param namespaceLabels labels a namespace needs to be selected
+   * @return the entry, to add to a {@code V1MutatingWebhookConfiguration}
+   */
+  public V1MutatingWebhook podCreateWebhook(
+      String name, String url, Map<String, String> namespaceLabels) {
+    requireText("name", name);
+    requireText("url", url);
+    Objects.requireNonNull(namespaceLabels, "namespaceLabels");
+    return new V1MutatingWebhook()
+        .name(name)
+        .admissionReviewVersions(List.of("v1"))
+        .sideEffects("None")
+        .failurePolicy("Ignore")
+        .timeoutSeconds(10)
+        .reinvocationPolicy("IfNeeded")
+        .namespaceSelector(new V1LabelSelector().matchLabels(namespaceLabels))
+        .addRulesItem(
+            new V1RuleWithOperations()
+                .apiGroups(List.of(""))
+                .apiVersions(List.of("v1"))
+                .resources(List.of("pods"))
+                .operations(List.of("CREATE")))
+        .clientConfig(
+            new AdmissionregistrationV1WebhookClientConfig()
+                .url(url)
+                .caBundle(caCertificatePem().getBytes(StandardCharsets.US_ASCII)));
   }
 
   /**
