@@ -246,14 +246,14 @@ class ShippedServiceAccountIT {
       namespaceWithDefaultServiceAccount(added);
       Map<String, String> wider = new LinkedHashMap<>(shippedData);
       wider.put("watch-namespace", shippedData.get("watch-namespace") + "," + added);
-      replaceConfigMap(ns, wider);
+      AcrConfigMaps.replace(core, ns, wider);
       p.awaitLog("ConfigMap " + ns + "/acr-configuration changed; applying it", wait);
       awaitPullSecrets(added, secretNames, wait);
 
       // an invalid edit keeps the previous value and is reported as an Event on the ConfigMap
       Map<String, String> invalid = new LinkedHashMap<>(wider);
       invalid.put("expiring-threshold", "banana");
-      replaceConfigMap(ns, invalid);
+      AcrConfigMaps.replace(core, ns, invalid);
       p.awaitLog("expiring-threshold.*keeping the previous value", wait);
       SyncCommandIT.await(
           "an InvalidConfiguration Event on " + ns + "/acr-configuration from " + POD_NAME,
@@ -389,12 +389,6 @@ class ShippedServiceAccountIT {
         throw e;
       }
     }
-  }
-
-  void replaceConfigMap(String ns, Map<String, String> data) throws ApiException {
-    V1ConfigMap cm = core.readNamespacedConfigMap("acr-configuration", ns).execute();
-    cm.setData(data);
-    core.replaceNamespacedConfigMap("acr-configuration", ns, cm).execute();
   }
 
   Optional<V1Secret> secret(String ns, String name) throws ApiException {

@@ -14,7 +14,6 @@ import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoordinationV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.CoreV1Event;
-import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1Lease;
 import io.kubernetes.client.openapi.models.V1LocalObjectReference;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
@@ -106,28 +105,8 @@ class SyncCommandIT {
     data.put("watch-namespace", namespaces);
     data.put("service-account", "default,builder");
     data.put("expiring-threshold", threshold);
-    data.put(
-        "acr-registry-info",
-        "- instanceId: \""
-            + INSTANCE
-            + "\"\n  regionId: \"cn-hangzhou\"\n  domains: \""
-            + DOMAIN
-            + "\"\n");
+    data.put("acr-registry-info", AcrConfigMaps.registryInfo(INSTANCE, DOMAIN));
     return data;
-  }
-
-  String configMap(Map<String, String> data) throws ApiException {
-    String ns = server.createNamespace("cfg");
-    core.createNamespacedConfigMap(
-            ns, new V1ConfigMap().metadata(new V1ObjectMeta().name("acr-configuration")).data(data))
-        .execute();
-    return ns;
-  }
-
-  void replaceConfigMap(String ns, Map<String, String> data) throws ApiException {
-    V1ConfigMap cm = core.readNamespacedConfigMap("acr-configuration", ns).execute();
-    cm.setData(data);
-    core.replaceNamespacedConfigMap("acr-configuration", ns, cm).execute();
   }
 
   Optional<V1Secret> pullSecret(String ns) throws ApiException {
@@ -177,7 +156,7 @@ class SyncCommandIT {
   void onceWritesPullSecretsAndPatchesServiceAccounts() throws Exception {
     String ns1 = namespace("once");
     String ns2 = namespace("once");
-    String cfg = configMap(config(ns1 + "," + ns2, "15m"));
+    String cfg = AcrConfigMaps.create(server, "cfg", config(ns1 + "," + ns2, "15m"));
 
     Processes.Result r =
         Processes.run(
@@ -237,7 +216,7 @@ class SyncCommandIT {
   @Test
   void onceWithBadConfigurationFailsWithOneLine() throws Exception {
     String ns = namespace("bad");
-    String cfg = configMap(config(ns, "banana"));
+    String cfg = AcrConfigMaps.create(server, "cfg", config(ns, "banana"));
     Processes.Result r = once(env(), "--configmap", cfg + "/acr-configuration");
     assertOneErrorLine(r, "invalid configuration in ConfigMap " + cfg, "expiring-threshold");
     assertThat(pullSecret(ns)).isEmpty();
@@ -275,7 +254,7 @@ class SyncCommandIT {
   @Test
   void onceWithAcrFailureFailsWithOneLine() throws Exception {
     String ns = namespace("acrfail");
-    String cfg = configMap(config(ns, "15m"));
+    String cfg = AcrConfigMaps.create(server, "cfg", config(ns, "15m"));
     cloud.acr().failAlways(FakeApi.GET_AUTHORIZATION_TOKEN, Failure.error("NoPermission"));
     Processes.Result r = once(env(), "--configmap", cfg + "/acr-configuration");
     assertOneErrorLine(r, "cannot get a registry token for enterprise " + INSTANCE, "NoPermission");
@@ -285,7 +264,7 @@ class SyncCommandIT {
   @Test
   void daemonSyncsWatchesTheConfigMapServesMetricsAndReleasesTheLeaseOnSigterm() throws Exception {
     String ns1 = namespace("daemon");
-    String cfg = configMap(config(ns1, "15m"));
+    String cfg = AcrConfigMaps.create(server, "cfg", config(ns1, "15m"));
     String identity = "it-replica-" + cfg;
     try (SyncProcess p =
         SyncProcess.start(
@@ -332,7 +311,7 @@ class SyncCommandIT {
       // a ConfigMap edit is applied live: a second namespace comes into scope
       String ns2 = namespace("daemon");
       long edit = System.nanoTime();
-      replaceConfigMap(cfg, config(ns1 + "," + ns2, "15m"));
+      AcrConfigMaps.replace(core, cfg, config(ns1 + "," + ns2, "15m"));
       await(
           "the new namespace gets its pull Secret",
           Duration.ofSeconds(30),
@@ -347,7 +326,7 @@ class SyncCommandIT {
               + " ms");
 
       // an invalid edit keeps the previous value, and says so in the log and in an Event
-      replaceConfigMap(cfg, config(ns1 + "," + ns2, "banana"));
+      AcrConfigMaps.replace(core, cfg, config(ns1 + "," + ns2, "banana"));
       p.awaitLog("expiring-threshold.*keeping the previous value", Duration.ofSeconds(30));
       await(
           "an InvalidConfiguration event",
@@ -380,7 +359,7 @@ class SyncCommandIT {
   @Test
   void daemonKeepsRunningThroughAnAcrOutage() throws Exception {
     String ns = namespace("outage");
-    String cfg = configMap(config(ns, "15m"));
+    String cfg = AcrConfigMaps.create(server, "cfg", config(ns, "15m"));
     cloud.acr().failAlways(FakeApi.GET_AUTHORIZATION_TOKEN, Failure.serverError(503));
     try (SyncProcess p =
         SyncProcess.start(

@@ -16,16 +16,13 @@ import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.RbacAuthorizationV1Api;
-import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
 import io.kubernetes.client.openapi.models.CoreV1Event;
 import io.kubernetes.client.openapi.models.V1ClusterRole;
 import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
-import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1LabelSelector;
 import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
-import io.kubernetes.client.openapi.models.V1RuleWithOperations;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import io.kubernetes.client.util.Config;
 import io.kubernetes.client.util.PatchUtils;
@@ -100,13 +97,7 @@ class SyncWebhookConfigurationIT {
     LocalKubeApiServer.ServingCertificate cert = server.issueServingCertificate("acr-whcfg-it");
     Files.writeString(tls.resolve("tls.key"), cert.privateKeyPem());
     Files.writeString(tls.resolve("tls.crt"), cert.certificatePem());
-    String cfg = server.createNamespace("whcfg");
-    core.createNamespacedConfigMap(
-            cfg,
-            new V1ConfigMap()
-                .metadata(new V1ObjectMeta().name("acr-configuration"))
-                .data(config("Ignore", 10, "15m")))
-        .execute();
+    String cfg = AcrConfigMaps.create(server, "whcfg", config("Ignore", 10, "15m"));
     String name = "acr-whcfg-it-" + run;
     Duration wait = Duration.ofSeconds(90);
     try (SyncProcess p =
@@ -161,12 +152,12 @@ class SyncWebhookConfigurationIT {
 
         // ---- steady state: a configuration change that does not concern it writes nothing ----
         String rv = resourceVersion(name);
-        replaceConfigMap(cfg, config("Ignore", 10, "20m"));
+        AcrConfigMaps.replace(core, cfg, config("Ignore", 10, "20m"));
         p.awaitLog("reconcile after configuration complete", wait);
         assertThat(resourceVersion(name)).as("no write in steady state").isEqualTo(rv);
 
         // ---- a ConfigMap edit is applied live ----
-        replaceConfigMap(cfg, config("Fail", 5, "20m"));
+        AcrConfigMaps.replace(core, cfg, config("Fail", 5, "20m"));
         await("the ConfigMap's Fail/5 on " + ENTRY, wait, quietly(() -> is(name, "Fail", 5)));
         assertUntouched(created, admission.readMutatingWebhookConfiguration(name).execute());
 
@@ -297,20 +288,8 @@ class SyncWebhookConfigurationIT {
     data.put(
         "webhook-configuration",
         "enable: true\nfailure-policy: " + policy + "\ntimeout-seconds: " + timeout + "\n");
-    data.put(
-        "acr-registry-info",
-        "- instanceId: \""
-            + INSTANCE
-            + "\"\n  regionId: \"cn-hangzhou\"\n  domains: \""
-            + DOMAIN
-            + "\"\n");
+    data.put("acr-registry-info", AcrConfigMaps.registryInfo(INSTANCE, DOMAIN));
     return data;
-  }
-
-  void replaceConfigMap(String ns, Map<String, String> data) throws ApiException {
-    V1ConfigMap cm = core.readNamespacedConfigMap("acr-configuration", ns).execute();
-    cm.setData(data);
-    core.replaceNamespacedConfigMap("acr-configuration", ns, cm).execute();
   }
 
   List<CoreV1Event> events(String ns) throws ApiException {
@@ -332,25 +311,13 @@ class SyncWebhookConfigurationIT {
     for (String[] entry :
         List.of(new String[] {OTHER, "Fail", "3"}, new String[] {ENTRY, "Fail", "30"})) {
       config.addWebhooksItem(
-          new V1MutatingWebhook()
-              .name(entry[0])
-              .admissionReviewVersions(List.of("v1"))
-              .sideEffects("None")
+          server
+              .podCreateWebhook(
+                  entry[0], "https://127.0.0.1:1/" + entry[0], Map.of("acr-whcfg-it-select", run))
               .failurePolicy(entry[1])
               .timeoutSeconds(Integer.parseInt(entry[2]))
-              .namespaceSelector(
-                  new V1LabelSelector().matchLabels(Map.of("acr-whcfg-it-select", run)))
-              .objectSelector(new V1LabelSelector().matchLabels(Map.of("acr-whcfg-it-select", run)))
-              .addRulesItem(
-                  new V1RuleWithOperations()
-                      .apiGroups(List.of(""))
-                      .apiVersions(List.of("v1"))
-                      .resources(List.of("pods"))
-                      .operations(List.of("CREATE")))
-              .clientConfig(
-                  new AdmissionregistrationV1WebhookClientConfig()
-                      .url("https://127.0.0.1:1/" + entry[0])
-                      .caBundle(server.caCertificatePem().getBytes(StandardCharsets.US_ASCII))));
+              .objectSelector(
+                  new V1LabelSelector().matchLabels(Map.of("acr-whcfg-it-select", run))));
     }
     admission.createMutatingWebhookConfiguration(config).execute();
   }

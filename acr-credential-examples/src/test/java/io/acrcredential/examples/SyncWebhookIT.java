@@ -14,18 +14,13 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
-import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1Container;
-import io.kubernetes.client.openapi.models.V1LabelSelector;
 import io.kubernetes.client.openapi.models.V1LocalObjectReference;
-import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodSpec;
-import io.kubernetes.client.openapi.models.V1RuleWithOperations;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -128,7 +123,7 @@ class SyncWebhookIT {
     BigInteger secondSerial = certificate(second.certificatePem()).getSerialNumber();
     assertThat(secondSerial).isNotEqualTo(firstSerial);
 
-    String cfg = configMap(config(true));
+    String cfg = AcrConfigMaps.create(server, "whcfg", config(true));
     try (SyncProcess p =
         SyncProcess.start(
             env(),
@@ -214,7 +209,7 @@ class SyncWebhookIT {
         assertThat(mutated(http, metricsPort)).isGreaterThan(mutatedAfter);
 
         // ---- enable: false stops serving; Pods are still admitted (failurePolicy Ignore) ----
-        replaceConfigMap(cfg, config(false));
+        AcrConfigMaps.replace(core, cfg, config(false));
         p.awaitLog("Pod webhook stopped", Duration.ofSeconds(60));
         Throwable refused = catchThrowable(() -> connect(webhookPort).close());
         assertThat(refused)
@@ -271,28 +266,8 @@ class SyncWebhookIT {
     data.put("watch-namespace-selector", SCOPE_LABEL + "=" + run);
     data.put("service-account", "default,builder");
     data.put("webhook-configuration", "enable: " + webhook + "\n");
-    data.put(
-        "acr-registry-info",
-        "- instanceId: \""
-            + INSTANCE
-            + "\"\n  regionId: \"cn-hangzhou\"\n  domains: \""
-            + DOMAIN
-            + "\"\n");
+    data.put("acr-registry-info", AcrConfigMaps.registryInfo(INSTANCE, DOMAIN));
     return data;
-  }
-
-  String configMap(Map<String, String> data) throws ApiException {
-    String ns = server.createNamespace("whcfg");
-    core.createNamespacedConfigMap(
-            ns, new V1ConfigMap().metadata(new V1ObjectMeta().name("acr-configuration")).data(data))
-        .execute();
-    return ns;
-  }
-
-  void replaceConfigMap(String ns, Map<String, String> data) throws ApiException {
-    V1ConfigMap cm = core.readNamespacedConfigMap("acr-configuration", ns).execute();
-    cm.setData(data);
-    core.replaceNamespacedConfigMap("acr-configuration", ns, cm).execute();
   }
 
   // ---- the API server side ----
@@ -302,25 +277,7 @@ class SyncWebhookIT {
         new V1MutatingWebhookConfiguration()
             .metadata(new V1ObjectMeta().name(name))
             .addWebhooksItem(
-                new V1MutatingWebhook()
-                    .name("pods.acr-credential.io")
-                    .admissionReviewVersions(List.of("v1"))
-                    .sideEffects("None")
-                    .failurePolicy("Ignore")
-                    .timeoutSeconds(10)
-                    .reinvocationPolicy("IfNeeded")
-                    .namespaceSelector(new V1LabelSelector().matchLabels(Map.of(SELECT_LABEL, run)))
-                    .addRulesItem(
-                        new V1RuleWithOperations()
-                            .apiGroups(List.of(""))
-                            .apiVersions(List.of("v1"))
-                            .resources(List.of("pods"))
-                            .operations(List.of("CREATE")))
-                    .clientConfig(
-                        new AdmissionregistrationV1WebhookClientConfig()
-                            .url(url)
-                            .caBundle(
-                                server.caCertificatePem().getBytes(StandardCharsets.US_ASCII))));
+                server.podCreateWebhook("pods.acr-credential.io", url, Map.of(SELECT_LABEL, run)));
     admission.createMutatingWebhookConfiguration(config).execute();
   }
 
