@@ -1,7 +1,5 @@
 package io.acrcredential.examples;
 
-import java.util.List;
-
 /**
  * A subcommand of the program. New subcommands (for example {@code sync}, {@code demo}) implement
  * this and are added to {@link Main#commands()}.
@@ -17,13 +15,17 @@ interface Command {
   /** The full {@code --help} text. */
   String help();
 
+  /** The command's options; {@link Main} parses them and answers {@code --help} itself. */
+  Options options();
+
   /**
    * Runs the command.
    *
-   * @param args the arguments after the command name (global {@code --debug} removed)
+   * @param p the parsed arguments after the command name (global {@code --debug} removed), without
+   *     {@code --help}
    * @param io the environment and streams
    * @return the exit code
    * @throws CliException for a failure reported as one line
    */
-  int run(List<String> args, Invocation io);
+  int run(Options.Parsed p, Invocation io);
 }

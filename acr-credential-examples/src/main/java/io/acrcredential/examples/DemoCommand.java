@@ -78,12 +78,12 @@ final class DemoCommand implements Command {
   }
 
   @Override
-  public int run(List<String> args, Invocation io) {
-    Options.Parsed p = OPTIONS.parse(args, io);
-    if (p.flag("help")) {
-      io.out().print(help());
-      return 0;
-    }
+  public Options options() {
+    return OPTIONS;
+  }
+
+  @Override
+  public int run(Options.Parsed p, Invocation io) {
     LogSetup.configure(LogSetup.Format.PLAIN, p.flag("verbose") ? "info" : "error", io.err());
     PrintStream out = io.out();
     long t0 = System.nanoTime();

@@ -6,7 +6,6 @@ import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -47,12 +46,12 @@ final class DockerCredentialCommand implements Command {
   }
 
   @Override
-  public int run(List<String> args, Invocation io) {
-    Options.Parsed p = OPTIONS.parse(args, io);
-    if (p.flag("help")) {
-      io.out().print(help());
-      return 0;
-    }
+  public Options options() {
+    return OPTIONS;
+  }
+
+  @Override
+  public int run(Options.Parsed p, Invocation io) {
     if (p.positional().size() != 1) {
       throw CliException.usage(
           "expected one verb: get, list, store, erase or version; see 'docker-credential-acr"

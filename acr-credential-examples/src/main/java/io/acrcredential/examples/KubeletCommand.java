@@ -8,7 +8,6 @@ import io.acrcredential.core.RegistryTarget;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -79,15 +78,13 @@ final class KubeletCommand implements Command {
   }
 
   @Override
-  public int run(List<String> args, Invocation io) {
-    Options.Parsed p = OPTIONS.parse(args, io);
-    if (p.flag("help")) {
-      io.out().print(help());
-      return 0;
-    }
-    if (!p.positional().isEmpty()) {
-      throw CliException.usage("unexpected argument '" + p.positional().get(0) + "'");
-    }
+  public Options options() {
+    return OPTIONS;
+  }
+
+  @Override
+  public int run(Options.Parsed p, Invocation io) {
+    p.requireNoPositional();
     Request request = parse(readStdin(io));
     CredentialConfig config = CredentialConfig.from(p, io, CredentialConfig.Source.ECS_RAM_ROLE);
     config = serviceAccountIdentity(request, p, config);

@@ -88,7 +88,12 @@ public final class Main {
       return CliException.USAGE;
     }
     try {
-      return command.run(args.subList(1, args.size()), io);
+      Options.Parsed p = command.options().parse(args.subList(1, args.size()), io);
+      if (p.flag("help")) {
+        io.out().print(command.help());
+        return 0;
+      }
+      return command.run(p, io);
     } catch (CliException e) {
       return fail(io, debug, e.getMessage(), e, e.exitCode());
     } catch (TokenException e) {

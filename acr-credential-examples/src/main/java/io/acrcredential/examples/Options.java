@@ -170,5 +170,12 @@ final class Options {
     List<String> positional() {
       return positional;
     }
+
+    /** Refuses positional arguments, for commands that take none. */
+    void requireNoPositional() {
+      if (!positional.isEmpty()) {
+        throw CliException.usage("unexpected argument '" + positional.get(0) + "'");
+      }
+    }
   }
 }

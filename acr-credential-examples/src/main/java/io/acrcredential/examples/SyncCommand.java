@@ -182,15 +182,13 @@ final class SyncCommand implements Command {
   }
 
   @Override
-  public int run(List<String> args, Invocation io) {
-    Options.Parsed p = OPTIONS.parse(args, io);
-    if (p.flag("help")) {
-      io.out().print(help());
-      return 0;
-    }
-    if (!p.positional().isEmpty()) {
-      throw CliException.usage("unexpected argument '" + p.positional().get(0) + "'");
-    }
+  public Options options() {
+    return OPTIONS;
+  }
+
+  @Override
+  public int run(Options.Parsed p, Invocation io) {
+    p.requireNoPositional();
     boolean once = p.flag("once");
     LogSetup.configure(
         LogSetup.Format.parse(p.value("log-format").orElse("plain")),

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.List;
 import java.util.Locale;
 
 /** {@code token}: one token, printed or written as a Docker config. */
@@ -65,15 +64,13 @@ final class TokenCommand implements Command {
   }
 
   @Override
-  public int run(List<String> args, Invocation io) {
-    Options.Parsed p = OPTIONS.parse(args, io);
-    if (p.flag("help")) {
-      io.out().print(help());
-      return 0;
-    }
-    if (!p.positional().isEmpty()) {
-      throw CliException.usage("unexpected argument '" + p.positional().get(0) + "'");
-    }
+  public Options options() {
+    return OPTIONS;
+  }
+
+  @Override
+  public int run(Options.Parsed p, Invocation io) {
+    p.requireNoPositional();
     String format = p.value("format").orElse("dockerconfigjson").toLowerCase(Locale.ROOT);
     if (!format.equals("dockerconfigjson") && !format.equals("json")) {
       throw CliException.usage("invalid --format '" + format + "': use dockerconfigjson or json");
