@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager and etcd from the Go module proxy for the
+# Builds kube-apiserver, kube-controller-manager, kubelet and etcd from the Go module proxy for the
 # integration-test harness (module acr-credential-kube-testing).
 #
 # The versions are the ones pinned in go.mod/go.sum next to this script. The binaries land in
@@ -23,7 +23,7 @@ fi
 
 cache_root="${ACR_KUBE_CACHE:-$HOME/.cache/acr-credential}"
 bin_dir="$cache_root/kube-$kube_version-etcd-$etcd_version/bin"
-binaries=(etcd kube-apiserver kube-controller-manager)
+binaries=(etcd kube-apiserver kube-controller-manager kubelet)
 
 all_present() {
   local b
@@ -74,7 +74,8 @@ echo "build.sh: building kube-apiserver, kube-controller-manager $kube_version a
 set -x
 go build -trimpath -ldflags "-s -w" -o "$staging/etcd" go.etcd.io/etcd/server/v3
 go build -trimpath -ldflags "$kube_ldflags" -o "$staging/" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kubelet
 set +x
 
 for b in "${binaries[@]}"; do
