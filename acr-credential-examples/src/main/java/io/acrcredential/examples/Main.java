@@ -43,6 +43,8 @@ public final class Main {
             new KubeletCommand(),
             new DockerCredentialCommand(),
             new SyncCommand(),
+            new DoctorCommand(),
+            new StatusCommand(),
             new DemoCommand())) {
       commands.put(c.name(), c);
     }
