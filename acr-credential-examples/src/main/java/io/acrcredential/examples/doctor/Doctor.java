@@ -548,6 +548,7 @@ public final class Doctor {
           if (d.equalsIgnoreCase(host)) {
             entry = e;
             domain = d.toLowerCase(Locale.ROOT);
+            secretName = config.secretLayout().secretNameFor(domain);
             pass("registry", host + " is a domain of " + describe(e));
             return;
           }
@@ -563,6 +564,7 @@ public final class Doctor {
           if (c.isPresent() && c.get().domains().stream().anyMatch(host::equalsIgnoreCase)) {
             entry = e;
             domain = host;
+            secretName = config.secretLayout().secretNameFor(domain);
             pass("registry", host + " is a domain of " + describe(e) + " (as ACR lists it)");
             return;
           }
@@ -575,6 +577,7 @@ public final class Doctor {
                 : n.domains();
         if (domains.stream().anyMatch(host::equalsIgnoreCase)) {
           domain = host;
+          secretName = config.secretLayout().secretNameFor(domain);
           pass(
               "registry",
               host + " is a domain of instance " + n.instanceName() + " (" + n.origin() + ")");
@@ -720,9 +723,14 @@ public final class Doctor {
       AuthorizationV1Api authz = new AuthorizationV1Api(s.api());
       List<String> denied = new ArrayList<>();
       String[][] needs = {
-        {"create", "secrets"}, {"update", "secrets"}, {"patch", "serviceaccounts"}
+        {"create", "secrets", null},
+        {"update", "secrets", secretName},
+        {"update", "serviceaccounts", sa}
       };
       for (String[] need : needs) {
+        if (need[0].equals("update") && need[1].equals("secrets") && secretName == null) {
+          continue;
+        }
         if (need[1].equals("serviceaccounts")
             && config != null
             && !config.serviceAccounts().patch()) {
@@ -742,11 +750,12 @@ public final class Doctor {
                             new V1ResourceAttributes()
                                 .namespace(ns)
                                 .verb(need[0])
-                                .resource(need[1])));
+                                .resource(need[1])
+                                .name(need[2])));
         try {
           V1SubjectAccessReview r = authz.createSubjectAccessReview(review).execute();
           if (r.getStatus() == null || !Boolean.TRUE.equals(r.getStatus().getAllowed())) {
-            denied.add(need[0] + " " + need[1]);
+            denied.add(need[0] + " " + need[1] + (need[2] == null ? "" : "/" + need[2]));
           }
         } catch (ApiException e) {
           unknown(
@@ -769,8 +778,8 @@ public final class Doctor {
               + s.refresher()
               + " may not "
               + String.join(", ", denied),
-          "in namespace " + ns + "; apply deploy/rbac.yaml (ClusterRole acr-credential) or",
-          "pass --refresher-service-account if it runs as another one");
+          "in namespace " + ns + "; apply deploy/rbac.yaml (ClusterRole acr-credential) with the",
+          "pull Secret names in its resourceNames, or pass --refresher-service-account");
     }
 
     private void secret() {
@@ -778,7 +787,6 @@ public final class Doctor {
         na("secret", "no configured registry for " + image.host());
         return;
       }
-      secretName = config.secretLayout().secretNameFor(domain);
       String ref = ns + "/" + secretName;
       V1Secret secret;
       try {

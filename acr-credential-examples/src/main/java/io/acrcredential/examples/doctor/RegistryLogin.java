@@ -32,6 +32,7 @@ import javax.net.ssl.SSLException;
 final class RegistryLogin {
 
   static final int MAX_BODY = 64 * 1024;
+  private static final Duration LOOPBACK_TLS_TRY = Duration.ofMillis(500);
   private static final Pattern PARAM = Pattern.compile("([A-Za-z_]+)=\"([^\"]*)\"");
   private static final String ACCEPT =
       "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json,"
@@ -75,11 +76,12 @@ final class RegistryLogin {
   Result check(ImageReference image, String username, String password) {
     boolean loopback = isLoopback(image.hostName());
     try {
-      return check("https", image, username, password);
+      // a plain-HTTP loopback server may never answer a TLS hello: try HTTPS only briefly there
+      return check("https", image, username, password, loopback ? LOOPBACK_TLS_TRY : timeout);
     } catch (IOException e) {
       if (loopback) {
         try {
-          return check("http", image, username, password);
+          return check("http", image, username, password, timeout);
         } catch (IOException e2) {
           return unreachable(image, e2);
         }
@@ -100,14 +102,15 @@ final class RegistryLogin {
             + ")");
   }
 
-  private Result check(String scheme, ImageReference image, String username, String password)
+  private Result check(
+      String scheme, ImageReference image, String username, String password, Duration limit)
       throws IOException {
     String base = scheme + "://" + image.host();
     String basic =
         "Basic "
             + Base64.getEncoder()
                 .encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8));
-    Reply probe = send(get(base + "/v2/").build());
+    Reply probe = send(get(base + "/v2/").timeout(min(limit)).build());
     String authorization;
     String how;
     if (probe.status == 200) {
@@ -226,6 +229,10 @@ final class RegistryLogin {
         || h.equals("[::1]")
         || h.equals("::1")
         || h.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+  }
+
+  private Duration min(Duration limit) {
+    return limit.compareTo(timeout) < 0 ? limit : timeout;
   }
 
   private HttpRequest.Builder get(String url) {

@@ -1,0 +1,893 @@
+package io.acrcredential.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.acrcredential.examples.doctor.Doctor;
+import io.acrcredential.examples.doctor.DoctorReport;
+import io.acrcredential.k8s.AcrConfigParser;
+import io.acrcredential.k8s.SecretLayout;
+import io.acrcredential.kube.testing.LocalKubeApiServer;
+import io.acrcredential.kube.testing.WithKubeApiServer;
+import io.acrcredential.testing.AcrInstance;
+import io.acrcredential.testing.Failure;
+import io.acrcredential.testing.FakeAlibabaCloud;
+import io.acrcredential.testing.FakeApi;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.apis.RbacAuthorizationV1Api;
+import io.kubernetes.client.openapi.models.AdmissionregistrationV1ServiceReference;
+import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
+import io.kubernetes.client.openapi.models.RbacV1Subject;
+import io.kubernetes.client.openapi.models.V1ClusterRole;
+import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
+import io.kubernetes.client.openapi.models.V1Container;
+import io.kubernetes.client.openapi.models.V1LabelSelector;
+import io.kubernetes.client.openapi.models.V1MutatingWebhook;
+import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1PodSpec;
+import io.kubernetes.client.openapi.models.V1PolicyRule;
+import io.kubernetes.client.openapi.models.V1Role;
+import io.kubernetes.client.openapi.models.V1RoleBinding;
+import io.kubernetes.client.openapi.models.V1RoleRef;
+import io.kubernetes.client.openapi.models.V1RuleWithOperations;
+import io.kubernetes.client.openapi.models.V1Secret;
+import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import io.kubernetes.client.openapi.models.V1ServicePort;
+import io.kubernetes.client.openapi.models.V1ServiceSpec;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * {@code doctor} and {@code status} against the real API server, the fake ACR and Debian's {@code
+ * docker-registry} (htpasswd) on loopback, mapped to an Enterprise Edition instance as a custom
+ * domain. Each failure that needs no kubelet is created for real and the conclusion asserted; every
+ * output is scanned for secret values.
+ */
+@WithKubeApiServer
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DoctorIT {
+
+  static final String AK = "LTAI5tDoctorIt00001";
+  static final String AK_SECRET = "doctorItSecret0123456789abc";
+  static final String INSTANCE = "cri-doctorit01";
+  static final String USER = "cr_temp_user";
+  static final String PASSWORD = "doctor-It-Registry-Password-42";
+  static final String REVOKED = "doctor-It-Revoked-Password-77";
+
+  private final LocalKubeApiServer server;
+  private final CoreV1Api core;
+  private final List<String> outputs = new CopyOnWriteArrayList<>();
+  private final String suffix = UUID.randomUUID().toString().substring(0, 6);
+  private final String refresher = "doctor-refresher-" + suffix;
+  private FakeAlibabaCloud cloud;
+  private Path tmp;
+  private Process registry;
+  private String host;
+
+  DoctorIT(LocalKubeApiServer server) {
+    this.server = server;
+    this.core = new CoreV1Api(server.adminClient());
+  }
+
+  @BeforeAll
+  void start() throws Exception {
+    Processes.require("docker-registry", "htpasswd");
+    cloud = FakeAlibabaCloud.start();
+    cloud.identities().addAccessKey(AK, AK_SECRET);
+    cloud.acr().addInstance(AcrInstance.of(INSTANCE, "doctorit", "cn-hangzhou"));
+    cloud.acr().useFixedToken(USER, PASSWORD);
+    tmp = Files.createTempDirectory("acr-doctor");
+    Processes.Result htpasswd =
+        Processes.run(
+            List.of("htpasswd", "-Bbn", USER, PASSWORD),
+            Map.of("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin")),
+            "");
+    assertThat(htpasswd.exit()).as(htpasswd.toString()).isZero();
+    Files.writeString(tmp.resolve("htpasswd"), htpasswd.stdout());
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    host = "127.0.0.1:" + port;
+    Files.writeString(
+        tmp.resolve("registry.yml"),
+        String.join(
+            "\n",
+            "version: 0.1",
+            "log:",
+            "  level: warn",
+            "storage:",
+            "  filesystem:",
+            "    rootdirectory: " + tmp.resolve("data"),
+            "http:",
+            "  addr: " + host,
+            "auth:",
+            "  htpasswd:",
+            "    realm: doctor-it",
+            "    path: " + tmp.resolve("htpasswd"),
+            ""));
+    registry =
+        new ProcessBuilder("docker-registry", "serve", tmp.resolve("registry.yml").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(tmp.resolve("registry.log").toFile())
+            .start();
+    awaitRegistry();
+    push("team/app", "1");
+
+    // the refresher's ServiceAccount with what the sync needs (any Secret name: test domains vary)
+    RbacAuthorizationV1Api rbac = new RbacAuthorizationV1Api(server.adminClient());
+    core.createNamespacedServiceAccount(
+            "kube-system", new V1ServiceAccount().metadata(new V1ObjectMeta().name(refresher)))
+        .execute();
+    rbac.createClusterRole(
+            new V1ClusterRole()
+                .metadata(new V1ObjectMeta().name(refresher))
+                .rules(
+                    List.of(
+                        new V1PolicyRule()
+                            .apiGroups(List.of(""))
+                            .resources(List.of("secrets"))
+                            .verbs(List.of("create", "get", "update")),
+                        new V1PolicyRule()
+                            .apiGroups(List.of(""))
+                            .resources(List.of("serviceaccounts"))
+                            .verbs(List.of("get", "update")))))
+        .execute();
+    rbac.createClusterRoleBinding(
+            new V1ClusterRoleBinding()
+                .metadata(new V1ObjectMeta().name(refresher))
+                .roleRef(
+                    new V1RoleRef()
+                        .apiGroup("rbac.authorization.k8s.io")
+                        .kind("ClusterRole")
+                        .name(refresher))
+                .subjects(
+                    List.of(
+                        new RbacV1Subject()
+                            .kind("ServiceAccount")
+                            .name(refresher)
+                            .namespace("kube-system"))))
+        .execute();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (registry != null) {
+      registry.destroy();
+      if (!registry.waitFor(10, TimeUnit.SECONDS)) {
+        registry.destroyForcibly();
+      }
+    }
+    if (cloud != null) {
+      cloud.close();
+    }
+    if (tmp != null) {
+      try (var files = Files.walk(tmp)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- the failures, one by one
+
+  @Test
+  void healthyPodExitsZeroThroughTheJar() throws Exception {
+    Setup s = setup("default", "default");
+    sync(s);
+    String pod = pod(s.ns, "web", "default", host + "/team/app:1");
+    Path plugin = tmp.resolve("providers-" + suffix + ".yaml");
+    Files.writeString(plugin, providerConfig("\"127.0.0.1:*\""));
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-jar");
+    cmd.add(SyncProcess.jar().toString());
+    cmd.addAll(doctorArgs(s));
+    cmd.addAll(
+        List.of("--pod", s.ns + "/" + pod, "--credential-provider-config", plugin.toString()));
+    Processes.Result r = Processes.run(cmd, env(), "");
+    record(r.stdout() + r.stderr());
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.stdout())
+        .contains("passed          registry login")
+        .contains("passed          kubelet plugin")
+        .contains("no problem found");
+    assertThat(r.stdout()).doesNotContain("failed ");
+  }
+
+  @Test
+  void namespaceNotWatched() throws Exception {
+    Setup s = setup("default", "default");
+    String other = server.createNamespace("dr-other");
+    CliHarness.Result r = doctor(s, "--image", host + "/team/app:1", "--namespace", other);
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(conclusion(r))
+        .isEqualTo(
+            "namespace "
+                + other
+                + " is not in watch-namespace ("
+                + s.cfg
+                + "/acr-configuration); add it or use a selector");
+  }
+
+  @Test
+  void serviceAccountNotIncluded() throws Exception {
+    Setup s = setup("default", "default");
+    sync(s);
+    CliHarness.Result r =
+        doctor(
+            s,
+            "--image",
+            host + "/team/app:1",
+            "--namespace",
+            s.ns,
+            "--service-account",
+            "builder");
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(conclusion(r))
+        .startsWith("ServiceAccount " + s.ns + "/builder is not in service-account (" + s.cfg)
+        .contains("add builder there");
+  }
+
+  @Test
+  void imageHostNotConfigured() throws Exception {
+    Setup s = setup("default", "default");
+    CliHarness.Result r =
+        doctor(
+            s,
+            "--image",
+            "other-registry.cn-hangzhou.cr.aliyuncs.com/team/app:1",
+            "--namespace",
+            s.ns);
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.stdout())
+        .contains("is ACR Enterprise Edition instance other in cn-hangzhou (public)");
+    assertThat(conclusion(r))
+        .startsWith(
+            "image host other-registry.cn-hangzhou.cr.aliyuncs.com is not a domain of any registry")
+        .contains("add its instance with domains: other-registry.cn-hangzhou.cr.aliyuncs.com");
+  }
+
+  @Test
+  void podOlderThanTheServiceAccountPatch() throws Exception {
+    Setup s = setup("default", "default");
+    String pod = pod(s.ns, "early", "default", host + "/team/app:1");
+    sync(s);
+    CliHarness.Result r = doctor(s, "--pod", s.ns + "/" + pod);
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.stdout()).contains("passed          service account pull secrets");
+    assertThat(conclusion(r))
+        .contains("Pod " + s.ns + "/" + pod + " was created before its ServiceAccount listed")
+        .contains("delete the Pod so its owner recreates it, or enable the webhook");
+  }
+
+  @Test
+  void secretOwnedBySomeoneElse() throws Exception {
+    Setup s = setup("default", "default");
+    core.createNamespacedSecret(
+            s.ns,
+            new V1Secret()
+                .metadata(new V1ObjectMeta().name(s.secret))
+                .type("kubernetes.io/dockerconfigjson")
+                .data(
+                    Map.of(".dockerconfigjson", "{\"auths\":{}}".getBytes(StandardCharsets.UTF_8))))
+        .execute();
+    sync(s);
+    CliHarness.Result r = doctor(s, "--image", host + "/team/app:1", "--namespace", s.ns);
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(conclusion(r))
+        .startsWith(
+            "Secret " + s.ns + "/" + s.secret + " is not managed by acr-credential: a clash");
+  }
+
+  @Test
+  void tokenRevokedIsARegistry401() throws Exception {
+    Setup s = setup("default", "default");
+    cloud.acr().useFixedToken(USER, REVOKED);
+    try {
+      sync(s);
+    } finally {
+      cloud.acr().useFixedToken(USER, PASSWORD);
+    }
+    CliHarness.Result r = doctor(s, "--image", host + "/team/app:1", "--namespace", s.ns);
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.stdout()).contains("passed          acr");
+    assertThat(conclusion(r))
+        .startsWith(
+            "the registry rejected the token in Secret " + s.ns + "/" + s.secret + " (401)");
+  }
+
+  @Test
+  void tokenExpiredPerOurAnnotation() throws Exception {
+    Setup s = setup("default", "default");
+    sync(s);
+    V1Secret secret = core.readNamespacedSecret(s.secret, s.ns).execute();
+    secret.getMetadata().putAnnotationsItem("acr-credential.io/expires-at", "2020-01-01T00:00:00Z");
+    core.replaceNamespacedSecret(s.secret, s.ns, secret).execute();
+    CliHarness.Result r = doctor(s, "--image", host + "/team/app:1", "--namespace", s.ns);
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(conclusion(r))
+        .startsWith(
+            "the token in Secret "
+                + s.ns
+                + "/"
+                + s.secret
+                + " expired at 2020-01-01T00:00:00Z: the refresher did not renew it");
+  }
+
+  @Test
+  void acrRefusingWithForbiddenRam() throws Exception {
+    Setup s = setup("default", "default");
+    cloud.acr().useFixedToken(USER, REVOKED);
+    try {
+      sync(s);
+      cloud.acr().failAlways(FakeApi.GET_AUTHORIZATION_TOKEN, Failure.error("Forbidden.RAM"));
+      CliHarness.Result r = doctor(s, "--image", host + "/team/app:1", "--namespace", s.ns);
+      assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+      List<String> lines = conclusionLines(r);
+      assertThat(lines).hasSizeLessThanOrEqualTo(3);
+      assertThat(lines.get(0)).contains("the registry rejected Secret " + s.ns + "/" + s.secret);
+      assertThat(lines.get(1))
+          .isEqualTo(
+              "ACR refuses tokens [Forbidden.RAM]: grant cr:GetAuthorizationToken on instance "
+                  + INSTANCE
+                  + " (acs:cr:cn-hangzhou:*:instance/"
+                  + INSTANCE
+                  + ")");
+      assertThat(lines.get(2)).startsWith("to AccessKey LTAI");
+    } finally {
+      cloud.acr().clearFailures();
+      cloud.acr().useFixedToken(USER, PASSWORD);
+    }
+  }
+
+  @Test
+  void webhookRegisteredButUnreachable() throws Exception {
+    Setup s = setup("default", "default");
+    sync(s);
+    String name = "doctor-it-" + suffix;
+    core.createNamespacedService(
+            s.cfg,
+            new V1Service()
+                .metadata(new V1ObjectMeta().name("webhook"))
+                .spec(
+                    new V1ServiceSpec()
+                        .selector(Map.of("app", "nothing-" + suffix))
+                        .ports(List.of(new V1ServicePort().port(443)))))
+        .execute();
+    new AdmissionregistrationV1Api(server.adminClient())
+        .createMutatingWebhookConfiguration(
+            new V1MutatingWebhookConfiguration()
+                .metadata(new V1ObjectMeta().name(name))
+                .webhooks(
+                    List.of(
+                        new V1MutatingWebhook()
+                            .name("pods.acr-credential.io")
+                            .admissionReviewVersions(List.of("v1"))
+                            .sideEffects("None")
+                            .failurePolicy("Ignore")
+                            .objectSelector(
+                                new V1LabelSelector().matchLabels(Map.of("doctor-it", suffix)))
+                            .rules(
+                                List.of(
+                                    new V1RuleWithOperations()
+                                        .apiGroups(List.of(""))
+                                        .apiVersions(List.of("v1"))
+                                        .resources(List.of("pods"))
+                                        .operations(List.of("CREATE"))))
+                            .clientConfig(
+                                new AdmissionregistrationV1WebhookClientConfig()
+                                    .service(
+                                        new AdmissionregistrationV1ServiceReference()
+                                            .namespace(s.cfg)
+                                            .name("webhook")
+                                            .port(443)
+                                            .path("/mutate-pods"))))))
+        .execute();
+    try {
+      CliHarness.Result r =
+          doctor(
+              s,
+              "--image",
+              host + "/team/app:1",
+              "--namespace",
+              s.ns,
+              "--webhook-configuration-name",
+              name);
+      assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+      assertThat(conclusionLines(r))
+          .containsExactly(
+              "webhook pods.acr-credential.io is registered but Service "
+                  + s.cfg
+                  + "/webhook has no ready endpoint;",
+              "with failurePolicy Ignore Pods are created without the webhook's pull Secrets;",
+              "start the refresher with its webhook certificate (deploy/webhook) or delete the"
+                  + " registration");
+    } finally {
+      new AdmissionregistrationV1Api(server.adminClient())
+          .deleteMutatingWebhookConfiguration(name)
+          .execute();
+    }
+  }
+
+  @Test
+  void kubeletPluginNotMatchingTheImage() throws Exception {
+    Setup s = setup("default", "default");
+    sync(s);
+    Path plugin = tmp.resolve("providers-miss-" + suffix + ".yaml");
+    Files.writeString(plugin, providerConfig("\"*.cr.aliyuncs.com\"", "\"127.0.0.1\""));
+    CliHarness.Result r =
+        doctor(
+            s,
+            "--image",
+            host + "/team/app:1",
+            "--namespace",
+            s.ns,
+            "--credential-provider-config",
+            plugin.toString());
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(conclusionLines(r).get(0))
+        .isEqualTo("no matchImages pattern in " + plugin + " matches " + host + ";");
+  }
+
+  @Test
+  void refresherWithoutRbacIsNamed() throws Exception {
+    Setup s = setup("default", "default");
+    sync(s);
+    CliHarness.Result r =
+        doctor(
+            s,
+            "--image",
+            host + "/team/app:1",
+            "--namespace",
+            s.ns,
+            "--refresher-service-account",
+            "kube-system/nobody-" + suffix);
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(conclusion(r))
+        .startsWith(
+            "the refresher's ServiceAccount kube-system/nobody-"
+                + suffix
+                + " may not create secrets, update secrets/"
+                + s.secret);
+  }
+
+  @Test
+  void jsonOutputCarriesEveryCheck() throws Exception {
+    Setup s = setup("default", "default");
+    sync(s);
+    CliHarness.Result r =
+        doctor(s, "--image", host + "/team/app:1", "--namespace", s.ns, "--output", "json");
+    assertThat(r.exit()).as(r.toString()).isZero();
+    var json = Json.MAPPER.readTree(r.stdout());
+    assertThat(json.get("exitCode").asInt()).isZero();
+    List<String> names = new ArrayList<>();
+    json.get("checks").forEach(c -> names.add(c.get("name").asText()));
+    assertThat(names)
+        .containsExactly(
+            "image host",
+            "configuration",
+            "namespace",
+            "service account",
+            "registry",
+            "acr",
+            "rbac",
+            "secret",
+            "registry login",
+            "service account pull secrets",
+            "pod pull secrets",
+            "webhook",
+            "events",
+            "kubelet plugin");
+  }
+
+  @Test
+  void partialPermissionsNameTheMissingOne() throws Exception {
+    Setup s = setup("default", "default");
+    sync(s);
+    String pod = pod(s.ns, "limited", "default", host + "/team/app:1");
+    String user = "doctor-limited-" + suffix;
+    RbacAuthorizationV1Api rbac = new RbacAuthorizationV1Api(server.adminClient());
+    rbac.createNamespacedRole(
+            s.ns,
+            new V1Role()
+                .metadata(new V1ObjectMeta().name("pods-only"))
+                .rules(
+                    List.of(
+                        new V1PolicyRule()
+                            .apiGroups(List.of(""))
+                            .resources(List.of("pods"))
+                            .verbs(List.of("get", "list")))))
+        .execute();
+    rbac.createNamespacedRoleBinding(
+            s.ns,
+            new V1RoleBinding()
+                .metadata(new V1ObjectMeta().name("pods-only"))
+                .roleRef(
+                    new V1RoleRef()
+                        .apiGroup("rbac.authorization.k8s.io")
+                        .kind("Role")
+                        .name("pods-only"))
+                .subjects(List.of(new RbacV1Subject().kind("User").name(user))))
+        .execute();
+    ApiClient limited = server.clientForUser(user);
+    awaitRbac(limited, s.ns);
+    DoctorReport report =
+        Doctor.run(
+            new Doctor.Settings(
+                limited,
+                s.cfg,
+                "acr-configuration",
+                s.cfg,
+                AcrConfigParser.withoutClusterRegion(),
+                Optional.of(s.ns + "/" + pod),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                "kube-system/" + refresher,
+                "doctor-none-" + suffix,
+                "pods.acr-credential.io",
+                Optional.empty(),
+                true,
+                Duration.ofSeconds(5),
+                Clock.systemUTC()));
+    record(report.text() + report.json());
+    assertThat(report.exitCode()).as(report.text()).isEqualTo(DoctorReport.NOT_CHECKED);
+    assertThat(report.checks().get(1).outcome()).isEqualTo(Doctor.Outcome.UNKNOWN);
+    assertThat(report.checks().get(1).detail())
+        .startsWith(
+            "cannot check: forbidden to get configmaps in namespace "
+                + s.cfg
+                + "; grant the user running doctor 'get' on configmaps in namespace "
+                + s.cfg)
+        .contains("User \"" + user + "\" cannot get resource \"configmaps\"");
+    assertThat(report.conclusion().get(0))
+        .isEqualTo("no failure found, but configuration could not be checked:");
+  }
+
+  @Test
+  void statusShowsTokensNamespacesAndClashes() throws Exception {
+    Setup s = setup("default", "default");
+    String ns2 = namespace("dr-clash");
+    AcrConfigMaps.replace(core, s.cfg, config(s.ns + "," + ns2, "default"));
+    core.createNamespacedSecret(
+            ns2,
+            new V1Secret()
+                .metadata(new V1ObjectMeta().name(s.secret))
+                .type("Opaque")
+                .data(Map.of("x", "y".getBytes(StandardCharsets.UTF_8))))
+        .execute();
+    sync(s);
+    CliHarness.Result r =
+        run(
+            "status",
+            "--configmap",
+            s.cfg + "/acr-configuration",
+            "--instance",
+            s.cfg,
+            "--output",
+            "json");
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    var json = Json.MAPPER.readTree(r.stdout());
+    assertThat(json.get("tokens").get(0).get("domain").asText()).isEqualTo(host);
+    assertThat(Instant.parse(json.get("tokens").get(0).get("expiresAt").asText()))
+        .isAfter(Instant.now());
+    assertThat(json.get("clashes").toString()).contains(ns2 + "/" + s.secret);
+    assertThat(json.get("namespaces").toString())
+        .contains("{\"namespace\":\"" + s.ns + "\",\"ok\":true");
+    CliHarness.Result text =
+        run("status", "--configmap", s.cfg + "/acr-configuration", "--instance", s.cfg);
+    assertThat(text.stdout())
+        .contains("leader: no Lease " + s.cfg + "/acr-credential-sync")
+        .contains("  " + s.ns + ": 1 Secret(s), ServiceAccounts in place")
+        .contains("  " + ns2 + ": Secret " + s.secret + " CLASH (not ours)")
+        .contains("clashes: 1");
+  }
+
+  // ---------------------------------------------------------------- scaffolding
+
+  /** The test's namespaces: the ConfigMap's (also the instance name) and the workload's. */
+  record Setup(String cfg, String ns, String secret) {}
+
+  Setup setup(String serviceAccounts, String... extra) throws Exception {
+    String ns = namespace("dr");
+    String cfg = AcrConfigMaps.create(server, "dr-cfg", config(ns, serviceAccounts));
+    return new Setup(cfg, ns, SecretLayout.perDomain().secretNameFor(host));
+  }
+
+  Map<String, String> config(String namespaces, String serviceAccounts) {
+    Map<String, String> data = new LinkedHashMap<>();
+    data.put("watch-namespace", namespaces);
+    data.put("service-account", serviceAccounts);
+    data.put("acr-registry-info", AcrConfigMaps.registryInfo(INSTANCE, host));
+    return data;
+  }
+
+  String namespace(String prefix) throws ApiException {
+    String ns = server.createNamespace(prefix);
+    for (String sa : List.of("default", "builder")) {
+      try {
+        core.createNamespacedServiceAccount(
+                ns, new V1ServiceAccount().metadata(new V1ObjectMeta().name(sa)))
+            .execute();
+      } catch (ApiException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+      }
+    }
+    return ns;
+  }
+
+  String pod(String ns, String name, String sa, String image) throws ApiException {
+    core.createNamespacedPod(
+            ns,
+            new V1Pod()
+                .metadata(new V1ObjectMeta().name(name))
+                .spec(
+                    new V1PodSpec()
+                        .serviceAccountName(sa)
+                        .containers(List.of(new V1Container().name("app").image(image)))))
+        .execute();
+    return name;
+  }
+
+  Map<String, String> env() {
+    Map<String, String> env = new HashMap<>();
+    env.put("HOME", tmp.toString());
+    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+    env.put("KUBECONFIG", server.kubeconfig().toString());
+    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
+    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
+    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
+    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
+    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", AK_SECRET);
+    return env;
+  }
+
+  /** The program in-process. */
+  CliHarness.Result run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Invocation io =
+        new Invocation(
+            env(),
+            new ByteArrayInputStream(new byte[0]),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            Clock.systemUTC(),
+            tmp);
+    int exit = Main.run(List.of(args), io);
+    CliHarness.Result r =
+        new CliHarness.Result(
+            exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    record(r.stdout() + r.stderr());
+    return r;
+  }
+
+  void sync(Setup s) {
+    run("sync", "--once", "--configmap", s.cfg + "/acr-configuration", "--instance", s.cfg);
+  }
+
+  List<String> doctorArgs(Setup s) {
+    return List.of(
+        "doctor",
+        "--configmap",
+        s.cfg + "/acr-configuration",
+        "--instance",
+        s.cfg,
+        "--refresher-service-account",
+        "kube-system/" + refresher,
+        "--webhook-configuration-name",
+        "doctor-none-" + suffix);
+  }
+
+  CliHarness.Result doctor(Setup s, String... args) {
+    List<String> all = new ArrayList<>(doctorArgs(s));
+    // a later --webhook-configuration-name replaces the default one
+    int i = List.of(args).indexOf("--webhook-configuration-name");
+    if (i >= 0) {
+      all.remove(all.size() - 1);
+      all.remove(all.size() - 1);
+    }
+    all.addAll(List.of(args));
+    return run(all.toArray(String[]::new));
+  }
+
+  static List<String> conclusionLines(CliHarness.Result r) {
+    String out = r.stdout();
+    int at = out.indexOf("\nconclusion:\n");
+    assertThat(at).as(out).isPositive();
+    List<String> lines = new ArrayList<>();
+    for (String l : out.substring(at + "\nconclusion:\n".length()).split("\n")) {
+      if (!l.isBlank()) {
+        lines.add(l.strip());
+      }
+    }
+    assertThat(lines).as("at most three lines").hasSizeBetween(1, 3);
+    return lines;
+  }
+
+  static String conclusion(CliHarness.Result r) {
+    return String.join(" ", conclusionLines(r));
+  }
+
+  /** Every output of this class is kept; none may hold a secret value. */
+  void record(String output) {
+    outputs.add(output);
+    assertNoSecret(output);
+  }
+
+  static void assertNoSecret(String output) {
+    String basic =
+        Base64.getEncoder()
+            .encodeToString((USER + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8));
+    String revoked =
+        Base64.getEncoder().encodeToString((USER + ":" + REVOKED).getBytes(StandardCharsets.UTF_8));
+    assertThat(output)
+        .doesNotContain(PASSWORD)
+        .doesNotContain(REVOKED)
+        .doesNotContain(AK_SECRET)
+        .doesNotContain(basic)
+        .doesNotContain(revoked);
+  }
+
+  @AfterAll
+  void noOutputHeldASecret() {
+    assertThat(outputs).as("outputs recorded").isNotEmpty();
+    outputs.forEach(DoctorIT::assertNoSecret);
+  }
+
+  static String providerConfig(String... patterns) {
+    return "apiVersion: kubelet.config.k8s.io/v1\n"
+        + "kind: CredentialProviderConfig\n"
+        + "providers:\n"
+        + "  - name: acr-credential\n"
+        + "    apiVersion: credentialprovider.kubelet.k8s.io/v1\n"
+        + "    defaultCacheDuration: 30m\n"
+        + "    matchImages: ["
+        + String.join(", ", patterns)
+        + "]\n";
+  }
+
+  void awaitRbac(ApiClient client, String ns) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      try {
+        new CoreV1Api(client).listNamespacedPod(ns).execute();
+        return;
+      } catch (ApiException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  void awaitRegistry() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      if (!registry.isAlive()) {
+        throw new AssertionError(
+            "docker-registry exited: " + Files.readString(tmp.resolve("registry.log")));
+      }
+      try {
+        HttpResponse<Void> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create("http://" + host + "/v2/")).build(),
+                HttpResponse.BodyHandlers.discarding());
+        if (r.statusCode() == 401) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("docker-registry did not start on " + host);
+  }
+
+  /** Pushes a one-layer OCI image through the registry API (blob uploads, then the manifest). */
+  void push(String repository, String tag) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    String auth =
+        "Basic "
+            + Base64.getEncoder()
+                .encodeToString((USER + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8));
+    byte[] layer =
+        "not really a tarball, the registry does not look".getBytes(StandardCharsets.UTF_8);
+    byte[] config =
+        "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}"
+            .getBytes(StandardCharsets.UTF_8);
+    String layerDigest = upload(http, auth, repository, layer);
+    String configDigest = upload(http, auth, repository, config);
+    String manifest =
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+            + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
+            + configDigest
+            + "\",\"size\":"
+            + config.length
+            + "},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\","
+            + "\"digest\":\""
+            + layerDigest
+            + "\",\"size\":"
+            + layer.length
+            + "}]}";
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://" + host + "/v2/" + repository + "/manifests/" + tag))
+                .header("Authorization", auth)
+                .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                .PUT(HttpRequest.BodyPublishers.ofString(manifest))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+  }
+
+  private String upload(HttpClient http, String auth, String repository, byte[] blob)
+      throws Exception {
+    String digest =
+        "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
+    HttpResponse<String> start =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://" + host + "/v2/" + repository + "/blobs/uploads/"))
+                .header("Authorization", auth)
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(start.statusCode()).as(start.body()).isEqualTo(202);
+    String location = start.headers().firstValue("Location").orElseThrow();
+    URI put =
+        URI.create("http://" + host)
+            .resolve(location + (location.contains("?") ? "&" : "?") + "digest=" + digest);
+    HttpResponse<String> done =
+        http.send(
+            HttpRequest.newBuilder(put)
+                .header("Authorization", auth)
+                .header("Content-Type", "application/octet-stream")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(blob))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
+    return digest;
+  }
+}
