@@ -15,20 +15,29 @@ import io.acrcredential.testing.FakeApi;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
+import io.kubernetes.client.openapi.apis.CoordinationV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.RbacAuthorizationV1Api;
 import io.kubernetes.client.openapi.models.AdmissionregistrationV1ServiceReference;
 import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
+import io.kubernetes.client.openapi.models.CoreV1Event;
 import io.kubernetes.client.openapi.models.RbacV1Subject;
 import io.kubernetes.client.openapi.models.V1ClusterRole;
 import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
 import io.kubernetes.client.openapi.models.V1Container;
+import io.kubernetes.client.openapi.models.V1ContainerState;
+import io.kubernetes.client.openapi.models.V1ContainerStateWaiting;
+import io.kubernetes.client.openapi.models.V1ContainerStatus;
 import io.kubernetes.client.openapi.models.V1LabelSelector;
+import io.kubernetes.client.openapi.models.V1Lease;
+import io.kubernetes.client.openapi.models.V1LeaseSpec;
 import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1ObjectReference;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodSpec;
+import io.kubernetes.client.openapi.models.V1PodStatus;
 import io.kubernetes.client.openapi.models.V1PolicyRule;
 import io.kubernetes.client.openapi.models.V1Role;
 import io.kubernetes.client.openapi.models.V1RoleBinding;
@@ -56,6 +65,8 @@ import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -488,6 +499,64 @@ class DoctorIT {
                 + s.secret);
   }
 
+  /**
+   * No kubelet here: the test writes the Pod status and the Event the way the kubelet does after a
+   * refused pull (the real-node harness will produce them for real).
+   */
+  @Test
+  void kubeletReportedPullFailureIsShownWhenNothingElseExplainsIt() throws Exception {
+    Setup s = setup("default", "default");
+    sync(s);
+    String image = host + "/team/app:1";
+    String pod = pod(s.ns, "backoff", "default", image);
+    V1Pod p = core.readNamespacedPod(pod, s.ns).execute();
+    p.setStatus(
+        new V1PodStatus()
+            .phase("Pending")
+            .containerStatuses(
+                List.of(
+                    new V1ContainerStatus()
+                        .name("app")
+                        .image(image)
+                        .imageID("")
+                        .ready(false)
+                        .restartCount(0)
+                        .state(
+                            new V1ContainerState()
+                                .waiting(
+                                    new V1ContainerStateWaiting()
+                                        .reason("ImagePullBackOff")
+                                        .message("Back-off pulling image"))))));
+    core.replaceNamespacedPodStatus(pod, s.ns, p).execute();
+    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+    core.createNamespacedEvent(
+            s.ns,
+            new CoreV1Event()
+                .metadata(new V1ObjectMeta().generateName(pod + "."))
+                .involvedObject(
+                    new V1ObjectReference()
+                        .kind("Pod")
+                        .namespace(s.ns)
+                        .name(pod)
+                        .uid(p.getMetadata().getUid()))
+                .reason("Failed")
+                .type("Warning")
+                .firstTimestamp(now)
+                .lastTimestamp(now)
+                .count(1)
+                .message(
+                    "Failed to pull image \""
+                        + image
+                        + "\": failed to authorize: failed to fetch oauth token: 401 Unauthorized"))
+        .execute();
+    CliHarness.Result r = doctor(s, "--pod", s.ns + "/" + pod);
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.stdout())
+        .contains("failed          events                         kubelet: pull 401 unauthorized");
+    assertThat(conclusionLines(r).get(0))
+        .isEqualTo("the kubelet could not pull " + image + " (401 unauthorized);");
+  }
+
   @Test
   void jsonOutputCarriesEveryCheck() throws Exception {
     Setup s = setup("default", "default");
@@ -612,10 +681,21 @@ class DoctorIT {
     assertThat(json.get("clashes").toString()).contains(ns2 + "/" + s.secret);
     assertThat(json.get("namespaces").toString())
         .contains("{\"namespace\":\"" + s.ns + "\",\"ok\":true");
+    new CoordinationV1Api(server.adminClient())
+        .createNamespacedLease(
+            s.cfg,
+            new V1Lease()
+                .metadata(new V1ObjectMeta().name("acr-credential-sync"))
+                .spec(
+                    new V1LeaseSpec()
+                        .holderIdentity("replica-a")
+                        .leaseDurationSeconds(15)
+                        .renewTime(OffsetDateTime.now(ZoneOffset.UTC))))
+        .execute();
     CliHarness.Result text =
         run("status", "--configmap", s.cfg + "/acr-configuration", "--instance", s.cfg);
     assertThat(text.stdout())
-        .contains("leader: no Lease " + s.cfg + "/acr-credential-sync")
+        .contains("leader: replica-a, renewed ")
         .contains("  " + s.ns + ": 1 Secret(s), ServiceAccounts in place")
         .contains("  " + ns2 + ": Secret " + s.secret + " CLASH (not ours)")
         .contains("clashes: 1");
