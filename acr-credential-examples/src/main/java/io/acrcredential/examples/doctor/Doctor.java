@@ -201,6 +201,12 @@ public final class Doctor {
       if (image.isPresent() && namespace.isEmpty()) {
         throw new IllegalArgumentException("an image needs its namespace");
       }
+      for (String ref : List.of(pod.orElse("a/b"), refresher)) {
+        int slash = ref.indexOf('/');
+        if (slash <= 0 || slash == ref.length() - 1) {
+          throw new IllegalArgumentException("expected NAMESPACE/NAME, got " + ref);
+        }
+      }
     }
   }
 
@@ -556,6 +562,7 @@ public final class Doctor {
       }
       // Enterprise Edition entries without listed domains: ACR says which domains they have
       Optional<AcrHost> acrHost = AcrHost.parse(host);
+      List<RegistryEntry> unconfirmed = new ArrayList<>();
       for (RegistryEntry e : config.registries()) {
         if (e.target().domains().isEmpty()
             && e.target().edition() == RegistryEdition.ENTERPRISE
@@ -568,7 +575,24 @@ public final class Doctor {
             pass("registry", host + " is a domain of " + describe(e) + " (as ACR lists it)");
             return;
           }
+          if (c.isEmpty()) {
+            unconfirmed.add(e);
+          }
         }
+      }
+      if (unconfirmed.size() == 1) {
+        // ACR could not be asked (skipped or refusing): the region's only candidate is assumed,
+        // so that the ACR check below says why
+        entry = unconfirmed.get(0);
+        domain = host;
+        secretName = config.secretLayout().secretNameFor(domain);
+        pass(
+            "registry",
+            host
+                + " is assumed to be a domain of "
+                + describe(entry)
+                + " (its domains are not listed and ACR did not list them)");
+        return;
       }
       for (NamedInstanceRegistry n : config.registriesByInstanceName()) {
         List<String> domains =
