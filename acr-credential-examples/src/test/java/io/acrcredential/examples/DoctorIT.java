@@ -388,6 +388,44 @@ class DoctorIT {
     }
   }
 
+  /**
+   * An Enterprise instance configured without domains: ACR's answer says which hosts it serves;
+   * when ACR refuses, the region's only such instance is assumed and the ACR check says why. The
+   * host is an ACR name, so no registry login (it would leave loopback).
+   */
+  @Test
+  void instanceWithoutListedDomainsIsMatchedThroughAcr() throws Exception {
+    String ns = namespace("dr-ee");
+    Map<String, String> data = new LinkedHashMap<>();
+    data.put("watch-namespace", ns);
+    data.put("service-account", "default");
+    data.put(
+        "acr-registry-info", "- instanceId: \"" + INSTANCE + "\"\n  regionId: \"cn-hangzhou\"\n");
+    String cfg = AcrConfigMaps.create(server, "dr-cfg", data);
+    Setup s = new Setup(cfg, ns, "");
+    sync(s);
+    String image = "doctorit-registry-vpc.cn-hangzhou.cr.aliyuncs.com/team/app:1";
+    CliHarness.Result ok = doctor(s, "--image", image, "--namespace", ns, "--skip-registry-login");
+    assertThat(ok.exit()).as(ok.toString()).isZero();
+    assertThat(ok.stdout())
+        .contains(
+            "doctorit-registry-vpc.cn-hangzhou.cr.aliyuncs.com is a domain of enterprise "
+                + INSTANCE
+                + " in cn-hangzhou (acr-registry-info[0]) (as ACR lists it)")
+        .contains("not applicable  registry login");
+    cloud.acr().failAlways(FakeApi.GET_AUTHORIZATION_TOKEN, Failure.error("Forbidden.RAM"));
+    try {
+      CliHarness.Result refused =
+          doctor(s, "--image", image, "--namespace", ns, "--skip-registry-login");
+      assertThat(refused.exit()).as(refused.toString()).isEqualTo(1);
+      assertThat(refused.stdout()).contains("is assumed to be a domain of enterprise " + INSTANCE);
+      assertThat(conclusionLines(refused).get(0))
+          .startsWith("ACR refuses tokens [Forbidden.RAM]: grant cr:GetAuthorizationToken");
+    } finally {
+      cloud.acr().clearFailures();
+    }
+  }
+
   @Test
   void webhookRegisteredButUnreachable() throws Exception {
     Setup s = setup("default", "default");

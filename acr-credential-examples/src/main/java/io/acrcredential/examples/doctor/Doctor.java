@@ -254,7 +254,7 @@ public final class Doctor {
     private V1ServiceAccount account;
     private Check acrCheck;
     private final Map<Object, RegistryCredential> fetched = new HashMap<>();
-    private TokenException acrFailure;
+    private final Map<Object, TokenException> acrFailures = new HashMap<>();
 
     Run(Settings s) {
       this.s = s;
@@ -638,15 +638,16 @@ public final class Doctor {
         return Optional.of(c);
       } catch (TokenException ex) {
         fetched.put(e.target(), null);
-        acrFailure = ex;
+        acrFailures.put(e.target(), ex);
         return Optional.empty();
       } catch (RuntimeException ex) {
         fetched.put(e.target(), null);
-        acrFailure =
+        acrFailures.put(
+            e.target(),
             new TokenException(
                 TokenException.Reason.INVALID_CONFIGURATION,
                 null,
-                Text.bounded(ex.getMessage(), 200));
+                Text.bounded(ex.getMessage(), 200)));
         return Optional.empty();
       }
     }
@@ -664,7 +665,6 @@ public final class Doctor {
         na("acr", "skipped (--skip-acr)");
         return;
       }
-      acrFailure = null;
       Optional<RegistryCredential> c = fetch(entry);
       String who = identity(entry.identity());
       if (c.isPresent()) {
@@ -673,9 +673,9 @@ public final class Doctor {
             "GetAuthorizationToken for " + entry.target().describe() + " succeeded as " + who);
         return;
       }
-      TokenException e = acrFailure;
+      TokenException e = acrFailures.get(entry.target());
       if (e == null) {
-        unknown("acr", "GetAuthorizationToken failed earlier in this run");
+        unknown("acr", "GetAuthorizationToken failed without a reason");
         return;
       }
       String code = e.errorCode().map(x -> " [" + x + "]").orElse("");
