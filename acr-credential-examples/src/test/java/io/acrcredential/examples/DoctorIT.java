@@ -2,6 +2,9 @@ package io.acrcredential.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
+import io.acrcredential.core.RegistryTarget;
+import io.acrcredential.core.TokenException;
 import io.acrcredential.examples.doctor.Doctor;
 import io.acrcredential.examples.doctor.DoctorReport;
 import io.acrcredential.k8s.AcrConfigParser;
@@ -53,6 +56,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -730,8 +734,40 @@ class DoctorIT {
                         .leaseDurationSeconds(15)
                         .renewTime(OffsetDateTime.now(ZoneOffset.UTC))))
         .execute();
-    CliHarness.Result text =
-        run("status", "--configmap", s.cfg + "/acr-configuration", "--instance", s.cfg);
+    // the refresher's own metrics text (SyncMetrics) after a refused refresh, served on loopback
+    SyncMetrics metrics = new SyncMetrics(Clock.systemUTC());
+    metrics.tokenFailed(
+        RegistryTarget.enterprise("cn-hangzhou", INSTANCE),
+        new TokenException(
+            TokenException.Reason.PERMISSION_DENIED, "Forbidden.RAM", "not allowed"));
+    HttpServer http =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    http.createContext(
+        "/metrics",
+        ex -> {
+          byte[] body = metrics.render().getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
+    http.start();
+    CliHarness.Result text;
+    try {
+      text =
+          run(
+              "status",
+              "--configmap",
+              s.cfg + "/acr-configuration",
+              "--instance",
+              s.cfg,
+              "--metrics-url",
+              "http://127.0.0.1:" + http.getAddress().getPort() + "/metrics");
+    } finally {
+      http.stop(0);
+    }
+    assertThat(text.stdout())
+        .containsPattern(
+            "  acr_credential_token_failures_total\\{[^}]*code=\"Forbidden.RAM\"[^}]*\\} 1");
     assertThat(text.stdout())
         .contains("leader: replica-a, renewed ")
         .contains("  " + s.ns + ": 1 Secret(s), ServiceAccounts in place")
