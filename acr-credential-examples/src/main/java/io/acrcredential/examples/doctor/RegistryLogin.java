@@ -16,6 +16,9 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
@@ -250,7 +253,21 @@ final class RegistryLogin {
       HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
       byte[] body;
       try (InputStream in = r.body()) {
+        // the request's timeout covers the headers only: a body that stalls is cut off
+        AtomicBoolean done = new AtomicBoolean();
+        CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS)
+            .execute(
+                () -> {
+                  if (!done.get()) {
+                    try {
+                      in.close();
+                    } catch (IOException ignored) {
+                      // closing only to end the read
+                    }
+                  }
+                });
         body = in.readNBytes(MAX_BODY);
+        done.set(true);
       }
       return new Reply(r.statusCode(), r, body);
     } catch (InterruptedException e) {

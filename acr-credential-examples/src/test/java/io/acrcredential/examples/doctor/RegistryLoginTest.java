@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,7 @@ class RegistryLoginTest {
   String host;
   final List<String> seen = new CopyOnWriteArrayList<>();
   volatile String realm;
+  final CountDownLatch release = new CountDownLatch(1);
 
   @BeforeEach
   void start() throws IOException {
@@ -79,6 +82,7 @@ class RegistryLoginTest {
 
   @AfterEach
   void stop() {
+    release.countDown();
     server.stop(0);
   }
 
@@ -119,6 +123,33 @@ class RegistryLoginTest {
     RegistryLogin.Result r = check("team/app:1", PASSWORD);
     assertThat(r.kind()).isEqualTo(RegistryLogin.Kind.UNREACHABLE);
     assertThat(r.detail()).contains("not HTTPS");
+  }
+
+  @Test
+  void aStallingBodyIsCutOffAfterTheTimeout() {
+    server.createContext(
+        "/slow/",
+        ex -> {
+          ex.sendResponseHeaders(401, 0); // chunked, then nothing
+          ex.getResponseBody().write("{".getBytes(StandardCharsets.UTF_8));
+          ex.getResponseBody().flush();
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          ex.close();
+        });
+    realm = "http://" + host + "/slow/token";
+    long t0 = System.nanoTime();
+    RegistryLogin.Result r =
+        new RegistryLogin(Duration.ofSeconds(1))
+            .check(ImageReference.parse(host + "/team/app:1"), USER, PASSWORD);
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(r.kind())
+        .as(r.detail())
+        .isIn(RegistryLogin.Kind.REJECTED, RegistryLogin.Kind.UNREACHABLE);
+    assertThat(ms).as("bounded by the timeout, not the server's 30 s").isLessThan(10_000);
   }
 
   @Test
