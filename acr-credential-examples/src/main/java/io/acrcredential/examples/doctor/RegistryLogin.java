@@ -253,21 +253,7 @@ final class RegistryLogin {
       HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
       byte[] body;
       try (InputStream in = r.body()) {
-        // the request's timeout covers the headers only: a body that stalls is cut off
-        AtomicBoolean done = new AtomicBoolean();
-        CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS)
-            .execute(
-                () -> {
-                  if (!done.get()) {
-                    try {
-                      in.close();
-                    } catch (IOException ignored) {
-                      // closing only to end the read
-                    }
-                  }
-                });
-        body = in.readNBytes(MAX_BODY);
-        done.set(true);
+        body = readBounded(in, MAX_BODY, timeout);
       }
       return new Reply(r.statusCode(), r, body);
     } catch (InterruptedException e) {
@@ -275,6 +261,30 @@ final class RegistryLogin {
       throw new IOException("interrupted", e);
     } catch (IllegalArgumentException e) {
       throw new IOException("invalid URL", e);
+    }
+  }
+
+  /**
+   * Reads at most {@code max} bytes, giving up after {@code timeout}: an HTTP client's request
+   * timeout covers the headers only, so a body that stalls is cut off by closing the stream.
+   */
+  static byte[] readBounded(InputStream in, int max, Duration timeout) throws IOException {
+    AtomicBoolean done = new AtomicBoolean();
+    CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .execute(
+            () -> {
+              if (!done.get()) {
+                try {
+                  in.close();
+                } catch (IOException ignored) {
+                  // closing only to end the read
+                }
+              }
+            });
+    try {
+      return in.readNBytes(max);
+    } finally {
+      done.set(true);
     }
   }
 }

@@ -411,7 +411,10 @@ public final class Status {
               HttpResponse.BodyHandlers.ofInputStream());
       String body;
       try (InputStream in = r.body()) {
-        body = new String(in.readNBytes(1 << 20), StandardCharsets.UTF_8);
+        body =
+            new String(
+                RegistryLogin.readBounded(in, 1 << 20, Duration.ofSeconds(10)),
+                StandardCharsets.UTF_8);
       }
       if (r.statusCode() != 200) {
         text.append("  HTTP ").append(r.statusCode()).append('\n');
