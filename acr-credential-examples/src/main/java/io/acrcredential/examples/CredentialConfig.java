@@ -161,6 +161,13 @@ final class CredentialConfig {
         return AlibabaCredentials.oidcRoleWithToken(
             t.roleArn(), t.providerArn(), t.token(), t.sessionName());
       }
+      if (source == Source.ECS_RAM_ROLE
+          && "true".equalsIgnoreCase(io.get("ALIBABA_CLOUD_ECS_METADATA_DISABLED"))) {
+        throw CliException.usage(
+            "--credential-source ecs-ram-role asks the ECS metadata service, which"
+                + " ALIBABA_CLOUD_ECS_METADATA_DISABLED=true turns off; use default-chain or"
+                + " remove the variable");
+      }
       base =
           source == Source.ECS_RAM_ROLE
               ? AlibabaCredentials.ecsRamRole(ecsRole.orElse(null))

@@ -39,7 +39,7 @@ final class KubeletCommand implements Command {
                   "the cluster's RRSA OIDC provider, for service-account tokens without the "
                       + PROVIDER_ARN_ANNOTATION
                       + " annotation"),
-          CredentialConfig.Source.ECS_RAM_ROLE);
+          CredentialConfig.Source.DEFAULT_CHAIN);
 
   @Override
   public String name() {
@@ -56,8 +56,9 @@ final class KubeletCommand implements Command {
     return "Usage: acr-credential-provider [options] < CredentialProviderRequest\n\n"
         + "Kubelet image credential provider for ACR ("
         + API_VERSION
-        + ").\nCredentials: the node's RAM role (ECS metadata) unless --credential-source says"
-        + " otherwise.\nWith tokenAttributes, a service account annotated "
+        + ").\nCredentials: Alibaba Cloud's default chain, as in the CredentialProviderConfig's"
+        + " env\n(AccessKey variables, RRSA, profiles, then the node's RAM role from ECS metadata"
+        + " unless\nALIBABA_CLOUD_ECS_METADATA_DISABLED=true).\nWith tokenAttributes, a service account annotated "
         + ROLE_ARN_ANNOTATION
         + " pulls as that role\n(its token is exchanged with STS AssumeRoleWithOIDC).\n\nOptions:\n"
         + OPTIONS.describe();
@@ -86,7 +87,7 @@ final class KubeletCommand implements Command {
   public int run(Options.Parsed p, Invocation io) {
     p.requireNoPositional();
     Request request = parse(readStdin(io));
-    CredentialConfig config = CredentialConfig.from(p, io, CredentialConfig.Source.ECS_RAM_ROLE);
+    CredentialConfig config = CredentialConfig.from(p, io, CredentialConfig.Source.DEFAULT_CHAIN);
     config = serviceAccountIdentity(request, p, config);
 
     String host = registryHost(request.image());
