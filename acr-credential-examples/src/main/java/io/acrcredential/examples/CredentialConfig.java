@@ -26,6 +26,7 @@ final class CredentialConfig {
   static final String ENV_METADATA_ENDPOINT = "ACR_CREDENTIAL_METADATA_ENDPOINT";
   static final String ENV_ASSUME_ROLE = "ACR_CREDENTIAL_ASSUME_ROLE_ARN";
   static final String ENV_ECS_ROLE = "ALIBABA_CLOUD_ECS_METADATA";
+  static final String ENV_ALLOW_UNKNOWN_REGIONS = "ACR_CREDENTIAL_ALLOW_UNKNOWN_REGIONS";
 
   /** Where the identity comes from. */
   enum Source {
@@ -296,6 +297,14 @@ final class CredentialConfig {
     } catch (IOException e) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * Whether registry hosts of regions outside {@code AcrRegions.known()} get logins: only when the
+   * user opts in with {@code ACR_CREDENTIAL_ALLOW_UNKNOWN_REGIONS=true}.
+   */
+  boolean allowUnknownRegions() {
+    return "true".equalsIgnoreCase(io.get(ENV_ALLOW_UNKNOWN_REGIONS));
   }
 
   /** Log-safe description of the configured identity. */

@@ -161,9 +161,19 @@ final class KubeletCommand implements Command {
             request.annotations().get(SESSION_NAME_ANNOTATION)));
   }
 
+  /** The most read of a request; one carries an image name and at most a service-account token. */
+  static final int MAX_REQUEST = 1 << 20;
+
   private static byte[] readStdin(Invocation io) {
     try {
-      return io.in().readAllBytes();
+      byte[] bytes = io.in().readNBytes(MAX_REQUEST + 1);
+      if (bytes.length > MAX_REQUEST) {
+        throw CliException.failure(
+            "the CredentialProviderRequest on standard input is larger than "
+                + MAX_REQUEST / 1024
+                + " KiB; not read further");
+      }
+      return bytes;
     } catch (IOException e) {
       throw CliException.failure("cannot read the request from standard input: " + e.getMessage());
     }
@@ -195,16 +205,18 @@ final class KubeletCommand implements Command {
     String apiVersion = json.path("apiVersion").asText("");
     if (!API_VERSION.equals(apiVersion)) {
       throw CliException.failure(
-          "unsupported apiVersion '"
-              + apiVersion
-              + "' in the request; this plugin speaks "
+          "unsupported apiVersion "
+              + Excerpt.of(apiVersion)
+              + " in the request; this plugin speaks "
               + API_VERSION
               + " (set apiVersion in the kubelet's CredentialProviderConfig)");
     }
     String kind = json.path("kind").asText("");
     if (!"CredentialProviderRequest".equals(kind)) {
       throw CliException.failure(
-          "unexpected kind '" + kind + "' in the request; expected CredentialProviderRequest");
+          "unexpected kind "
+              + Excerpt.of(kind)
+              + " in the request; expected CredentialProviderRequest");
     }
     JsonNode image = json.get("image");
     if (image == null || !image.isTextual() || image.asText().isBlank()) {
@@ -228,7 +240,7 @@ final class KubeletCommand implements Command {
         Map.Entry<String, JsonNode> e = it.next();
         if (!e.getValue().isTextual()) {
           throw CliException.failure(
-              "service account annotation '" + e.getKey() + "' must be a string");
+              "service account annotation " + Excerpt.of(e.getKey()) + " must be a string");
         }
         annotations.put(e.getKey(), e.getValue().asText().trim());
       }
