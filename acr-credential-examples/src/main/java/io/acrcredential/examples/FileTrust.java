@@ -72,6 +72,12 @@ final class FileTrust {
     return (mode & GROUP_OR_OTHER_WRITE) != 0 && (mode & STICKY) == 0;
   }
 
+  /** Whether group or others may write a directory (sticky or not). */
+  static boolean othersMayWrite(Path dir) throws IOException {
+    int mode = (Integer) Files.getAttribute(dir, "unix:mode");
+    return (mode & GROUP_OR_OTHER_WRITE) != 0;
+  }
+
   /** What kind of file {@code path} is (not following a link), in words for error messages. */
   static String kind(Path path) throws IOException {
     int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);

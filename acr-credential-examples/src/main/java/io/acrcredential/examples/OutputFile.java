@@ -65,6 +65,18 @@ final class OutputFile {
                   + FileTrust.kind(file)
                   + "; --output writes only regular files");
         }
+        int owner = FileTrust.owner(file);
+        Optional<Integer> me = FileTrust.currentUid();
+        if (me.isPresent() && owner != me.get() && FileTrust.othersMayWrite(file.getParent())) {
+          // Like the kernel's protected_regular: in a shared directory such as /tmp, a file of
+          // someone else's is theirs to fill (e.g. with a credsStore that runs their program).
+          throw refuse(
+              requested,
+              "it belongs to uid "
+                  + owner
+                  + " and lies in a directory other users may write, so its content is not"
+                  + " trusted");
+        }
         try {
           return new Destination(file, Optional.of(AtomicFiles.readBounded(file, MAX_EXISTING)));
         } catch (AtomicFiles.FileTooLargeException e) {

@@ -199,4 +199,22 @@ class TokenOutputSafetyTest {
     assertThat(r.stderr()).contains("symbolic link owned by uid " + OtherUser.UID);
     assertThat(Files.readString(victim)).isEqualTo(original);
   }
+
+  @Test
+  void aFileOfAnotherUserInASharedDirectoryIsNotMergedInto() throws Exception {
+    OtherUser.assumeAvailable();
+    Path shared = OtherUser.sharedDirectory(home);
+    Path planted = shared.resolve("config.json");
+    String content = "{\"auths\":{},\"credsStore\":\"attacker\"}";
+    OtherUser.run("printf '%s' '" + content + "' > '" + planted + "'");
+
+    Result r = token(planted);
+
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.stderr())
+        .contains("belongs to uid " + OtherUser.UID)
+        .contains("other users may write");
+    assertThat(Files.readString(planted)).isEqualTo(content);
+    assertThat(FileTrust.owner(planted)).isEqualTo(OtherUser.UID);
+  }
 }
