@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Where the refresher's configuration comes from: the {@code acr-configuration} ConfigMap (read,
@@ -168,6 +170,9 @@ abstract sealed class ConfigSource implements AutoCloseable {
 
   /** The {@code --config FILE} source. */
   static final class FromFile extends ConfigSource {
+    /** The most read of a configuration file: a ConfigMap's 1 MiB of data and its manifest. */
+    static final int MAX_FILE = (1 << 20) + 64 * 1024;
+
     private final Path file;
     private ScheduledExecutorService poller;
 
@@ -183,8 +188,18 @@ abstract sealed class ConfigSource implements AutoCloseable {
     @Override
     Snapshot load() {
       String text;
-      try {
-        text = Files.readString(file, StandardCharsets.UTF_8);
+      try (java.io.InputStream in = Files.newInputStream(file)) {
+        // Bounded before parsing: a ConfigMap holds at most 1 MiB of data.
+        byte[] bytes = in.readNBytes(MAX_FILE + 1);
+        if (bytes.length > MAX_FILE) {
+          throw CliException.failure(
+              "configuration file "
+                  + file
+                  + " is larger than "
+                  + MAX_FILE / 1024
+                  + " KiB (a ConfigMap holds at most 1 MiB); not read further");
+        }
+        text = new String(bytes, StandardCharsets.UTF_8);
       } catch (IOException e) {
         throw CliException.failure(
             "cannot read configuration file "
@@ -206,10 +221,22 @@ abstract sealed class ConfigSource implements AutoCloseable {
         LoaderOptions options = new LoaderOptions();
         options.setAllowDuplicateKeys(false);
         options.setMaxAliasesForCollections(10);
+        options.setCodePointLimit(MAX_FILE + 1);
+        options.setTagInspector(tag -> false);
         doc = new Yaml(new SafeConstructor(options)).load(text);
+      } catch (MarkedYAMLException e) {
+        Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+        throw CliException.failure(
+            where
+                + " is not valid YAML"
+                + (mark == null
+                    ? ""
+                    : " (line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1) + ")")
+                + ": "
+                + yamlProblem(e.getProblem()));
       } catch (RuntimeException e) {
-        String msg = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
-        throw CliException.failure(where + " is not valid YAML: " + msg);
+        throw CliException.failure(
+            where + " is not valid YAML (" + e.getClass().getSimpleName() + ")");
       }
       if (doc == null) {
         return Map.of();
@@ -234,13 +261,31 @@ abstract sealed class ConfigSource implements AutoCloseable {
         if (v instanceof Map || v instanceof java.util.List) {
           throw CliException.failure(
               where
-                  + ": the value of '"
-                  + e.getKey()
-                  + "' must be a string (write multi-line YAML values as a block: 'key: |')");
+                  + ": the value of "
+                  + Excerpt.of(String.valueOf(e.getKey()))
+                  + " must be a string (write multi-line YAML values as a block: 'key: |')");
         }
         out.put(String.valueOf(e.getKey()), v == null ? "" : String.valueOf(v));
       }
       return out;
+    }
+
+    /**
+     * snakeyaml's problem text without pieces of the document: tag, anchor and alias names (an
+     * unquoted secret starting with '!', '&' or '*' becomes one), quoted parts and long tokens.
+     */
+    static String yamlProblem(String problem) {
+      if (problem == null) {
+        return "syntax error";
+      }
+      if (problem.startsWith("found undefined alias")) {
+        return "an alias ('*' reference) to an undefined anchor (quote values that start with '*')";
+      }
+      String p = problem.length() > 500 ? problem.substring(0, 500) : problem;
+      p = p.replaceAll("(^|[\\s(])[!&*][^\\s,()]*", "$1…");
+      p = p.replaceAll("'[^']{2,}'", "'…'").replaceAll("\"[^\"]{2,}\"", "\"…\"");
+      p = p.replaceAll("\\S{21,}", "…").replaceAll("\\s+", " ").strip();
+      return Excerpt.of(p.length() > 120 ? p.substring(0, 120) : p).replaceAll("^'|'$", "");
     }
 
     @Override

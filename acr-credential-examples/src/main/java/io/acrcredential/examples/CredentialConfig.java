@@ -26,6 +26,7 @@ final class CredentialConfig {
   static final String ENV_METADATA_ENDPOINT = "ACR_CREDENTIAL_METADATA_ENDPOINT";
   static final String ENV_ASSUME_ROLE = "ACR_CREDENTIAL_ASSUME_ROLE_ARN";
   static final String ENV_ECS_ROLE = "ALIBABA_CLOUD_ECS_METADATA";
+  static final String ENV_ALLOW_UNKNOWN_REGIONS = "ACR_CREDENTIAL_ALLOW_UNKNOWN_REGIONS";
 
   /** Where the identity comes from. */
   enum Source {
@@ -161,6 +162,13 @@ final class CredentialConfig {
         return AlibabaCredentials.oidcRoleWithToken(
             t.roleArn(), t.providerArn(), t.token(), t.sessionName());
       }
+      if (source == Source.ECS_RAM_ROLE
+          && "true".equalsIgnoreCase(io.get("ALIBABA_CLOUD_ECS_METADATA_DISABLED"))) {
+        throw CliException.usage(
+            "--credential-source ecs-ram-role asks the ECS metadata service, which"
+                + " ALIBABA_CLOUD_ECS_METADATA_DISABLED=true turns off; use default-chain or"
+                + " remove the variable");
+      }
       base =
           source == Source.ECS_RAM_ROLE
               ? AlibabaCredentials.ecsRamRole(ecsRole.orElse(null))
@@ -289,6 +297,14 @@ final class CredentialConfig {
     } catch (IOException e) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * Whether registry hosts of regions outside {@code AcrRegions.known()} get logins: only when the
+   * user opts in with {@code ACR_CREDENTIAL_ALLOW_UNKNOWN_REGIONS=true}.
+   */
+  boolean allowUnknownRegions() {
+    return "true".equalsIgnoreCase(io.get(ENV_ALLOW_UNKNOWN_REGIONS));
   }
 
   /** Log-safe description of the configured identity. */

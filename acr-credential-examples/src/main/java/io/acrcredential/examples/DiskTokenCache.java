@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
@@ -39,7 +40,12 @@ import org.slf4j.LoggerFactory;
  *   <li>One file per (identity, target), named by the SHA-256 of both, so two identities never
  *       share a token. The identity key holds no secret and only its hash reaches the disk.
  *   <li>The directory is made 0700 and files 0600; files are replaced atomically (write to a
- *       temporary file, rename), so a reader never sees half a file.
+ *       temporary file created exclusively, rename), so a reader never sees half a file.
+ *   <li>Only what this user owns is trusted: a directory that is a symbolic link, belongs to
+ *       someone else or sits in a directory others may change disables the cache; an entry that is
+ *       not a regular file of this user's, writable by nobody else, is ignored (said once). Links
+ *       are never followed (entries, the lock file, the directory when tightened), and an entry is
+ *       read at most {@link #MAX_ENTRY} bytes.
  *   <li>A fetch holds an exclusive lock ({@code <entry>.lock}, in-process and {@code flock}) and
  *       re-reads the entry first: concurrent invocations make one ACR call, not one each.
  *   <li>A token is served while more than {@code margin} of its life is left. When a refresh fails
@@ -53,6 +59,12 @@ final class DiskTokenCache {
   private static final Map<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
   private static final Set<PosixFilePermission> GROUP_OR_OTHER =
       PosixFilePermissions.fromString("---rwxrwx");
+
+  /** Problems already reported by this process (each is said once). */
+  private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
+  /** The most read of one entry; ours are a few hundred bytes. */
+  static final int MAX_ENTRY = 64 * 1024;
 
   /** Default remaining lifetime under which a cached token is refreshed. */
   static final Duration DEFAULT_MARGIN = Duration.ofMinutes(10);
@@ -101,26 +113,58 @@ final class DiskTokenCache {
   }
 
   static DiskTokenCache open(Path dir, Clock clock, Duration margin) {
+    Path absolute = dir.toAbsolutePath();
     try {
-      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(AtomicFiles.OWNER_RWX));
-      Set<PosixFilePermission> perms =
-          Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
-      if (perms.stream().anyMatch(GROUP_OR_OTHER::contains)) {
-        Files.setPosixFilePermissions(dir, AtomicFiles.OWNER_RWX);
+      if (Files.isSymbolicLink(absolute)) {
+        return refused(absolute, "it is a symbolic link", clock);
       }
-      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) || !Files.isWritable(dir)) {
+      if (!Files.exists(absolute, LinkOption.NOFOLLOW_LINKS)) {
+        Files.createDirectories(
+            absolute, PosixFilePermissions.asFileAttribute(AtomicFiles.OWNER_RWX));
+      }
+      if (!Files.isDirectory(absolute, LinkOption.NOFOLLOW_LINKS)) {
+        return refused(absolute, "it is " + FileTrust.kind(absolute), clock);
+      }
+      int owner = FileTrust.owner(absolute);
+      Optional<Integer> me = FileTrust.currentUid();
+      if (me.isPresent() && owner != me.get()) {
+        return refused(
+            absolute,
+            "it is owned by uid " + owner + ", not by this user (uid " + me.get() + ")",
+            clock);
+      }
+      if (FileTrust.othersMayReplaceEntries(absolute.getParent())) {
+        return refused(
+            absolute,
+            "its parent " + absolute.getParent() + " may be changed by other users",
+            clock);
+      }
+      // Our own directory, not a link: tightening it cannot reach anything else. Entries someone
+      // may have planted while it was open are each checked when read.
+      PosixFileAttributeView view =
+          Files.getFileAttributeView(
+              absolute, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+      if (view.readAttributes().permissions().stream().anyMatch(GROUP_OR_OTHER::contains)) {
+        view.setPermissions(AtomicFiles.OWNER_RWX);
+      }
+      if (!Files.isWritable(absolute)) {
         throw new IOException("not a writable directory");
       }
-      return new DiskTokenCache(Optional.of(dir), clock, margin);
-    } catch (IOException | UnsupportedOperationException e) {
-      LOG.warn(
-          "Token cache disabled: cannot use {} as a private directory ({}); set {} to another"
-              + " directory",
-          dir,
-          e.getClass().getSimpleName(),
-          ENV_DIR);
-      return disabled(clock);
+      return new DiskTokenCache(Optional.of(absolute), clock, margin);
+    } catch (IOException | UnsupportedOperationException | ClassCastException e) {
+      return refused(
+          absolute,
+          "cannot use it as a private directory (" + e.getClass().getSimpleName() + ")",
+          clock);
     }
+  }
+
+  private static DiskTokenCache refused(Path dir, String why, Clock clock) {
+    if (WARNED.add(dir + ": " + why)) {
+      LOG.warn(
+          "Token cache disabled: {}: {}; set {} to a directory of your own", dir, why, ENV_DIR);
+    }
+    return disabled(clock);
   }
 
   Optional<Path> directory() {
@@ -185,8 +229,8 @@ final class DiskTokenCache {
                 .substring(0, 40);
     Path file = dir.get().resolve(name + ".json");
     try {
-      if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-        JsonNode json = Json.MAPPER.readTree(Files.readAllBytes(file));
+      if (trusted(file)) {
+        JsonNode json = Json.MAPPER.readTree(AtomicFiles.readBounded(file, MAX_ENTRY));
         Instant until = Instant.parse(json.get("validUntil").asText());
         String id = json.get("instanceId").asText();
         if (until.isAfter(clock.instant()) && id.startsWith("cri-")) {
@@ -242,7 +286,8 @@ final class DiskTokenCache {
     try (FileChannel channel =
             FileChannel.open(
                 lockFile,
-                Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                Set.of(
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
                 PosixFilePermissions.asFileAttribute(AtomicFiles.OWNER_RW));
         FileLock lock = channel.lock()) {
       return action.get();
@@ -256,10 +301,10 @@ final class DiskTokenCache {
 
   private Optional<Entry> read(Path file) {
     try {
-      if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+      if (!trusted(file)) {
         return Optional.empty();
       }
-      JsonNode json = Json.MAPPER.readTree(Files.readAllBytes(file));
+      JsonNode json = Json.MAPPER.readTree(AtomicFiles.readBounded(file, MAX_ENTRY));
       if (json == null || !json.isObject() || json.path("version").asInt() != 1) {
         throw new IllegalArgumentException("not a version 1 entry");
       }
@@ -273,6 +318,32 @@ final class DiskTokenCache {
       LOG.debug("Ignoring corrupted cache entry {}: {}", file, e.getClass().getSimpleName());
       return Optional.empty();
     }
+  }
+
+  /**
+   * Whether an entry may be read: a regular file (not a link), owned by this user, writable by
+   * nobody else. A missing file is simply not trusted; anything else is said once and skipped.
+   */
+  private static boolean trusted(Path file) {
+    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      return false;
+    }
+    String why;
+    try {
+      why =
+          Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
+              ? FileTrust.distrust(file).orElse(null)
+              : "it is " + FileTrust.kind(file);
+    } catch (IOException | UnsupportedOperationException | ClassCastException e) {
+      why = "its owner cannot be read (" + e.getClass().getSimpleName() + ")";
+    }
+    if (why == null) {
+      return true;
+    }
+    if (WARNED.add(file + ": " + why)) {
+      LOG.warn("Ignoring the token cache entry {}: {}", file, why);
+    }
+    return false;
   }
 
   private static String text(JsonNode json, String field) {

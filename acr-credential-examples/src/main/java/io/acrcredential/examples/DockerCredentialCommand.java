@@ -130,9 +130,17 @@ final class DockerCredentialCommand implements Command {
     }
   }
 
+  /** The most read from standard input: a server URL, or a few for {@code store}/{@code erase}. */
+  static final int MAX_INPUT = 64 * 1024;
+
   private static String readStdin(Invocation io) {
     try {
-      return new String(io.in().readAllBytes(), StandardCharsets.UTF_8);
+      byte[] bytes = io.in().readNBytes(MAX_INPUT + 1);
+      if (bytes.length > MAX_INPUT) {
+        throw CliException.failure(
+            "standard input is larger than " + MAX_INPUT / 1024 + " KiB; expected a server URL");
+      }
+      return new String(bytes, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw CliException.failure("cannot read standard input: " + e.getMessage());
     }

@@ -39,7 +39,7 @@ final class KubeletCommand implements Command {
                   "the cluster's RRSA OIDC provider, for service-account tokens without the "
                       + PROVIDER_ARN_ANNOTATION
                       + " annotation"),
-          CredentialConfig.Source.ECS_RAM_ROLE);
+          CredentialConfig.Source.DEFAULT_CHAIN);
 
   @Override
   public String name() {
@@ -56,8 +56,9 @@ final class KubeletCommand implements Command {
     return "Usage: acr-credential-provider [options] < CredentialProviderRequest\n\n"
         + "Kubelet image credential provider for ACR ("
         + API_VERSION
-        + ").\nCredentials: the node's RAM role (ECS metadata) unless --credential-source says"
-        + " otherwise.\nWith tokenAttributes, a service account annotated "
+        + ").\nCredentials: Alibaba Cloud's default chain, as in the CredentialProviderConfig's"
+        + " env\n(AccessKey variables, RRSA, profiles, then the node's RAM role from ECS metadata"
+        + " unless\nALIBABA_CLOUD_ECS_METADATA_DISABLED=true).\nWith tokenAttributes, a service account annotated "
         + ROLE_ARN_ANNOTATION
         + " pulls as that role\n(its token is exchanged with STS AssumeRoleWithOIDC).\n\nOptions:\n"
         + OPTIONS.describe();
@@ -86,7 +87,7 @@ final class KubeletCommand implements Command {
   public int run(Options.Parsed p, Invocation io) {
     p.requireNoPositional();
     Request request = parse(readStdin(io));
-    CredentialConfig config = CredentialConfig.from(p, io, CredentialConfig.Source.ECS_RAM_ROLE);
+    CredentialConfig config = CredentialConfig.from(p, io, CredentialConfig.Source.DEFAULT_CHAIN);
     config = serviceAccountIdentity(request, p, config);
 
     String host = registryHost(request.image());
@@ -160,9 +161,19 @@ final class KubeletCommand implements Command {
             request.annotations().get(SESSION_NAME_ANNOTATION)));
   }
 
+  /** The most read of a request; one carries an image name and at most a service-account token. */
+  static final int MAX_REQUEST = 1 << 20;
+
   private static byte[] readStdin(Invocation io) {
     try {
-      return io.in().readAllBytes();
+      byte[] bytes = io.in().readNBytes(MAX_REQUEST + 1);
+      if (bytes.length > MAX_REQUEST) {
+        throw CliException.failure(
+            "the CredentialProviderRequest on standard input is larger than "
+                + MAX_REQUEST / 1024
+                + " KiB; not read further");
+      }
+      return bytes;
     } catch (IOException e) {
       throw CliException.failure("cannot read the request from standard input: " + e.getMessage());
     }
@@ -194,16 +205,18 @@ final class KubeletCommand implements Command {
     String apiVersion = json.path("apiVersion").asText("");
     if (!API_VERSION.equals(apiVersion)) {
       throw CliException.failure(
-          "unsupported apiVersion '"
-              + apiVersion
-              + "' in the request; this plugin speaks "
+          "unsupported apiVersion "
+              + Excerpt.of(apiVersion)
+              + " in the request; this plugin speaks "
               + API_VERSION
               + " (set apiVersion in the kubelet's CredentialProviderConfig)");
     }
     String kind = json.path("kind").asText("");
     if (!"CredentialProviderRequest".equals(kind)) {
       throw CliException.failure(
-          "unexpected kind '" + kind + "' in the request; expected CredentialProviderRequest");
+          "unexpected kind "
+              + Excerpt.of(kind)
+              + " in the request; expected CredentialProviderRequest");
     }
     JsonNode image = json.get("image");
     if (image == null || !image.isTextual() || image.asText().isBlank()) {
@@ -227,7 +240,7 @@ final class KubeletCommand implements Command {
         Map.Entry<String, JsonNode> e = it.next();
         if (!e.getValue().isTextual()) {
           throw CliException.failure(
-              "service account annotation '" + e.getKey() + "' must be a string");
+              "service account annotation " + Excerpt.of(e.getKey()) + " must be a string");
         }
         annotations.put(e.getKey(), e.getValue().asText().trim());
       }

@@ -6,17 +6,27 @@ import io.acrcredential.core.RegistryHosts;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
 import io.acrcredential.core.acr.AcrHost;
+import io.acrcredential.core.acr.AcrRegions;
 import io.acrcredential.core.acr.AcrTokenProvider;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns a registry host into a login: which ACR registry the host belongs to (a mapped custom
  * domain, else the host's own name), the instance id of an Enterprise Edition host (looked up with
- * {@code ListInstance}, cached), and the token (from the disk cache, else from ACR). The ACR client
- * is built only when a call is needed, so a cache hit loads none of the SDK.
+ * {@code ListInstance}, cached), and the token. A host of a region Container Registry is not known
+ * to serve gets no login unless the user opts in ({@code
+ * ACR_CREDENTIAL_ALLOW_UNKNOWN_REGIONS=true}); the token (from the disk cache, else from ACR). The
+ * ACR client is built only when a call is needed, so a cache hit loads none of the SDK.
  */
 final class RegistryLogins implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RegistryLogins.class);
+  private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
   private final CredentialConfig config;
   private final DiskTokenCache cache;
@@ -61,6 +71,20 @@ final class RegistryLogins implements AutoCloseable {
       return Optional.empty();
     }
     AcrHost h = acr.get();
+    if (!AcrRegions.isKnown(h.regionId()) && !config.allowUnknownRegions()) {
+      // registry.evil-region.aliyuncs.com or registry.oss-cn-hangzhou.aliyuncs.com: shaped like
+      // ACR, but no registry of a region ACR serves; an image name must not pick where a login
+      // goes.
+      if (WARNED.add(h.regionId())) {
+        LOG.warn(
+            "{} names region '{}', which is not a known Container Registry region: no credentials"
+                + " for it (set {}=true for a region newer than this program)",
+            host,
+            h.regionId(),
+            CredentialConfig.ENV_ALLOW_UNKNOWN_REGIONS);
+      }
+      return Optional.empty();
+    }
     if (h.edition() == RegistryEdition.PERSONAL) {
       return Optional.of(RegistryTarget.personal(h.regionId()).withDomains(List.of(host)));
     }

@@ -9,10 +9,10 @@ import io.acrcredential.core.RegistryHosts;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.acr.AcrTokenProvider;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Iterator;
 import java.util.Locale;
+import java.util.Set;
 
 /** {@code token}: one token, printed or written as a Docker config. */
 final class TokenCommand implements Command {
@@ -39,7 +39,9 @@ final class TokenCommand implements Command {
                   "output",
                   "FILE",
                   null,
-                  "write to FILE (atomically, mode 0600) instead of standard output; an existing Docker config keeps its other entries"),
+                  "write to FILE (atomically, mode 0600) instead of standard output; an existing"
+                      + " Docker config keeps its other entries, anything else is refused (with"
+                      + " --format json: only a file this format wrote before is replaced)"),
           CredentialConfig.Source.DEFAULT_CHAIN);
 
   @Override
@@ -98,15 +100,17 @@ final class TokenCommand implements Command {
     var output = p.value("output");
     if (output.isPresent()) {
       Path file = Path.of(output.get());
+      OutputFile.Destination destination = OutputFile.resolve(file);
+      if (destination.existing().isPresent()) {
+        byte[] existing = destination.existing().get();
+        if (format.equals("json")) {
+          requireReplaceableByJson(file, existing);
+        } else {
+          bytes = mergeInto(file, existing, bytes);
+        }
+      }
       try {
-        Path dir = file.toAbsolutePath().getParent();
-        if (!Files.isDirectory(dir)) {
-          Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(AtomicFiles.OWNER_RWX));
-        }
-        if (format.equals("dockerconfigjson") && Files.exists(file)) {
-          bytes = mergeInto(file, Files.readAllBytes(file), bytes);
-        }
-        AtomicFiles.write(file, bytes);
+        AtomicFiles.write(destination.file(), bytes);
       } catch (IOException e) {
         throw CliException.failure(
             "cannot write " + file + ": " + e.getClass().getSimpleName() + " " + e.getMessage());
@@ -161,6 +165,13 @@ final class TokenCommand implements Command {
               + " --output");
     }
     ObjectNode config = (ObjectNode) root;
+    if (!looksLikeDockerConfig(config)) {
+      throw CliException.failure(
+          "refusing to overwrite "
+              + file
+              + ": it is a JSON object but not a Docker config (no \"auths\", \"credHelpers\""
+              + " or \"credsStore\", and keys Docker does not use); choose another --output");
+    }
     JsonNode auths = config.get("auths");
     if (auths != null && !auths.isObject()) {
       throw CliException.failure(
@@ -180,6 +191,86 @@ final class TokenCommand implements Command {
       throw new IllegalStateException("re-reading our own Docker config failed", e);
     }
   }
+
+  /** Top-level keys of Docker's and Podman's config.json (docker/cli configfile). */
+  private static final Set<String> DOCKER_CONFIG_KEYS =
+      Set.of(
+          "auths",
+          "credHelpers",
+          "credsStore",
+          "HttpHeaders",
+          "psFormat",
+          "imagesFormat",
+          "networksFormat",
+          "pluginsFormat",
+          "volumesFormat",
+          "statsFormat",
+          "detachKeys",
+          "experimental",
+          "stackOrchestrator",
+          "kubernetes",
+          "proxies",
+          "currentContext",
+          "cliPluginsExtraDirs",
+          "plugins",
+          "aliases",
+          "features",
+          "serviceInspectFormat",
+          "servicesFormat",
+          "secretFormat",
+          "configFormat",
+          "nodesFormat",
+          "pruneFilters",
+          "tasksFormat");
+
+  /**
+   * Whether an existing JSON object is a Docker config this command may add logins to: empty, or
+   * holding one of the credential keys, or only keys Docker's config uses. A {@code package.json}
+   * or any other JSON document is not.
+   */
+  static boolean looksLikeDockerConfig(ObjectNode config) {
+    if (config.has("auths") || config.has("credHelpers") || config.has("credsStore")) {
+      return true;
+    }
+    for (Iterator<String> names = config.fieldNames(); names.hasNext(); ) {
+      if (!DOCKER_CONFIG_KEYS.contains(names.next())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * {@code --format json} writes a file of its own: it replaces only an empty file or one it wrote
+   * before (the four keys of its output), never a Docker config or any other document, so a Docker
+   * config's other logins are never lost to it.
+   */
+  static void requireReplaceableByJson(Path file, byte[] existing) {
+    boolean ours;
+    try {
+      JsonNode root = existing.length == 0 ? null : Json.MAPPER.readTree(existing);
+      ours = root == null || root.isMissingNode();
+      if (!ours && root.isObject() && root.size() > 0) {
+        ours = true;
+        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+          ours &= JSON_KEYS.contains(names.next());
+        }
+      }
+    } catch (IOException e) {
+      ours = false;
+    }
+    if (!ours) {
+      throw CliException.failure(
+          "refusing to overwrite "
+              + file
+              + " with --format json: it exists and is not an earlier --format json output (a"
+              + " Docker config keeps its other logins only with --format dockerconfigjson);"
+              + " choose another --output");
+    }
+  }
+
+  private static final Set<String> JSON_KEYS =
+      Set.of("username", "password", "expiresAt", "domains");
 
   private static byte[] json(RegistryCredential c) {
     ObjectNode json = Json.MAPPER.createObjectNode();

@@ -82,7 +82,9 @@ class KubeletProviderTest {
   }
 
   @Test
-  void usesTheNodeRamRoleByDefault() throws IOException {
+  void usesTheNodeRamRoleAtTheEndOfTheDefaultChain() throws IOException {
+    cli.env.remove("ALIBABA_CLOUD_ACCESS_KEY_ID");
+    cli.env.remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
     cli.cloud.identities().addRole(NODE_ROLE);
     cli.cloud.metadata().attachRole("KubernetesWorkerRole", NODE_ROLE);
 

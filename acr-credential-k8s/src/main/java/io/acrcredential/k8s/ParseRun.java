@@ -621,6 +621,20 @@ final class ParseRun {
       }
       if (!knownFields.contains(name)) {
         String s = Typos.closest(name, knownFields);
+        if (looksLikeIdentityField(name, s)) {
+          // Ignoring it would silently use another identity (the ambient one) for this registry.
+          problems.error(
+              key,
+              loc + "." + plain(name),
+              "unknown field "
+                  + echo(name)
+                  + " looks like it carries a credential or identity, so it is an error rather"
+                  + " than ignored; "
+                  + (s != null
+                      ? "did you mean '" + s + "'?"
+                      : "known fields are " + String.join(", ", knownFields)));
+          continue;
+        }
         problems.warn(
             key,
             loc + "." + plain(name),
@@ -635,6 +649,24 @@ final class ParseRun {
       fields.put(name, t.getValueNode());
     }
     return fields;
+  }
+
+  /** Field names whose misspelling must not fall back silently to another identity. */
+  private static final Set<String> IDENTITY_FIELDS =
+      Set.of(
+          FIELD_ACCESS_KEY,
+          FIELD_ACCESS_KEY_SECRET,
+          FIELD_ASSUME_ROLE_ARN,
+          FIELD_RRSA_ROLE_ARN,
+          FIELD_RRSA_OIDC_ARN);
+
+  private static final Pattern SECRET_WORDS =
+      Pattern.compile("(?i).*(secret|password|passwd|token|accesskey|access_key|credential).*");
+
+  /** An unknown field that is near an identity field, or named like one that holds a secret. */
+  static boolean looksLikeIdentityField(String name, String suggestion) {
+    return (suggestion != null && IDENTITY_FIELDS.contains(suggestion))
+        || (name.length() <= 100 && SECRET_WORDS.matcher(name).matches());
   }
 
   /**

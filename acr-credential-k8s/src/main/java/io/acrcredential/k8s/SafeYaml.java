@@ -105,9 +105,12 @@ final class SafeYaml {
       return "syntax error";
     }
     String p = problem.length() > 2000 ? problem.substring(0, 2000) : problem;
+    // tag handles and suffixes, anchor and alias names ("!a!", "&x", "*x") are pieces of the
+    // document, however short: an unquoted secret starting with one of these characters is one
+    p = p.replaceAll("(^|[\\s(])[!&*][^\\s,()]*", "$1…");
     // anchor, alias and tag names are pieces of the document (an unquoted value starting with '*',
     // '&' or '!' becomes one), so they are never shown
-    if (p.startsWith("found undefined alias")) {
+    if (p.startsWith("found undefined alias") || p.startsWith("found an alias")) {
       p =
           "found an alias ('*' reference) to an undefined anchor (quote values that start with '*')";
     }

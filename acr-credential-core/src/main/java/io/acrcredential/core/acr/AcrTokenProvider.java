@@ -55,7 +55,8 @@ public final class AcrTokenProvider implements TokenProvider, AutoCloseable {
     this.ownsHttp = own;
     this.hasAcrOverride = b.acr != null;
     this.transport =
-        new Transport(http, b.connectTimeout, b.readTimeout, b.clock, b.sts, b.metadata);
+        new Transport(
+            http, b.connectTimeout, b.readTimeout, b.callTimeout, b.clock, b.sts, b.metadata);
     this.identity = CredentialProviders.create(b.credentials.spec(), transport);
     this.api =
         new AcrApi(
@@ -64,7 +65,8 @@ public final class AcrTokenProvider implements TokenProvider, AutoCloseable {
 
   /**
    * Starts a builder with the default credential chain, the public regional ACR endpoints, 5 s
-   * connect and 10 s read timeouts and the system clock.
+   * connect, 10 s read and 20 s total timeouts per call and the system clock. Redirects are never
+   * followed and answers are read up to 1 MiB.
    *
    * @return a new builder
    */
@@ -192,6 +194,7 @@ public final class AcrTokenProvider implements TokenProvider, AutoCloseable {
     private Endpoint metadata = Transport.DEFAULT_METADATA;
     private Duration connectTimeout = Duration.ofSeconds(5);
     private Duration readTimeout = Duration.ofSeconds(10);
+    private Duration callTimeout = Duration.ofSeconds(20);
     private Clock clock = Clock.systemUTC();
     private OkHttpClient http;
 
@@ -272,6 +275,18 @@ public final class AcrTokenProvider implements TokenProvider, AutoCloseable {
     }
 
     /**
+     * Total deadline of every call, from connecting to the last byte of the answer (default 20 s),
+     * so that a peer sending slowly cannot hold a call for longer than this.
+     *
+     * @param timeout a positive duration
+     * @return this builder
+     */
+    public Builder callTimeout(Duration timeout) {
+      this.callTimeout = positive(timeout, "callTimeout");
+      return this;
+    }
+
+    /**
      * The clock for expiry decisions (default: system UTC).
      *
      * @param clock the clock
@@ -284,7 +299,8 @@ public final class AcrTokenProvider implements TokenProvider, AutoCloseable {
 
     /**
      * An OkHttp client to share (its proxy, TLS and pool settings are kept; timeouts are set from
-     * this builder). Without it the provider creates its own and {@link #close()} releases it.
+     * this builder, and redirects are never followed). Without it the provider creates its own and
+     * {@link #close()} releases it.
      *
      * @param client the client
      * @return this builder

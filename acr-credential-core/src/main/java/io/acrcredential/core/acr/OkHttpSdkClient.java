@@ -130,7 +130,7 @@ public final class OkHttpSdkClient extends IHttpClient {
       result.putHeaderParameter(name, String.join(",", response.headers(name)));
     }
     ResponseBody body = response.body();
-    byte[] bytes = body.bytes();
+    byte[] bytes = Responses.read(body);
     if (bytes.length > 0) {
       MediaType mediaType = body.contentType();
       FormatType format = null;
@@ -145,11 +145,21 @@ public final class OkHttpSdkClient extends IHttpClient {
     return result;
   }
 
+  /**
+   * Whether a failure is a time limit: a socket read or connect timeout, or the whole call's
+   * deadline ({@code callTimeout}), which OkHttp reports as an interrupted I/O "timeout".
+   */
+  static boolean isTimeout(IOException e) {
+    return e instanceof SocketTimeoutException
+        || (e instanceof InterruptedIOException && "timeout".equals(e.getMessage()));
+  }
+
   /** The same kind of failure with a message that keeps no URL query. */
   static IOException sanitized(IOException e) {
     String message = Redaction.scrub(e.getMessage());
     IOException copy;
-    if (e instanceof SocketTimeoutException) {
+    if (isTimeout(e)) {
+      // Also the call deadline: the SDK reports a SocketTimeoutException as a read timeout.
       copy = new SocketTimeoutException(message);
     } else if (e instanceof InterruptedIOException) {
       copy = new InterruptedIOException(message);

@@ -50,6 +50,15 @@ final class OpenApi {
               + " "
               + Redaction.scrub(e.getMessage()));
     }
+    if (Responses.isRedirect(response.getStatus())) {
+      okhttp3.HttpUrl from = okhttp3.HttpUrl.parse(response.getUrl());
+      throw invalid(
+          ctx,
+          Responses.describeRedirect(
+              response.getStatus(),
+              from == null ? okhttp3.HttpUrl.get("http://unknown/") : from,
+              header(response, "Location")));
+    }
     byte[] body = response.getHttpContent();
     return read(ctx, response.getStatus(), header(response, "Content-Type"), body);
   }

@@ -3,7 +3,6 @@ package io.acrcredential.core.acr;
 import io.acrcredential.core.TokenException;
 import io.acrcredential.core.TokenException.Reason;
 import java.io.IOException;
-import java.net.SocketTimeoutException;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -24,16 +23,33 @@ final class PlainHttp {
 
   static Answer execute(OkHttpClient http, Request request, CallContext ctx) {
     try (Response response = http.newCall(request).execute()) {
+      if (Responses.isRedirect(response.code())) {
+        throw new TokenException(
+            Reason.INVALID_RESPONSE,
+            null,
+            ctx.where()
+                + " at "
+                + ctx.endpoint()
+                + " "
+                + Responses.describeRedirect(
+                    response.code(), request.url(), response.header("Location"))
+                + ".");
+      }
       ResponseBody body = response.body();
-      byte[] bytes = body.bytes();
+      byte[] bytes = Responses.read(body);
       String type = body.contentType() == null ? null : body.contentType().toString();
       return new Answer(response.code(), type, bytes);
+    } catch (Responses.TooLargeException e) {
+      throw new TokenException(
+          Reason.INVALID_RESPONSE,
+          null,
+          ctx.where() + " at " + ctx.endpoint() + ": " + e.getMessage() + "; not read further.");
     } catch (IOException e) {
       IOException safe = OkHttpSdkClient.sanitized(e);
       throw new TokenException(
           Reason.NETWORK,
           null,
-          (e instanceof SocketTimeoutException ? "Timed out waiting for " : "Could not reach ")
+          (OkHttpSdkClient.isTimeout(e) ? "Timed out waiting for " : "Could not reach ")
               + ctx.where()
               + " at "
               + ctx.endpoint()

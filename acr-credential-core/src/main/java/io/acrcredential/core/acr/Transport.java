@@ -21,9 +21,26 @@ record Transport(
     OkHttpClient http,
     Duration connectTimeout,
     Duration readTimeout,
+    Duration callTimeout,
     Clock clock,
     Endpoint stsEndpoint,
     Endpoint metadataEndpoint) {
+
+  /**
+   * Every call through this transport has a total deadline and never follows a redirect (a redirect
+   * could carry a signed request or an OIDC token to another origin); both are set on the client
+   * itself, so the SDK's calls, the credential calls and the metadata calls share them.
+   */
+  Transport {
+    http =
+        http.newBuilder()
+            .connectTimeout(connectTimeout)
+            .readTimeout(readTimeout)
+            .callTimeout(callTimeout)
+            .followRedirects(false)
+            .followSslRedirects(false)
+            .build();
+  }
 
   private static final Logger LOG = LoggerFactory.getLogger(Transport.class);
 
