@@ -4,6 +4,7 @@ import io.kubernetes.client.openapi.ApiClient;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
@@ -13,16 +14,18 @@ import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * JUnit 5 extension that starts ONE {@link LocalKubeApiServer} with node authorization and ONE
- * {@link LocalNode} joined to it per test run (the first time a test class needs them), and closes
- * both, restoring the host, when the run ends. Resolves {@link LocalNode}, {@link
+ * JUnit 5 extension that starts a {@link LocalKubeApiServer} with node authorization and a {@link
+ * LocalNode} joined to it for each test class (before its first test), and closes both, restoring
+ * the host, after the class. Per class rather than per run because a machine holds one node at a
+ * time: a class that starts its own node (e.g. with a credential provider) must not wait for a node
+ * the whole run keeps. Resolves {@link LocalNode}, {@link
  * LocalKubeApiServer} and {@link ApiClient} (a new admin client per parameter) parameters.
  *
  * <p>Where a node cannot run ({@link LocalNode#unavailableReason()}) or fails to start, the tests
  * are skipped with the reason, unless {@value #REQUIRED_ENV}{@code =true}: then they fail.
  */
 public final class LocalNodeExtension
-    implements ExecutionCondition, BeforeEachCallback, ParameterResolver {
+    implements ExecutionCondition, BeforeAllCallback, BeforeEachCallback, ParameterResolver {
 
   /** Environment variable that turns "no node here" from a skip into a failure. */
   public static final String REQUIRED_ENV = "ACR_NODE_REQUIRED";
@@ -43,6 +46,13 @@ public final class LocalNodeExtension
       return ConditionEvaluationResult.enabled(REQUIRED_ENV + "=true: " + reason.get());
     }
     return ConditionEvaluationResult.disabled("no real node: " + reason.get());
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    context
+        .getStore(NAMESPACE)
+        .getOrComputeIfAbsent(Shared.class, key -> Shared.create(), Shared.class);
   }
 
   @Override
@@ -74,17 +84,19 @@ public final class LocalNodeExtension
   }
 
   private static Shared shared(ExtensionContext context) {
-    return context
-        .getRoot()
-        .getStore(NAMESPACE)
-        .getOrComputeIfAbsent(Shared.class, key -> Shared.create(), Shared.class);
+    Shared shared = context.getStore(NAMESPACE).get(Shared.class, Shared.class);
+    if (shared == null) {
+      throw new ParameterResolutionException(
+          "no node for " + context.getDisplayName() + ": annotate the test class @WithLocalNode");
+    }
+    return shared;
   }
 
   static boolean required(Map<String, String> env) {
     return Boolean.parseBoolean(env.getOrDefault(REQUIRED_ENV, "false").trim());
   }
 
-  /** The outcome of this run's single start attempt; JUnit closes it when the run ends. */
+  /** The outcome of this class's start attempt; JUnit closes it after the class. */
   static final class Shared implements AutoCloseable {
     private final LocalKubeApiServer server;
     private final LocalNode node;

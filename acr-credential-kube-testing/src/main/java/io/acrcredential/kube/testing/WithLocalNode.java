@@ -9,8 +9,8 @@ import java.lang.annotation.Target;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Runs the annotated test class with the shared {@link LocalNode} of this test run, joined to its
- * own {@link LocalKubeApiServer} (started with node authorization); shorthand for
+ * Runs the annotated test class with a {@link LocalNode} of its own (started before its first test,
+ * closed after its last), joined to a {@link LocalKubeApiServer} started with node authorization; shorthand for
  * {@code @ExtendWith(LocalNodeExtension.class)}. Test methods, constructors and lifecycle methods
  * may declare {@link LocalNode}, {@link LocalKubeApiServer} and {@code ApiClient} (admin)
  * parameters. Do not combine it with {@link WithKubeApiServer}: both would answer the server
