@@ -521,7 +521,7 @@ public final class LocalNode implements AutoCloseable {
     private Duration lockTimeout = Duration.ofMinutes(20);
     private Path credentialProviderConfig;
     private Path credentialProviderBinDir;
-    private final List<String> featureGates = new ArrayList<>();
+    private final Map<String, String> environment = new java.util.LinkedHashMap<>();
 
     private Builder(LocalKubeApiServer server) {
       this.server = Objects.requireNonNull(server, "server");
@@ -552,6 +552,19 @@ public final class LocalNode implements AutoCloseable {
     public Builder credentialProvider(Path config, Path binDir) {
       this.credentialProviderConfig = Objects.requireNonNull(config, "config");
       this.credentialProviderBinDir = Objects.requireNonNull(binDir, "binDir");
+      return this;
+    }
+
+    /**
+     * Adds environment variables to the kubelet's own environment, which it passes on to credential
+     * provider plugins (besides each provider's {@code env} in the config), e.g. endpoints of local
+     * fakes.
+     *
+     * @param variables names and values
+     * @return this builder
+     */
+    public Builder kubeletEnvironment(Map<String, String> variables) {
+      environment.putAll(variables);
       return this;
     }
 
@@ -906,6 +919,8 @@ public final class LocalNode implements AutoCloseable {
           // This VM drops CAP_SYS_RESOURCE: runc may not lower oom_score_adj (real-node.md).
           + "    restrict_oom_score_adj = true\n"
           + "    enable_selinux = false\n"
+          // Pod network namespaces under containerd's state directory, not /run/netns.
+          + "    netns_mounts_under_state_dir = true\n"
           + "  "
           + cri
           + ".containerd]\n"
@@ -972,7 +987,8 @@ public final class LocalNode implements AutoCloseable {
         command.add("--image-credential-provider-config=" + settings.credentialProviderConfig);
         command.add("--image-credential-provider-bin-dir=" + settings.credentialProviderBinDir);
       }
-      ManagedProcess process = ManagedProcess.start("kubelet", command, kubeletLog);
+      ManagedProcess process =
+          ManagedProcess.start("kubelet", command, kubeletLog, settings.environment);
       changes.onUndo(
           "stop the kubelet",
           () -> {

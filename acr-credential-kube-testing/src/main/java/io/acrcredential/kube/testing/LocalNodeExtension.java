@@ -18,8 +18,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * LocalNode} joined to it for each test class (before its first test), and closes both, restoring
  * the host, after the class. Per class rather than per run because a machine holds one node at a
  * time: a class that starts its own node (e.g. with a credential provider) must not wait for a node
- * the whole run keeps. Resolves {@link LocalNode}, {@link
- * LocalKubeApiServer} and {@link ApiClient} (a new admin client per parameter) parameters.
+ * the whole run keeps. Resolves {@link LocalNode}, {@link LocalKubeApiServer} and {@link ApiClient}
+ * (a new admin client per parameter) parameters.
  *
  * <p>Where a node cannot run ({@link LocalNode#unavailableReason()}) or fails to start, the tests
  * are skipped with the reason, unless {@value #REQUIRED_ENV}{@code =true}: then they fail.

@@ -10,11 +10,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Runs the annotated test class with a {@link LocalNode} of its own (started before its first test,
- * closed after its last), joined to a {@link LocalKubeApiServer} started with node authorization; shorthand for
- * {@code @ExtendWith(LocalNodeExtension.class)}. Test methods, constructors and lifecycle methods
- * may declare {@link LocalNode}, {@link LocalKubeApiServer} and {@code ApiClient} (admin)
- * parameters. Do not combine it with {@link WithKubeApiServer}: both would answer the server
- * parameter.
+ * closed after its last), joined to a {@link LocalKubeApiServer} started with node authorization;
+ * shorthand for {@code @ExtendWith(LocalNodeExtension.class)}. Test methods, constructors and
+ * lifecycle methods may declare {@link LocalNode}, {@link LocalKubeApiServer} and {@code ApiClient}
+ * (admin) parameters. Do not combine it with {@link WithKubeApiServer}: both would answer the
+ * server parameter.
  *
  * <p>Skipped, with the reason, where a node cannot run (not root, binaries missing, the node does
  * not start) unless the environment variable {@value LocalNodeExtension#REQUIRED_ENV} is {@code
