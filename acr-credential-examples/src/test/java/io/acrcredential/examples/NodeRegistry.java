@@ -117,6 +117,7 @@ final class NodeRegistry implements AutoCloseable {
         .spec(
             new V1PodSpec()
                 .nodeName(node.name())
+                .overhead(null) // the client would send {}, which the API server rejects
                 .dnsPolicy("Default")
                 .automountServiceAccountToken(false)
                 .terminationGracePeriodSeconds(1L)

@@ -93,7 +93,9 @@ class LocalNodeIT {
     String reason = null;
     while (System.nanoTime() < deadline) {
       V1Pod pod = api.readNamespacedPod(name, namespace).execute();
-      if (pod.getStatus() != null && pod.getStatus().getContainerStatuses() != null) {
+      if (pod.getStatus() != null
+          && pod.getStatus().getContainerStatuses() != null
+          && !pod.getStatus().getContainerStatuses().isEmpty()) {
         var state = pod.getStatus().getContainerStatuses().get(0).getState();
         if (state != null && state.getWaiting() != null) {
           reason = state.getWaiting().getReason();
@@ -113,6 +115,7 @@ class LocalNodeIT {
         .spec(
             new V1PodSpec()
                 .nodeName(node.name())
+                .overhead(null) // the client would send {}, which the API server rejects
                 .dnsPolicy("Default")
                 .automountServiceAccountToken(false)
                 .terminationGracePeriodSeconds(1L)
