@@ -50,9 +50,7 @@ public final class LocalNodeExtension
 
   @Override
   public void beforeAll(ExtensionContext context) {
-    context
-        .getStore(NAMESPACE)
-        .getOrComputeIfAbsent(Shared.class, key -> Shared.create(), Shared.class);
+    shared(context);
   }
 
   @Override
@@ -83,13 +81,15 @@ public final class LocalNodeExtension
     throw new ParameterResolutionException("unsupported parameter type " + type.getName());
   }
 
+  /** The node of the test class (created on first use, also for constructor parameters). */
   private static Shared shared(ExtensionContext context) {
-    Shared shared = context.getStore(NAMESPACE).get(Shared.class, Shared.class);
-    if (shared == null) {
-      throw new ParameterResolutionException(
-          "no node for " + context.getDisplayName() + ": annotate the test class @WithLocalNode");
+    ExtensionContext classContext = context;
+    while (classContext.getTestMethod().isPresent() && classContext.getParent().isPresent()) {
+      classContext = classContext.getParent().get();
     }
-    return shared;
+    return classContext
+        .getStore(NAMESPACE)
+        .getOrComputeIfAbsent(Shared.class, key -> Shared.create(), Shared.class);
   }
 
   static boolean required(Map<String, String> env) {
