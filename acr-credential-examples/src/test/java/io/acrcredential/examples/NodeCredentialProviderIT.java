@@ -22,7 +22,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Path 4, the kubelet credential provider, on a real node: the kubelet runs with the shipped {@code
@@ -43,7 +42,7 @@ class NodeCredentialProviderIT {
       AcrInstance.of("cri-nodeprovider01", "provider", "cn-hangzhou");
   static final int PODS = 10;
 
-  @TempDir Path tmp;
+  private Path tmp;
   private LocalKubeApiServer server;
   private LocalNode node;
   private FakeAlibabaCloud cloud;
@@ -59,6 +58,7 @@ class NodeCredentialProviderIT {
       }
       Assumptions.abort("no real node: " + reason.get());
     }
+    tmp = Files.createTempDirectory("acr-node-provider-");
     cloud = FakeAlibabaCloud.start();
     cloud.identities().addRole(NODE_ROLE);
     cloud.metadata().attachRole("KubernetesWorkerRole", NODE_ROLE);
@@ -116,6 +116,13 @@ class NodeCredentialProviderIT {
         }
       } catch (Exception e) {
         System.err.println("closing " + closeable + ": " + e);
+      }
+    }
+    if (tmp != null) {
+      try (var walk = Files.walk(tmp)) {
+        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (java.io.IOException e) {
+        // temporary files only
       }
     }
   }
