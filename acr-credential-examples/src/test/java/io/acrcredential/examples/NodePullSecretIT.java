@@ -124,6 +124,17 @@ class NodePullSecretIT {
         System.out.printf(
             "[node] pull Secret path: Pod create -> Running p50 %d ms over %d Pods (%s)%n",
             NodeRegistry.p50Millis(times), times.size(), times);
+        V1Pod last = core.readNamespacedPod("after-sync-" + (PODS - 1), watched).execute();
+        System.out.printf(
+            "[node] Pod %s/%s is %s on node %s, image %s pulled with the pull Secret %s that the"
+                + " refresher wrote (before the refresher ran: %s)%n",
+            watched,
+            last.getMetadata().getName(),
+            last.getStatus().getPhase(),
+            last.getSpec().getNodeName(),
+            last.getSpec().getContainers().get(0).getImage(),
+            secretName,
+            failure.substring(failure.indexOf("401")));
         assertThat(sync.process.isAlive()).as(sync.output()).isTrue();
         assertThat(sync.output()).doesNotContain(SECRET);
       }
