@@ -125,7 +125,11 @@ class NodeWebhookIT {
           withoutWebhook = node.awaitPullFailure(bare, "no-webhook", NodeRegistry.POD_START);
           assertThat(withoutWebhook).contains("401 Unauthorized");
         } else {
-          withoutWebhook = "the refresher patched the ServiceAccount before the Pod's admission";
+          // The refresher patched the ServiceAccount between its creation and the Pod's admission
+          // (it reacts within milliseconds): then the Pod must run like any other.
+          node.awaitRunning(bare, "no-webhook", NodeRegistry.POD_START);
+          withoutWebhook =
+              "Running: the refresher patched the ServiceAccount before the Pod's admission";
         }
         System.out.println("[node] webhook path, without the webhook: " + withoutWebhook);
 
