@@ -459,6 +459,22 @@ public final class LocalKubeApiServer implements AutoCloseable {
     return nodeAuthorization;
   }
 
+  /**
+   * The public key (PEM, {@code BEGIN PUBLIC KEY}, EC P-256) that verifies this server's
+   * ServiceAccount tokens, e.g. for a fake token exchange that must check a token a kubelet
+   * requested.
+   *
+   * @return the PEM text
+   */
+  public String serviceAccountPublicKeyPem() {
+    checkOpen();
+    try {
+      return Files.readString(workDir.resolve("sa.pub"), StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the ServiceAccount public key", e);
+    }
+  }
+
   // ---- package-private accessors for LocalNode ----
 
   /** The server's CA, which also signs the node's client certificate. */
