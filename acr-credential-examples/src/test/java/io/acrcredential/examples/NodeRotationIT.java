@@ -10,9 +10,7 @@ import io.acrcredential.testing.AcrInstance;
 import io.acrcredential.testing.FakeAlibabaCloud;
 import io.acrcredential.testing.IssuedToken;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
-import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,11 +24,12 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * Path 2, rotation and expiry, on a real node: registry logins live 60 s, the refresher replaces
- * them 30 s before they expire, and new Pods (fresh tags, {@code imagePullPolicy: Always}) keep
- * starting across several rotations. With the refresher stopped, a pull after the last login
- * expired fails with 401: the expiry in this test is real (the registry's token service refuses
- * expired logins).
+ * Path 2, rotation and expiry, on a real node: registry logins live 120 s, the refresher replaces
+ * them 90 s before they expire (so every 30 s; the program refuses a threshold at or below its 60-s
+ * safety margin, so 60-s logins cannot be configured), and new Pods (fresh tags, {@code
+ * imagePullPolicy: Always}) keep starting across several rotations. With the refresher stopped, a
+ * pull after the last login expired fails with 401: the expiry in this test is real (the registry's
+ * token service refuses expired logins).
  */
 @WithLocalNode
 class NodeRotationIT {
@@ -38,7 +37,7 @@ class NodeRotationIT {
   static final String AK = "LTAI5tNodeRotation01";
   static final String SECRET = "nodeRotationSecret01234567";
   static final AcrInstance INSTANCE = AcrInstance.of("cri-noderotate01", "rotate", "cn-hangzhou");
-  static final Duration TOKEN_LIFE = Duration.ofSeconds(60);
+  static final Duration TOKEN_LIFE = Duration.ofSeconds(120);
   static final int ROTATIONS = 3;
 
   private final LocalKubeApiServer server;
@@ -64,12 +63,10 @@ class NodeRotationIT {
       cloud.acr().setTokenLifetime(TOKEN_LIFE);
 
       String ns = server.createNamespace("rotation");
-      core.createNamespacedServiceAccount(
-              ns, new V1ServiceAccount().metadata(new V1ObjectMeta().name("default")))
-          .execute();
+      NodeRegistry.awaitDefaultServiceAccount(core, ns);
       Map<String, String> data = new LinkedHashMap<>();
       data.put("watch-namespace", ns);
-      data.put("expiring-threshold", "30s");
+      data.put("expiring-threshold", "90s");
       data.put("acr-registry-info", AcrConfigMaps.registryInfo(INSTANCE.instanceId(), domain));
       String cfg = AcrConfigMaps.create(server, "rotcfg", data);
 
@@ -99,7 +96,7 @@ class NodeRotationIT {
               "0")) {
         sync.awaitLog("first reconcile complete", Duration.ofMinutes(1));
         int pod = 0;
-        // Enough Pods, 15 s apart, to span ROTATIONS rotations of the 60-s login.
+        // Enough Pods, 15 s apart, to span ROTATIONS rotations of the login.
         while (issuedToRefresher(cloud) <= ROTATIONS) {
           String image = registry.pushNew(domain, "team/app");
           V1Pod created = NodeRegistry.pod(node, "rotating-" + pod++, image);
