@@ -190,21 +190,7 @@ class ShippedServiceAccountIT {
     assertThat(args).containsSequence("sync", "--configmap", ns + "/acr-configuration");
     // not the pod's 0.0.0.0:8080: loopback and any free port
     args.addAll(List.of("--http-address", "127.0.0.1", "--http-port", "0"));
-    Map<String, String> env = new HashMap<>();
-    for (V1EnvVar var : container.getEnv()) {
-      if (var.getValueFrom() != null) {
-        String field = var.getValueFrom().getFieldRef().getFieldPath();
-        env.put(
-            var.getName(),
-            switch (field) {
-              case "metadata.name" -> POD_NAME;
-              case "metadata.namespace" -> ns;
-              default -> throw new AssertionError("unexpected fieldRef " + field);
-            });
-      } else if (!var.getName().equals("JAVA_TOOL_OPTIONS")) { // sized for the container
-        env.put(var.getName(), var.getValue());
-      }
-    }
+    Map<String, String> env = deploymentEnv(container, ns, POD_NAME);
     assertThat(env).containsEntry("POD_NAME", POD_NAME).containsEntry("POD_NAMESPACE", ns);
     env.put("HOME", home.toString());
     env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
@@ -327,8 +313,37 @@ class ShippedServiceAccountIT {
     return objects;
   }
 
+  /**
+   * The environment the shipped Deployment gives its container ({@code fieldRef}s resolved for a
+   * Pod {@code podName} in {@code ns}), without {@code JAVA_TOOL_OPTIONS}, which is sized for the
+   * container.
+   */
+  static Map<String, String> deploymentEnv(V1Container container, String ns, String podName) {
+    Map<String, String> env = new HashMap<>();
+    for (V1EnvVar var : container.getEnv()) {
+      if (var.getValueFrom() != null) {
+        String field = var.getValueFrom().getFieldRef().getFieldPath();
+        env.put(
+            var.getName(),
+            switch (field) {
+              case "metadata.name" -> podName;
+              case "metadata.namespace" -> ns;
+              default -> throw new AssertionError("unexpected fieldRef " + field);
+            });
+      } else if (!var.getName().equals("JAVA_TOOL_OPTIONS")) { // sized for the container
+        env.put(var.getName(), var.getValue());
+      }
+    }
+    return env;
+  }
+
   /** {@code kubectl apply --server-side} of one object, as the administrator. */
   void serverSideApply(Map<String, Object> object) throws ApiException {
+    serverSideApply(admin, object);
+  }
+
+  /** {@code kubectl apply --server-side} of one object with {@code admin}. */
+  static void serverSideApply(ApiClient admin, Map<String, Object> object) throws ApiException {
     String kind = (String) object.get("kind");
     String[] api = DeployManifestsIT.KINDS.get(kind);
     assertThat(api).as("known kind " + kind).isNotNull();

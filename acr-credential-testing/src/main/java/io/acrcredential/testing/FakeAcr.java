@@ -51,6 +51,7 @@ public final class FakeAcr extends ServerBackedFake {
   private final Map<String, AcrInstance> instances = new LinkedHashMap<>();
   private final Map<String, Instant> createdAt = new LinkedHashMap<>();
   private final List<IssuedToken> issued = new CopyOnWriteArrayList<>();
+  private final java.util.Set<String> revoked = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile Duration tokenLifetime = Duration.ofHours(1);
   private volatile String fixedUsername;
   private volatile String fixedPassword;
@@ -201,15 +202,80 @@ public final class FakeAcr extends ServerBackedFake {
    * @return true if valid
    */
   public boolean acceptsLogin(String username, String password) {
+    return validLogin(username, password).isPresent();
+  }
+
+  /**
+   * The token a registry login matches if it is valid now: issued by this fake to these exact
+   * credentials, not expired by the fake's clock and not {@linkplain #revokeIssuedTokens()
+   * revoked}. A registry checks {@link IssuedToken#instanceId()} against its own instance (null for
+   * Personal Edition), as ACR's token services are per registry.
+   *
+   * @param username the user name
+   * @param password the password
+   * @return the matching token, or empty when the login must be refused
+   */
+  public java.util.Optional<IssuedToken> validLogin(String username, String password) {
+    if (username == null || password == null) {
+      return java.util.Optional.empty();
+    }
     Instant now = clock.instant();
     for (IssuedToken t : issued) {
       if (t.username().equals(username)
           && Signatures.matches(t.password(), password)
-          && now.isBefore(t.expiresAt())) {
-        return true;
+          && now.isBefore(t.expiresAt())
+          && !revoked.contains(t.password())) {
+        return java.util.Optional.of(t);
       }
     }
-    return false;
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * Issues a registry login directly, as if {@code principal} had called GetAuthorizationToken
+   * (Personal Edition when {@code instanceId} is null, else GetInstanceAuthorizationToken), for
+   * test setup such as pushing an image. It obeys {@link #setTokenLifetime} and {@link
+   * #useFixedToken} and counts as issued; it is not recorded as an API call.
+   *
+   * @param principal who the login is for (shown in {@link IssuedToken#principal()})
+   * @param instanceId an Enterprise Edition instance, or null
+   * @return the issued login
+   */
+  public IssuedToken issueLogin(String principal, String instanceId) {
+    Instant now = clock.instant();
+    Instant expiry = now.plus(tokenLifetime);
+    String username;
+    String password;
+    synchronized (this) {
+      username = fixedUsername;
+      password = fixedPassword;
+    }
+    if (username == null) {
+      username = DEFAULT_TEMP_USERNAME;
+      password = "fake-" + FakeIdentities.randomToken(48);
+    }
+    IssuedToken token =
+        new IssuedToken(
+            username,
+            password,
+            Instant.ofEpochMilli(expiry.toEpochMilli()),
+            instanceId,
+            Objects.requireNonNull(principal, "principal"));
+    issued.add(token);
+    return token;
+  }
+
+  /**
+   * Revokes every token issued so far (as resetting an instance's credentials does): {@link
+   * #validLogin} refuses them from now on (by password: a fixed token issued again stays revoked).
+   *
+   * @return this fake
+   */
+  public FakeAcr revokeIssuedTokens() {
+    for (IssuedToken t : issued) {
+      revoked.add(t.password());
+    }
+    return this;
   }
 
   @Override

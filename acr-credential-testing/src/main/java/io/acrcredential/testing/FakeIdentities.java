@@ -35,6 +35,8 @@ public final class FakeIdentities {
   private final Map<String, Role> roles = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> denied = new ConcurrentHashMap<>();
   private final Set<String> withoutRegistryAccount = ConcurrentHashMap.newKeySet();
+  private final Map<String, Map<String, java.util.function.Predicate<String>>> oidcChecks =
+      new ConcurrentHashMap<>();
 
   /** Who may assume a role and how long its sessions may last. */
   record Role(
@@ -125,6 +127,34 @@ public final class FakeIdentities {
     addRole(roleArn);
     roles.get(roleArn).oidcTokensByProvider().put(oidcProviderArn, oidcToken);
     return this;
+  }
+
+  /**
+   * Lets {@code AssumeRoleWithOIDC} assume the role with the given OIDC provider and any token that
+   * {@code accepts} approves (registering the role if needed): for tokens a test cannot know in
+   * advance, such as the ServiceAccount token a kubelet requests for a Pod, checked by the test for
+   * its signature, subject and audience.
+   *
+   * @param roleArn the role ARN
+   * @param oidcProviderArn the OIDC provider ARN
+   * @param accepts decides whether an OIDC token is valid for this role; it must not throw
+   * @return this store
+   */
+  public FakeIdentities trustOidcTokens(
+      String roleArn, String oidcProviderArn, java.util.function.Predicate<String> accepts) {
+    requireText(oidcProviderArn, "oidcProviderArn");
+    Objects.requireNonNull(accepts, "accepts");
+    addRole(roleArn);
+    oidcChecks
+        .computeIfAbsent(roleArn, k -> new ConcurrentHashMap<>())
+        .put(oidcProviderArn, accepts);
+    return this;
+  }
+
+  /** The check {@link #trustOidcTokens} registered for this role and provider, or null. */
+  java.util.function.Predicate<String> oidcCheck(String roleArn, String oidcProviderArn) {
+    Map<String, java.util.function.Predicate<String>> byProvider = oidcChecks.get(roleArn);
+    return byProvider == null ? null : byProvider.get(oidcProviderArn);
   }
 
   /**

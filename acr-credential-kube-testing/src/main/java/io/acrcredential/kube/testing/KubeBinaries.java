@@ -57,6 +57,12 @@ record KubeBinaries(Path directory, Path etcd, Path apiServer, Optional<Path> co
                 : Optional.empty()));
   }
 
+  /** The kubelet next to the control-plane binaries, when it was built. */
+  Optional<Path> kubelet() {
+    Path kubelet = directory.resolve("kubelet");
+    return Files.isExecutable(kubelet) ? Optional.of(kubelet) : Optional.empty();
+  }
+
   /** The directory {@link #locate} looks in, for messages. */
   static Path searchedDirectory(UnaryOperator<String> properties, Map<String, String> env) {
     String explicit = properties.apply(DIR_PROPERTY);

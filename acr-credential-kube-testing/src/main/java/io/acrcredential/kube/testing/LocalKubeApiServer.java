@@ -83,6 +83,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
   private int restarts;
   private final List<Integer> ports;
   private final boolean controllerManager;
+  private final boolean nodeAuthorization;
   private final Duration startupTime;
   private final Path adminKubeconfig;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -98,6 +99,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
     this.apiServerCommand = List.copyOf(startup.apiServerCommand);
     this.ports = List.copyOf(startup.ports);
     this.controllerManager = startup.controllerManagerStarted;
+    this.nodeAuthorization = startup.nodeAuthorization;
     this.startupTime = startupTime;
     this.adminKubeconfig = writeKubeconfig("admin", "user:\n      token: " + adminToken);
     this.shutdownHook = new Thread(this::stopAll, "acr-kube-apiserver-shutdown");
@@ -447,6 +449,45 @@ public final class LocalKubeApiServer implements AutoCloseable {
     return "LocalKubeApiServer[" + url + (closed.get() ? ", closed" : "") + "]";
   }
 
+  /**
+   * Returns whether this server authorizes kubelets with the Node authorizer and the {@code
+   * NodeRestriction} admission plugin (see {@link Builder#nodeAuthorization}).
+   *
+   * @return true when a {@link LocalNode} may join this server
+   */
+  public boolean hasNodeAuthorization() {
+    return nodeAuthorization;
+  }
+
+  /**
+   * The public key (PEM, {@code BEGIN PUBLIC KEY}, EC P-256) that verifies this server's
+   * ServiceAccount tokens, e.g. for a fake token exchange that must check a token a kubelet
+   * requested.
+   *
+   * @return the PEM text
+   */
+  public String serviceAccountPublicKeyPem() {
+    checkOpen();
+    try {
+      return Files.readString(workDir.resolve("sa.pub"), StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the ServiceAccount public key", e);
+    }
+  }
+
+  // ---- package-private accessors for LocalNode ----
+
+  /** The server's CA, which also signs the node's client certificate. */
+  Pki pki() {
+    checkOpen();
+    return pki;
+  }
+
+  /** The private directory; a node keeps its own files elsewhere. */
+  Path privateDirectory() {
+    return workDir;
+  }
+
   // ---- package-private accessors for the shutdown test ----
 
   List<Long> processIds() {
@@ -616,6 +657,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
   public static final class Builder {
     private Path binaryDirectory;
     private boolean controllerManager = true;
+    private boolean nodeAuthorization;
     private Duration startupTimeout = Duration.ofMinutes(2);
 
     private Builder() {}
@@ -641,6 +683,19 @@ public final class LocalKubeApiServer implements AutoCloseable {
      */
     public Builder controllerManager(boolean enabled) {
       this.controllerManager = enabled;
+      return this;
+    }
+
+    /**
+     * Whether kubelets may join: {@code --authorization-mode=Node,RBAC} and the {@code
+     * NodeRestriction} admission plugin, as a real cluster runs them (default false, RBAC only).
+     * {@link LocalNode} needs it.
+     *
+     * @param enabled true to authorize nodes
+     * @return this builder
+     */
+    public Builder nodeAuthorization(boolean enabled) {
+      this.nodeAuthorization = enabled;
       return this;
     }
 
@@ -687,6 +742,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
       long started = System.nanoTime();
       for (int attempt = 1; ; attempt++) {
         Startup startup = new Startup(binaries, controllerManager, startupTimeout);
+        startup.nodeAuthorization = nodeAuthorization;
         try {
           startup.run();
           Duration took = Duration.ofNanos(System.nanoTime() - started);
@@ -740,6 +796,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
     private URI url;
     private HttpClient http;
     private boolean controllerManagerStarted;
+    private boolean nodeAuthorization;
 
     Startup(KubeBinaries binaries, boolean wantControllerManager, Duration timeout) {
       this.binaries = binaries;
@@ -825,6 +882,12 @@ public final class LocalKubeApiServer implements AutoCloseable {
               "--endpoint-reconciler-type=none",
               "--enable-priority-and-fairness=false",
               "--profiling=false"));
+      if (nodeAuthorization) {
+        apiServerCommand.set(
+            apiServerCommand.indexOf("--authorization-mode=RBAC"),
+            "--authorization-mode=Node,RBAC");
+        apiServerCommand.add("--enable-admission-plugins=NodeRestriction");
+      }
       ManagedProcess apiServer = launch("kube-apiserver", apiServerCommand);
       awaitOk(apiServer, url.resolve("/readyz"), adminToken, deadline, "kube-apiserver /readyz");
 

@@ -29,6 +29,12 @@ final class ManagedProcess implements AutoCloseable {
   }
 
   static ManagedProcess start(String name, List<String> command, Path logFile) {
+    return start(name, command, logFile, java.util.Map.of());
+  }
+
+  /** Like {@link #start(String, List, Path)}, with extra environment variables. */
+  static ManagedProcess start(
+      String name, List<String> command, Path logFile, java.util.Map<String, String> extraEnv) {
     ProcessBuilder builder =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
@@ -39,6 +45,7 @@ final class ManagedProcess implements AutoCloseable {
         .environment()
         .keySet()
         .removeIf(key -> key.startsWith("ETCD_") || key.equals("KUBECONFIG"));
+    builder.environment().putAll(extraEnv);
     try {
       return new ManagedProcess(name, builder.start(), logFile);
     } catch (IOException e) {

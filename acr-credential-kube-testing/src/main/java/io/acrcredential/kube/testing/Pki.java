@@ -128,6 +128,44 @@ final class Pki {
   }
 
   /**
+   * A serving certificate for the given host names and IP addresses, key in PKCS#8 form ("PRIVATE
+   * KEY"), e.g. for a registry under ACR host names mapped to loopback addresses.
+   */
+  Issued issueServerFor(String commonName, List<String> dnsNames, List<String> ipAddresses) {
+    KeyPair keys = newKeyPair();
+    List<GeneralName> names = new java.util.ArrayList<>();
+    dnsNames.forEach(name -> names.add(new GeneralName(GeneralName.dNSName, name)));
+    ipAddresses.forEach(ip -> names.add(new GeneralName(GeneralName.iPAddress, ip)));
+    X509Certificate cert =
+        sign(
+            caName(),
+            caKeys.getPrivate(),
+            subject(commonName, List.of()),
+            keys.getPublic(),
+            false,
+            new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment),
+            new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth),
+            new GeneralNames(names.toArray(GeneralName[]::new)));
+    return new Issued(certificatePem(cert), pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
+  }
+
+  /** A certificate for a key that signs tokens (no extended key usage), key in PKCS#8 form. */
+  Issued issueSigner(String commonName) {
+    KeyPair keys = newKeyPair();
+    X509Certificate cert =
+        sign(
+            caName(),
+            caKeys.getPrivate(),
+            subject(commonName, List.of()),
+            keys.getPublic(),
+            false,
+            new KeyUsage(KeyUsage.digitalSignature),
+            null,
+            null);
+    return new Issued(certificatePem(cert), pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
+  }
+
+  /**
    * A client certificate: the API server maps the common name to the user name and each
    * organisation to a group.
    */

@@ -1,0 +1,158 @@
+package io.acrcredential.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.acrcredential.kube.testing.LocalKubeApiServer;
+import io.acrcredential.kube.testing.LocalNode;
+import io.acrcredential.testing.AcrInstance;
+import io.acrcredential.testing.FakeAlibabaCloud;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1Secret;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Path 4, the kubelet credential provider, on a real node: the kubelet runs with the shipped {@code
+ * CredentialProviderConfig} (only its token cache directory moved to a temporary one) and the
+ * shipped launcher in its bin directory, the node's identity is its RAM role from the (fake) ECS
+ * metadata service, and no pull Secret exists anywhere: a Pod in a namespace nothing watches starts
+ * from a private image. The kubelet caches the plugin's answer per registry, so N pulls within
+ * {@code cacheDuration} invoke the plugin once (counted by a wrapper around the shipped launcher).
+ *
+ * <p>Starts its own API server and node: the kubelet's credential provider flags are fixed at
+ * start.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class NodeCredentialProviderIT {
+
+  static final String NODE_ROLE = "acs:ram::1234567890123456:role/KubernetesWorkerRole";
+  static final AcrInstance INSTANCE =
+      AcrInstance.of("cri-nodeprovider01", "provider", "cn-hangzhou");
+  static final int PODS = 10;
+
+  private Path tmp;
+  private LocalKubeApiServer server;
+  private LocalNode node;
+  private FakeAlibabaCloud cloud;
+  private NodeRegistry registry;
+  private Path invocations;
+
+  @BeforeAll
+  void startNode() throws Exception {
+    Optional<String> reason = LocalNode.unavailableReason();
+    if (reason.isPresent()) {
+      if (Boolean.parseBoolean(System.getenv().getOrDefault("ACR_NODE_REQUIRED", "false"))) {
+        throw new IllegalStateException(reason.get() + " (ACR_NODE_REQUIRED=true)");
+      }
+      Assumptions.abort("no real node: " + reason.get());
+    }
+    tmp = Files.createTempDirectory("acr-node-provider-");
+    cloud = FakeAlibabaCloud.start();
+    cloud.identities().addRole(NODE_ROLE);
+    cloud.metadata().attachRole("KubernetesWorkerRole", NODE_ROLE);
+    cloud.acr().addInstance(INSTANCE);
+
+    // The bin dir: a counting wrapper named as the provider, exec'ing the shipped launcher.
+    Path shippedBin = SyncProcess.jar().getParent().resolve("bin");
+    Path real = Files.createDirectories(tmp.resolve("shipped-bin"));
+    for (String file : List.of("acr-credential-provider", "acr-credential", "acr-credential.jar")) {
+      Files.copy(shippedBin.resolve(file), real.resolve(file), StandardCopyOption.COPY_ATTRIBUTES);
+    }
+    Path bin = Files.createDirectories(tmp.resolve("bin"));
+    invocations = tmp.resolve("invocations");
+    Files.writeString(invocations, "");
+    Path wrapper = bin.resolve("acr-credential-provider");
+    Files.writeString(
+        wrapper,
+        "#!/bin/sh\necho call >> '"
+            + invocations
+            + "'\nexec '"
+            + real.resolve("acr-credential-provider")
+            + "' \"$@\"\n");
+    wrapper.toFile().setExecutable(true);
+
+    String shipped = Files.readString(Path.of("src/main/deploy/credential-provider-config.yaml"));
+    String cacheLine = "value: /var/cache/acr-credential/tokens";
+    assertThat(shipped).contains(cacheLine);
+    Path config = tmp.resolve("credential-provider-config.yaml");
+    Files.writeString(config, shipped.replace(cacheLine, "value: " + tmp.resolve("token-cache")));
+
+    server = LocalKubeApiServer.builder().nodeAuthorization(true).start();
+    node =
+        LocalNode.builder(server)
+            .credentialProvider(config, bin)
+            .kubeletEnvironment(
+                Map.of(
+                    "ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint(),
+                    "ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint(),
+                    "ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint(),
+                    "JAVA_HOME", System.getProperty("java.home"),
+                    "HOME", tmp.resolve("home").toString()))
+            .start();
+    List<String> domains = new ArrayList<>(INSTANCE.internetDomains());
+    domains.addAll(INSTANCE.vpcDomains());
+    registry =
+        NodeRegistry.start(server, node, cloud.acr(), INSTANCE.instanceId(), "127.0.0.5", domains);
+  }
+
+  @AfterAll
+  void stop() {
+    for (AutoCloseable closeable : new AutoCloseable[] {registry, node, server, cloud}) {
+      try {
+        if (closeable != null) {
+          closeable.close();
+        }
+      } catch (Exception e) {
+        System.err.println("closing " + closeable + ": " + e);
+      }
+    }
+    if (tmp != null) {
+      try (var walk = Files.walk(tmp)) {
+        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (java.io.IOException e) {
+        // temporary files only
+      }
+    }
+  }
+
+  @Test
+  void podsInAnUnwatchedNamespaceRunWithoutAnySecretAndOnePluginCallServesManyPulls()
+      throws Exception {
+    CoreV1Api core = new CoreV1Api(server.adminClient());
+    String ns = server.createNamespace("unwatched");
+    NodeRegistry.awaitDefaultServiceAccount(core, ns);
+    String domain = INSTANCE.internetDomains().get(0);
+
+    List<Duration> times = new ArrayList<>();
+    for (int i = 0; i < PODS; i++) {
+      String image = registry.pushNew(domain, "team/app");
+      times.add(
+          NodeRegistry.createAndAwaitRunning(
+              core, node, ns, NodeRegistry.pod(node, "provider-" + i, image)));
+    }
+    int calls = Files.readAllLines(invocations, StandardCharsets.UTF_8).size();
+    System.out.printf(
+        "[node] credential provider path: Pod create -> Running p50 %d ms over %d Pods (%s);"
+            + " plugin invocations %d for %d pulls%n",
+        NodeRegistry.p50Millis(times), times.size(), times, calls, PODS);
+    assertThat(calls).as("plugin invocations for %d pulls within cacheDuration", PODS).isEqualTo(1);
+    // No Secret anywhere carries registry credentials: the kubelet got them from the plugin.
+    for (V1Secret secret : core.listSecretForAllNamespaces().execute().getItems()) {
+      assertThat(secret.getType())
+          .isNotIn("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg");
+    }
+    assertThat(registry.tokens.grantedCount()).isGreaterThanOrEqualTo(PODS);
+  }
+}
