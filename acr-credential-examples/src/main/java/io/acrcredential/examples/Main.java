@@ -23,41 +23,61 @@ public final class Main {
    * @param args the command and its arguments
    */
   public static void main(String[] args) {
+    exit(args, List.of());
+  }
+
+  /**
+   * Runs the program with more commands than the program jar holds (the demo jar adds {@code demo})
+   * and exits with its exit code.
+   */
+  static void exit(String[] args, List<Command> extra) {
     LogSetup.selectProvider(args);
     JdkHttpServers.preferNoDelay(); // before the demo's fakes or any endpoint creates a server
     boolean debug = List.of(args).contains("--debug");
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", debug ? "debug" : "warn");
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
     System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
-    int code = run(List.of(args), Invocation.system());
+    int code = run(List.of(args), Invocation.system(), extra);
     System.out.flush();
     System.exit(code);
   }
 
-  /** The commands, in help order. Add {@code sync}, {@code demo} here. */
-  static Map<String, Command> commands() {
+  /**
+   * The commands, in help order, then the extra ones. The demo ({@code acr-credential-demo}) is not
+   * part of the program jar: it carries the fakes and the test harness.
+   */
+  static Map<String, Command> commands(List<Command> extra) {
     Map<String, Command> commands = new LinkedHashMap<>();
     for (Command c :
         List.of(
             new TokenCommand(),
             new KubeletCommand(),
             new DockerCredentialCommand(),
-            new SyncCommand(),
-            new DemoCommand())) {
+            new SyncCommand())) {
       commands.put(c.name(), c);
     }
+    extra.forEach(c -> commands.put(c.name(), c));
     return commands;
   }
 
+  static Map<String, Command> commands() {
+    return commands(List.of());
+  }
+
+  /** Runs one command of the program jar in-process. */
+  static int run(List<String> arguments, Invocation io) {
+    return run(arguments, io, List.of());
+  }
+
   /**
-   * Runs one command in-process.
+   * Runs one command in-process, among the program's commands and {@code extra}.
    *
    * @return the exit code
    */
-  static int run(List<String> arguments, Invocation io) {
+  static int run(List<String> arguments, Invocation io, List<Command> extra) {
     List<String> args = new ArrayList<>(arguments);
     boolean debug = args.remove("--debug");
-    Map<String, Command> commands = commands();
+    Map<String, Command> commands = commands(extra);
     if (args.isEmpty()
         || args.get(0).equals("--help")
         || args.get(0).equals("-h")
@@ -77,6 +97,13 @@ public final class Main {
       return CdsTraining.run();
     }
     Command command = commands.get(args.get(0));
+    if (command == null && args.get(0).equals("demo")) {
+      io.err()
+          .println(
+              "error: the demo is not part of the program jar; run ./demo.sh from the source tree"
+                  + " (java -jar acr-credential-demo/target/acr-credential-demo.jar demo)");
+      return CliException.USAGE;
+    }
     if (command == null) {
       io.err()
           .println(
