@@ -186,7 +186,7 @@ final class DiskTokenCache {
     Path file = dir.get().resolve(name + ".json");
     try {
       if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-        JsonNode json = Json.MAPPER.readTree(Files.readAllBytes(file));
+        JsonNode json = JsonTree.read(Files.readAllBytes(file));
         Instant until = Instant.parse(json.get("validUntil").asText());
         String id = json.get("instanceId").asText();
         if (until.isAfter(clock.instant()) && id.startsWith("cri-")) {
@@ -197,13 +197,13 @@ final class DiskTokenCache {
       LOG.debug("Ignoring unreadable cache entry {}: {}", file, e.getClass().getSimpleName());
     }
     String id = lookup.get();
-    ObjectNode json = Json.MAPPER.createObjectNode();
+    ObjectNode json = JsonTree.object();
     json.put("regionId", regionId);
     json.put("instanceName", instanceName);
     json.put("instanceId", id);
     json.put("validUntil", clock.instant().plus(INSTANCE_ID_TTL).toString());
     try {
-      AtomicFiles.write(file, Json.MAPPER.writeValueAsBytes(json));
+      AtomicFiles.write(file, JsonTree.write(json));
     } catch (IOException e) {
       LOG.warn("Cannot write the token cache entry {}: {}", file, e.getMessage());
     }
@@ -259,7 +259,7 @@ final class DiskTokenCache {
       if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
         return Optional.empty();
       }
-      JsonNode json = Json.MAPPER.readTree(Files.readAllBytes(file));
+      JsonNode json = JsonTree.read(Files.readAllBytes(file));
       if (json == null || !json.isObject() || json.path("version").asInt() != 1) {
         throw new IllegalArgumentException("not a version 1 entry");
       }
@@ -284,7 +284,7 @@ final class DiskTokenCache {
   }
 
   private void write(Path file, RegistryCredential c, RegistryTarget target) {
-    ObjectNode json = Json.MAPPER.createObjectNode();
+    ObjectNode json = JsonTree.object();
     json.put("version", 1);
     json.put("target", target.describe());
     json.put("username", c.username());
@@ -292,7 +292,7 @@ final class DiskTokenCache {
     json.put("expiresAt", c.expiresAt().toString());
     json.putArray("domains").addAll(c.domains().stream().map(json::textNode).toList());
     try {
-      byte[] bytes = Json.MAPPER.writeValueAsBytes(json);
+      byte[] bytes = JsonTree.write(json);
       AtomicFiles.write(file, bytes);
       java.util.Arrays.fill(bytes, (byte) 0);
     } catch (IOException e) {

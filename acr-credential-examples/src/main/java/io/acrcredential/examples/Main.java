@@ -64,6 +64,30 @@ public final class Main {
     return commands(List.of());
   }
 
+  /**
+   * One command by name, making only that one: a helper call (the kubelet plugin, the Docker
+   * helper) does not build the other commands' options. Null when there is no such command.
+   */
+  static Command command(String name, List<Command> extra) {
+    switch (name) {
+      case "token":
+        return new TokenCommand();
+      case "kubelet-credential-provider":
+        return new KubeletCommand();
+      case "docker-credential":
+        return new DockerCredentialCommand();
+      case "sync":
+        return new SyncCommand();
+      default:
+        for (Command c : extra) {
+          if (c.name().equals(name)) {
+            return c;
+          }
+        }
+        return null;
+    }
+  }
+
   /** Runs one command of the program jar in-process. */
   static int run(List<String> arguments, Invocation io) {
     return run(arguments, io, List.of());
@@ -77,11 +101,11 @@ public final class Main {
   static int run(List<String> arguments, Invocation io, List<Command> extra) {
     List<String> args = new ArrayList<>(arguments);
     boolean debug = args.remove("--debug");
-    Map<String, Command> commands = commands(extra);
     if (args.isEmpty()
         || args.get(0).equals("--help")
         || args.get(0).equals("-h")
         || args.get(0).equals("help")) {
+      Map<String, Command> commands = commands(extra);
       if (args.size() > 1 && commands.containsKey(args.get(1))) {
         io.out().print(commands.get(args.get(1)).help());
       } else {
@@ -96,7 +120,7 @@ public final class Main {
     if (args.get(0).equals("__cds-training")) {
       return CdsTraining.run();
     }
-    Command command = commands.get(args.get(0));
+    Command command = command(args.get(0), extra);
     if (command == null && args.get(0).equals("demo")) {
       io.err()
           .println(
@@ -110,7 +134,7 @@ public final class Main {
               "error: unknown command '"
                   + args.get(0)
                   + "'; commands: "
-                  + String.join(", ", commands.keySet())
+                  + String.join(", ", commands(extra).keySet())
                   + " (see 'acr-credential --help')");
       return CliException.USAGE;
     }
