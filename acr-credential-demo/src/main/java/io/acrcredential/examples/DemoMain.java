@@ -17,6 +17,6 @@ public final class DemoMain {
    * @param args the command and its arguments, e.g. {@code demo --verbose}
    */
   public static void main(String[] args) {
-    Main.exit(args, List.of(new DemoCommand()));
+    Main.exit(args, List.of(new DemoCommand(), new DemoFixturesCommand()));
   }
 }
