@@ -55,11 +55,15 @@ hyperfine --runs "$runs" --warmup 2 --style basic --export-json "$work/cold.json
   -n "docker-credential-acr get, cold" "$bin/docker-credential-acr get < $work/host" \
   -n "acr-credential-provider, cold" "$bin/acr-credential-provider < $work/request.txt"
 echo
-echo "median seconds (ratio to the hello world):"
+echo "median wall-clock seconds and mean CPU seconds (user+system), each with its ratio to the hello world:"
 python3 - "$work/warm.json" "$work/cold.json" <<'PY'
 import json, sys
 rows = [r for f in sys.argv[1:] for r in json.load(open(f))["results"]]
-hello = next(r["median"] for r in rows if r["command"].startswith("java hello"))
+hello = next(r for r in rows if r["command"].startswith("java hello"))
+hcpu = hello["user"] + hello["system"]
 for r in rows:
-    print("  %-40s %.3f  %4.1fx" % (r["command"], r["median"], r["median"] / hello))
+    cpu = r["user"] + r["system"]
+    print("  %-36s wall %.3f s %4.1fx   cpu %.3f s %4.1fx"
+          % (r["command"], r["median"], r["median"] / hello["median"], cpu, cpu / hcpu))
 PY
+uptime
