@@ -21,6 +21,11 @@ set -euo pipefail
 jar=$1 bin_src=$2 config=$3 out=$4 links=${5:-}
 java_home=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}
 jlink=$java_home/bin/jlink
+if [[ ! -x $jlink || ! -d $java_home/jmods ]]; then
+  echo "build-node-bundle.sh: $java_home has no jlink or no jmods; set JAVA_HOME to a full JDK 17+" \
+    "(Debian: openjdk-17-jdk-headless), or build without the bundle: -Dnode.bundle.skip=true" >&2
+  exit 1
+fi
 # What the helper commands use beyond java.base: JUL (commons-logging in Alibaba's SDK), XML (the
 # SDK's response parser), TLS with elliptic curves, sun.misc.Unsafe (okio, gson), JNDI (DNS
 # names in TLS), java.sql (Jackson's date types). No java.desktop: Jackson copes without it.
