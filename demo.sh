@@ -2,7 +2,7 @@
 # The refresher end to end on this machine: a fake ACR, a local kube-apiserver (+ etcd,
 # kube-controller-manager) on 127.0.0.1, namespaces, ServiceAccounts, pull Secrets, a rotation.
 # No cloud account and no Docker needed. Builds what is missing (REBUILD=1 rebuilds the jar),
-# then runs `acr-credential demo`.
+# then runs the demo jar (acr-credential-demo: the program plus the fakes and the harness).
 #
 # ./demo.sh --node: the same job with a real node (containerd + kubelet, root only): the refresher
 # writes the pull Secret and a Pod starts from a private image of an ACR-like local registry.
@@ -41,9 +41,9 @@ if [[ -z "${ACR_KUBE_BIN:-}" ]]; then
   # Returns at once when the binaries are cached; the first build needs Go >= 1.24 (~12 min).
   bash test-infra/kube/build.sh
 fi
-jar=acr-credential-examples/target/acr-credential.jar
+jar=acr-credential-demo/target/acr-credential-demo.jar
 if [[ ! -f "$jar" || "${REBUILD:-}" == 1 ]]; then
-  mvn -B -q package -DskipTests
+  mvn -B -q -pl acr-credential-demo -am package -DskipTests
 fi
 if [[ -n $node ]]; then
   # The shipped manifests, the jar's sync under the shipped ServiceAccount, a registry that accepts

@@ -8,9 +8,12 @@
 #   IMAGE_TAR defaults to acr-credential-examples/target/acr-credential-image.tar. Needs root
 #   (chroot, mounts) and skopeo. Runs every check, then exits non-zero if any failed.
 #   When the local Kubernetes binaries are cached (test-infra/kube/build.sh, the directory
-#   ${ACR_KUBE_CACHE:-~/.cache/acr-credential}), it also runs the image's `demo` command with them
-#   mounted read-only: the refresher against a real kube-apiserver over TLS and the fake ACR, all
-#   on loopback. Set ACR_IMAGE_DEMO=false to skip it, =true to fail when the binaries are missing.
+#   ${ACR_KUBE_CACHE:-~/.cache/acr-credential}) and the demo jar is built
+#   (acr-credential-demo/target/acr-credential-demo.jar), it also runs the image's `sync --once`
+#   against a real kube-apiserver (TLS) and the fake ACR started outside the image by the demo jar's
+#   `demo-fixtures` (the image carries no test code), all on loopback, and checks what it wrote.
+#   Set ACR_IMAGE_SYNC=false to skip it, =true to fail when the binaries or the demo jar are
+#   missing (ACR_IMAGE_DEMO, its former name, is still read).
 #
 # Offline, from a clean clone (the base image comes from Debian packages, see build-base.sh):
 #   base=$(bash acr-credential-examples/src/image/build-base.sh)
@@ -58,7 +61,7 @@ for layer in "${layer_files[@]}"; do
 done
 echo "unpacked ${#layer_files[@]} layers: $(du -sh "$rootfs" | cut -f1) on disk"
 
-mkdir -p "$rootfs/cache" # mount point for the Kubernetes binaries (demo)
+mkdir -p "$rootfs/cache" # mount point for the sync check's kubeconfig
 [[ ! -e "$rootfs/bin/sh" && ! -e "$rootfs/usr/bin/sh" ]] && pass "no shell in the image" || fail "the image has a shell"
 owner="$(stat -c %u "$rootfs/home/nonroot" 2>/dev/null || echo missing)"
 [[ "$owner" == "$uid" ]] && pass "home /home/nonroot owned by $uid" || fail "/home/nonroot owner $owner, expected $uid"
@@ -118,22 +121,50 @@ expect "entrypoint sync --once with a missing file: one clear line, exit 1" 1 \
   '^error: cannot read configuration file /nonexistent' sync --once --config /nonexistent
 
 kube_cache="${ACR_KUBE_CACHE:-$HOME/.cache/acr-credential}"
-if [[ "${ACR_IMAGE_DEMO:-}" != false ]] && compgen -G "$kube_cache/kube-*/bin/kube-apiserver" >/dev/null; then
-  mount_cache="$kube_cache"
-  extra_env=(ACR_KUBE_CACHE=/cache)
-  start=$SECONDS
-  expect "entrypoint demo: the refresher against a real kube-apiserver (TLS) and the fake ACR" 0 \
-    '^Done in [0-9]+ s' demo
-  echo "     (demo took $((SECONDS - start)) s; last lines:)"
-  tail -n 5 "$work/out" | sed 's/^/     | /'
-  mount_cache=""
-  extra_env=()
-elif [[ "${ACR_IMAGE_DEMO:-}" == true ]]; then
-  fail "ACR_IMAGE_DEMO=true but no kube binaries under $kube_cache (bash test-infra/kube/build.sh)"
-elif [[ "${ACR_IMAGE_DEMO:-}" == false ]]; then
-  echo "skip demo: ACR_IMAGE_DEMO=false"
+demo_jar="$here/../../../acr-credential-demo/target/acr-credential-demo.jar"
+want_sync="${ACR_IMAGE_SYNC:-${ACR_IMAGE_DEMO:-}}"
+if [[ "$want_sync" != false ]] && compgen -G "$kube_cache/kube-*/bin/kube-apiserver" >/dev/null \
+    && [[ -f "$demo_jar" ]]; then
+  # The fixtures run outside the image with the host's Java; the image reaches them on loopback
+  # (same network namespace) and reads the kubeconfig from /cache, bound read-only.
+  fixtures="$work/fixtures"
+  mkdir -p "$fixtures"
+  chmod 755 "$work" "$fixtures"
+  mkfifo "$work/fixtures.in"
+  ACR_KUBE_CACHE="$kube_cache" java -jar "$demo_jar" demo-fixtures --dir "$fixtures" \
+    <"$work/fixtures.in" >"$work/fixtures.out" 2>"$work/fixtures.err" &
+  fixtures_pid=$!
+  exec 7>"$work/fixtures.in" # holds the fixtures' stdin open until the check
+  for _ in $(seq 300); do
+    grep -q '^ready$' "$work/fixtures.out" 2>/dev/null && break
+    kill -0 "$fixtures_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if grep -q '^ready$' "$work/fixtures.out"; then
+    mount_cache="$fixtures"
+    mapfile -t extra_env <"$fixtures/env"
+    start=$SECONDS
+    expect "entrypoint sync --once: the refresher against a real kube-apiserver (TLS) and the fake ACR" 0 \
+      'synced 2 namespace\(s\) in scope: [1-9][0-9]* Secret\(s\) created, .* 4 ServiceAccount\(s\) patched' \
+      sync --once --kubeconfig /cache/kubeconfig --configmap kube-system/acr-configuration
+    echo "     (sync --once took $((SECONDS - start)) s)"
+    mount_cache=""
+    extra_env=()
+  else
+    fail "demo-fixtures did not start: $(cat "$work/fixtures.err")"
+  fi
+  exec 7>&-
+  if wait "$fixtures_pid"; then
+    pass "what the image's sync wrote: $(grep '^verified' "$work/fixtures.out")"
+  else
+    fail "the image's sync did not write what it must: $(grep -v '^ready$' "$work/fixtures.out") $(cat "$work/fixtures.err")"
+  fi
+elif [[ "$want_sync" == true ]]; then
+  fail "ACR_IMAGE_SYNC=true but no kube binaries under $kube_cache (bash test-infra/kube/build.sh) or no $demo_jar"
+elif [[ "$want_sync" == false ]]; then
+  echo "skip sync --once: ACR_IMAGE_SYNC=false"
 else
-  echo "skip demo: no kube binaries under $kube_cache (bash test-infra/kube/build.sh)"
+  echo "skip sync --once: no kube binaries under $kube_cache or no demo jar (mvn package)"
 fi
 
 if ((failures)); then

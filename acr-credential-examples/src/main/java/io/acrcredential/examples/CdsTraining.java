@@ -14,10 +14,10 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * The workload run once by the launcher with {@code -XX:ArchiveClassesAtExit} so the AppCDS archive
- * holds the classes of every path: request parsing, the disk cache, request signing and the HTTP
- * client (the calls go to {@code 127.0.0.1:1}, which refuses the connection at once). Its output is
- * discarded.
+ * The workload run once when the node bundle is built (src/node/build-node-bundle.sh, with {@code
+ * -XX:DumpLoadedClassList}; never on a node), so the AppCDS archive holds the classes of every
+ * path: request parsing, the disk cache, request signing and the HTTP client (the calls go to
+ * {@code 127.0.0.1:1}, which refuses the connection at once). Its output is discarded.
  */
 final class CdsTraining {
 

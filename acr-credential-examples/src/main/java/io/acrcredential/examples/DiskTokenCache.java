@@ -230,7 +230,7 @@ final class DiskTokenCache {
     Path file = dir.get().resolve(name + ".json");
     try {
       if (trusted(file)) {
-        JsonNode json = Json.MAPPER.readTree(AtomicFiles.readBounded(file, MAX_ENTRY));
+        JsonNode json = JsonTree.read(AtomicFiles.readBounded(file, MAX_ENTRY));
         Instant until = Instant.parse(json.get("validUntil").asText());
         String id = json.get("instanceId").asText();
         if (until.isAfter(clock.instant()) && id.startsWith("cri-")) {
@@ -241,13 +241,13 @@ final class DiskTokenCache {
       LOG.debug("Ignoring unreadable cache entry {}: {}", file, e.getClass().getSimpleName());
     }
     String id = lookup.get();
-    ObjectNode json = Json.MAPPER.createObjectNode();
+    ObjectNode json = JsonTree.object();
     json.put("regionId", regionId);
     json.put("instanceName", instanceName);
     json.put("instanceId", id);
     json.put("validUntil", clock.instant().plus(INSTANCE_ID_TTL).toString());
     try {
-      AtomicFiles.write(file, Json.MAPPER.writeValueAsBytes(json));
+      AtomicFiles.write(file, JsonTree.write(json));
     } catch (IOException e) {
       LOG.warn("Cannot write the token cache entry {}: {}", file, e.getMessage());
     }
@@ -304,7 +304,7 @@ final class DiskTokenCache {
       if (!trusted(file)) {
         return Optional.empty();
       }
-      JsonNode json = Json.MAPPER.readTree(AtomicFiles.readBounded(file, MAX_ENTRY));
+      JsonNode json = JsonTree.read(AtomicFiles.readBounded(file, MAX_ENTRY));
       if (json == null || !json.isObject() || json.path("version").asInt() != 1) {
         throw new IllegalArgumentException("not a version 1 entry");
       }
@@ -355,7 +355,7 @@ final class DiskTokenCache {
   }
 
   private void write(Path file, RegistryCredential c, RegistryTarget target) {
-    ObjectNode json = Json.MAPPER.createObjectNode();
+    ObjectNode json = JsonTree.object();
     json.put("version", 1);
     json.put("target", target.describe());
     json.put("username", c.username());
@@ -363,7 +363,7 @@ final class DiskTokenCache {
     json.put("expiresAt", c.expiresAt().toString());
     json.putArray("domains").addAll(c.domains().stream().map(json::textNode).toList());
     try {
-      byte[] bytes = Json.MAPPER.writeValueAsBytes(json);
+      byte[] bytes = JsonTree.write(json);
       AtomicFiles.write(file, bytes);
       java.util.Arrays.fill(bytes, (byte) 0);
     } catch (IOException e) {

@@ -102,7 +102,7 @@ final class DockerCredentialCommand implements Command {
         return 1;
       }
       RegistryCredential c = logins.login(target.get());
-      ObjectNode json = Json.MAPPER.createObjectNode();
+      ObjectNode json = JsonTree.object();
       json.put("ServerURL", serverUrl);
       json.put("Username", c.username());
       json.put("Secret", c.password());
@@ -113,7 +113,7 @@ final class DockerCredentialCommand implements Command {
 
   private int list(Options.Parsed p, Invocation io) {
     Map<String, String> hosts = DiskTokenCache.forUser(io).validHosts();
-    ObjectNode json = Json.MAPPER.createObjectNode();
+    ObjectNode json = JsonTree.object();
     hosts.forEach(json::put);
     write(io, json);
     return 0;
@@ -121,7 +121,7 @@ final class DockerCredentialCommand implements Command {
 
   private static void write(Invocation io, ObjectNode json) {
     try {
-      byte[] bytes = Json.MAPPER.writeValueAsBytes(json);
+      byte[] bytes = JsonTree.write(json);
       io.out().write(bytes, 0, bytes.length);
       io.out().println();
       io.out().flush();

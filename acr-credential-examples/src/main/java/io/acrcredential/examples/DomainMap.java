@@ -104,7 +104,7 @@ final class DomainMap {
     byte[] bytes = Files.readAllBytes(file);
     JsonNode root;
     try {
-      root = Json.MAPPER.readTree(bytes);
+      root = JsonTree.read(bytes);
     } catch (IOException e) {
       throw CliException.failure(
           "the domain mapping file " + file + " is not valid JSON: " + firstLine(e.getMessage()));

@@ -21,7 +21,7 @@ final class JwtSubject {
     String[] parts = token.split("\\.");
     if (parts.length == 3) {
       try {
-        JsonNode claims = Json.MAPPER.readTree(Base64.getUrlDecoder().decode(parts[1]));
+        JsonNode claims = JsonTree.read(Base64.getUrlDecoder().decode(parts[1]));
         JsonNode iss = claims.get("iss");
         JsonNode sub = claims.get("sub");
         if (iss != null && iss.isTextual() && sub != null && sub.isTextual()) {

@@ -91,11 +91,11 @@ final class KubeletCommand implements Command {
     config = serviceAccountIdentity(request, p, config);
 
     String host = registryHost(request.image());
-    ObjectNode response = Json.MAPPER.createObjectNode();
+    ObjectNode response = JsonTree.object();
     response.put("apiVersion", API_VERSION);
     response.put("kind", "CredentialProviderResponse");
     response.put("cacheKeyType", "Registry");
-    ObjectNode auth = Json.MAPPER.createObjectNode();
+    ObjectNode auth = JsonTree.object();
     Optional<String> normal =
         RegistryHosts.isValid(host) ? Optional.of(RegistryHosts.normalize(host)) : Optional.empty();
     try (RegistryLogins logins =
@@ -113,7 +113,7 @@ final class KubeletCommand implements Command {
     response.set("auth", auth);
     byte[] bytes;
     try {
-      bytes = Json.MAPPER.writeValueAsBytes(response);
+      bytes = JsonTree.write(response);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
@@ -187,7 +187,7 @@ final class KubeletCommand implements Command {
   static Request parse(byte[] body) {
     JsonNode json;
     try {
-      json = Json.MAPPER.readTree(body);
+      json = JsonTree.read(body);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw CliException.failure(
           "the CredentialProviderRequest on standard input is not valid JSON: "

@@ -23,19 +23,30 @@ public final class Main {
    * @param args the command and its arguments
    */
   public static void main(String[] args) {
+    exit(args, List.of());
+  }
+
+  /**
+   * Runs the program with more commands than the program jar holds (the demo jar adds {@code demo})
+   * and exits with its exit code.
+   */
+  static void exit(String[] args, List<Command> extra) {
     LogSetup.selectProvider(args);
     JdkHttpServers.preferNoDelay(); // before the demo's fakes or any endpoint creates a server
     boolean debug = List.of(args).contains("--debug");
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", debug ? "debug" : "warn");
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
     System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
-    int code = run(List.of(args), Invocation.system());
+    int code = run(List.of(args), Invocation.system(), extra);
     System.out.flush();
     System.exit(code);
   }
 
-  /** The commands, in help order. Add {@code sync}, {@code demo} here. */
-  static Map<String, Command> commands() {
+  /**
+   * The commands, in help order, then the extra ones. The demo ({@code acr-credential-demo}) is not
+   * part of the program jar: it carries the fakes and the test harness.
+   */
+  static Map<String, Command> commands(List<Command> extra) {
     Map<String, Command> commands = new LinkedHashMap<>();
     for (Command c :
         List.of(
@@ -44,26 +55,59 @@ public final class Main {
             new DockerCredentialCommand(),
             new SyncCommand(),
             new DoctorCommand(),
-            new StatusCommand(),
-            new DemoCommand())) {
+            new StatusCommand())) {
       commands.put(c.name(), c);
     }
+    extra.forEach(c -> commands.put(c.name(), c));
     return commands;
   }
 
+  static Map<String, Command> commands() {
+    return commands(List.of());
+  }
+
   /**
-   * Runs one command in-process.
+   * One command by name, making only that one: a helper call (the kubelet plugin, the Docker
+   * helper) does not build the other commands' options. Null when there is no such command.
+   */
+  static Command command(String name, List<Command> extra) {
+    switch (name) {
+      case "token":
+        return new TokenCommand();
+      case "kubelet-credential-provider":
+        return new KubeletCommand();
+      case "docker-credential":
+        return new DockerCredentialCommand();
+      case "sync":
+        return new SyncCommand();
+      default:
+        for (Command c : extra) {
+          if (c.name().equals(name)) {
+            return c;
+          }
+        }
+        return null;
+    }
+  }
+
+  /** Runs one command of the program jar in-process. */
+  static int run(List<String> arguments, Invocation io) {
+    return run(arguments, io, List.of());
+  }
+
+  /**
+   * Runs one command in-process, among the program's commands and {@code extra}.
    *
    * @return the exit code
    */
-  static int run(List<String> arguments, Invocation io) {
+  static int run(List<String> arguments, Invocation io, List<Command> extra) {
     List<String> args = new ArrayList<>(arguments);
     boolean debug = args.remove("--debug");
-    Map<String, Command> commands = commands();
     if (args.isEmpty()
         || args.get(0).equals("--help")
         || args.get(0).equals("-h")
         || args.get(0).equals("help")) {
+      Map<String, Command> commands = commands(extra);
       if (args.size() > 1 && commands.containsKey(args.get(1))) {
         io.out().print(commands.get(args.get(1)).help());
       } else {
@@ -78,14 +122,21 @@ public final class Main {
     if (args.get(0).equals("__cds-training")) {
       return CdsTraining.run();
     }
-    Command command = commands.get(args.get(0));
+    Command command = command(args.get(0), extra);
+    if (command == null && args.get(0).equals("demo")) {
+      io.err()
+          .println(
+              "error: the demo is not part of the program jar; run ./demo.sh from the source tree"
+                  + " (java -jar acr-credential-demo/target/acr-credential-demo.jar demo)");
+      return CliException.USAGE;
+    }
     if (command == null) {
       io.err()
           .println(
               "error: unknown command '"
                   + args.get(0)
                   + "'; commands: "
-                  + String.join(", ", commands.keySet())
+                  + String.join(", ", commands(extra).keySet())
                   + " (see 'acr-credential --help')");
       return CliException.USAGE;
     }

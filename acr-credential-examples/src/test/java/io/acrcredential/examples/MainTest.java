@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.acrcredential.examples.CliHarness.Result;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,6 +36,17 @@ class MainTest {
       assertThat(help.exit()).as(command).isZero();
       assertThat(help.stdout()).as(command).startsWith("Usage:").contains("--help");
     }
+  }
+
+  @Test
+  void eachListedCommandIsFoundByItsNameAndNothingElseIs() {
+    for (Map.Entry<String, Command> e : Main.commands().entrySet()) {
+      Command found = Main.command(e.getKey(), List.of());
+      assertThat(found).as(e.getKey()).isNotNull();
+      assertThat(found.getClass()).as(e.getKey()).isEqualTo(e.getValue().getClass());
+    }
+    assertThat(Main.command("demo", List.of())).isNull();
+    assertThat(Main.command("sink", List.of())).isNull();
   }
 
   @Test

@@ -117,7 +117,7 @@ final class DemoCommand implements Command {
     return 0;
   }
 
-  private static LocalKubeApiServer startServer(Optional<String> dir) {
+  static LocalKubeApiServer startServer(Optional<String> dir) {
     try {
       LocalKubeApiServer.Builder b = LocalKubeApiServer.builder();
       dir.ifPresent(d -> b.binaryDirectory(Path.of(d)));
@@ -289,8 +289,7 @@ final class DemoCommand implements Command {
     }
   }
 
-  private static void createServiceAccount(CoreV1Api core, String ns, String name)
-      throws ApiException {
+  static void createServiceAccount(CoreV1Api core, String ns, String name) throws ApiException {
     try {
       core.createNamespacedServiceAccount(
               ns, new V1ServiceAccount().metadata(new V1ObjectMeta().name(name)))
@@ -331,7 +330,7 @@ final class DemoCommand implements Command {
     return line.toString();
   }
 
-  private static Optional<V1Secret> secret(CoreV1Api core, String ns, String name) {
+  static Optional<V1Secret> secret(CoreV1Api core, String ns, String name) {
     try {
       return Optional.of(core.readNamespacedSecret(name, ns).execute());
     } catch (ApiException e) {
@@ -339,8 +338,7 @@ final class DemoCommand implements Command {
     }
   }
 
-  private static List<String> pullSecrets(CoreV1Api core, String ns, String sa)
-      throws ApiException {
+  static List<String> pullSecrets(CoreV1Api core, String ns, String sa) throws ApiException {
     List<V1LocalObjectReference> refs =
         core.readNamespacedServiceAccount(sa, ns).execute().getImagePullSecrets();
     return refs == null ? List.of() : refs.stream().map(V1LocalObjectReference::getName).toList();
