@@ -11,7 +11,6 @@ import io.kubernetes.client.openapi.models.V1Secret;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,11 +64,7 @@ class NodeCredentialProviderIT {
     cloud.acr().addInstance(INSTANCE);
 
     // The bin dir: a counting wrapper named as the provider, exec'ing the shipped launcher.
-    Path shippedBin = SyncProcess.jar().getParent().resolve("bin");
-    Path real = Files.createDirectories(tmp.resolve("shipped-bin"));
-    for (String file : List.of("acr-credential-provider", "acr-credential", "acr-credential.jar")) {
-      Files.copy(shippedBin.resolve(file), real.resolve(file), StandardCopyOption.COPY_ATTRIBUTES);
-    }
+    Path real = SyncProcess.installNodeBundle(tmp.resolve("opt-acr-credential"));
     Path bin = Files.createDirectories(tmp.resolve("bin"));
     invocations = tmp.resolve("invocations");
     Files.writeString(invocations, "");

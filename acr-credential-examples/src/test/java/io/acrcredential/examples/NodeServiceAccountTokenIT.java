@@ -17,7 +17,6 @@ import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.KeyFactory;
 import java.security.PublicKey;
 import java.security.Signature;
@@ -73,11 +72,7 @@ class NodeServiceAccountTokenIT {
     cloud = FakeAlibabaCloud.start(); // no RAM role on the node: only Pod identities can pull
     cloud.acr().addInstance(INSTANCE);
 
-    Path shippedBin = SyncProcess.jar().getParent().resolve("bin");
-    Path bin = Files.createDirectories(tmp.resolve("bin"));
-    for (String file : List.of("acr-credential-provider", "acr-credential", "acr-credential.jar")) {
-      Files.copy(shippedBin.resolve(file), bin.resolve(file), StandardCopyOption.COPY_ATTRIBUTES);
-    }
+    Path bin = SyncProcess.installNodeBundle(tmp.resolve("opt-acr-credential"));
     String shipped = Files.readString(Path.of("src/main/deploy/credential-provider-config.yaml"));
     String cacheLine = "value: /var/cache/acr-credential/tokens";
     String commented =

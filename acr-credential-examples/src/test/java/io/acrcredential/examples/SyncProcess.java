@@ -49,6 +49,30 @@ final class SyncProcess implements AutoCloseable {
     return jar;
   }
 
+  /**
+   * Installs the packaged node bundle (runtime, jar, AppCDS archive, launchers) under {@code
+   * prefix} with its own {@code install-node}, as a node would get it, and returns its bin
+   * directory.
+   */
+  static Path installNodeBundle(Path prefix) throws IOException, InterruptedException {
+    Path installer = jar().getParent().resolve("acr-credential-node/bin/install-node");
+    Process p =
+        new ProcessBuilder(
+                installer.toString(),
+                "--prefix",
+                prefix.toString(),
+                "--config",
+                prefix.resolveSibling(prefix.getFileName() + "-provider-config.yaml").toString())
+            .redirectErrorStream(true)
+            .start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new AssertionError("install-node failed: " + out);
+    }
+    return prefix.resolve("bin");
+  }
+
   static SyncProcess start(Map<String, String> env, String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
