@@ -2,9 +2,9 @@ package io.acrcredential.examples;
 
 import io.acrcredential.core.CachingTokenProvider;
 import io.acrcredential.core.TokenProvider;
-import io.acrcredential.k8s.AcrConfiguration;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.SyncListener;
+import io.acrcredential.k8s.config.AcrConfiguration;
 import io.kubernetes.client.openapi.ApiClient;
 import java.time.Duration;
 import java.util.Objects;

@@ -5,14 +5,14 @@ import io.acrcredential.core.CredentialChange;
 import io.acrcredential.core.RefreshFailure;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
-import io.acrcredential.k8s.AcrConfigParser;
-import io.acrcredential.k8s.AcrConfiguration;
-import io.acrcredential.k8s.ConfigParseResult;
-import io.acrcredential.k8s.ConfigProblem;
-import io.acrcredential.k8s.PodPullSecretWebhook;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.RotationSignal;
 import io.acrcredential.k8s.SyncListener;
+import io.acrcredential.k8s.config.AcrConfigParser;
+import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.config.ConfigParseResult;
+import io.acrcredential.k8s.config.ConfigProblem;
+import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -56,7 +56,7 @@ final class Refresher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Refresher.class);
   static final String COMPONENT = "acr-credential";
   static final String WEBHOOK_ENABLE =
-      io.acrcredential.k8s.AcrConfigParser.WEBHOOK_CONFIGURATION + ".enable";
+      io.acrcredential.k8s.config.AcrConfigParser.WEBHOOK_CONFIGURATION + ".enable";
 
   /**
    * What the refresher needs.
@@ -474,7 +474,7 @@ final class Refresher implements AutoCloseable {
   }
 
   /** The namespace scope for the log: names or all, the selector and the exclusions if any. */
-  static String describe(io.acrcredential.k8s.NamespaceScope scope) {
+  static String describe(io.acrcredential.k8s.config.NamespaceScope scope) {
     StringBuilder b = new StringBuilder(scope.all() ? "all" : scope.names().toString());
     if (!scope.all()) {
       scope.selector().ifPresent(sel -> b.append(" and those labelled ").append(sel));

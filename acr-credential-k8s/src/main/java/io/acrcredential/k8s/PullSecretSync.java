@@ -3,6 +3,12 @@ package io.acrcredential.k8s;
 import io.acrcredential.core.CacheListener;
 import io.acrcredential.core.CachingTokenProvider;
 import io.acrcredential.core.TokenProvider;
+import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.config.NamespaceScope;
+import io.acrcredential.k8s.internal.Echo;
+import io.acrcredential.k8s.internal.Names;
+import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
+import io.acrcredential.k8s.webhook.PullSecretNames;
 import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
 import io.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
@@ -108,7 +114,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe. {@link #close()} stops every thread this object started.
  */
-public final class PullSecretSync implements AutoCloseable {
+public final class PullSecretSync implements PullSecretNames, AutoCloseable {
 
   /** Label on every Secret this project manages; value {@code true}. */
   public static final String MANAGED_LABEL = "acr-credential.io/managed";
@@ -352,6 +358,7 @@ public final class PullSecretSync implements AutoCloseable {
    * @return the names, possibly empty; never null
    * @throws IllegalStateException when the namespace had to be read and the read failed
    */
+  @Override
   public List<String> pullSecretNamesFor(String namespace, String serviceAccount) {
     Objects.requireNonNull(namespace, "namespace");
     Objects.requireNonNull(serviceAccount, "serviceAccount");

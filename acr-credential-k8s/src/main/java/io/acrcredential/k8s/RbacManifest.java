@@ -2,6 +2,11 @@ package io.acrcredential.k8s;
 
 import io.acrcredential.core.DockerConfig;
 import io.acrcredential.core.TokenProvider;
+import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.config.RegistryEntry;
+import io.acrcredential.k8s.config.SecretLayout;
+import io.acrcredential.k8s.internal.Echo;
+import io.acrcredential.k8s.internal.Names;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
