@@ -147,7 +147,7 @@ final class CredentialSnapshot {
                     + " is already written for an earlier registry; skipped");
             continue;
           }
-          String name = DockerConfig.secretName(domain);
+          String name = layout.secretNameFor(domain);
           RegistryCredential one = e.getValue().withDomains(List.of(domain));
           secrets.put(
               name,

@@ -117,16 +117,16 @@ import org.slf4j.LoggerFactory;
 public final class PullSecretSync implements PullSecretNames, AutoCloseable {
 
   /** Label on every Secret this project manages; value {@code true}. */
-  public static final String MANAGED_LABEL = "acr-credential.io/managed";
+  public static final String MANAGED_LABEL = Markers.MANAGED_LABEL;
 
   /** Label naming the sync instance that manages a Secret. */
-  public static final String INSTANCE_LABEL = "acr-credential.io/instance";
+  public static final String INSTANCE_LABEL = Markers.INSTANCE_LABEL;
 
   /** Annotation with the instant (ISO-8601) the earliest credential in a Secret expires. */
-  public static final String EXPIRES_AT_ANNOTATION = "acr-credential.io/expires-at";
+  public static final String EXPIRES_AT_ANNOTATION = Markers.EXPIRES_ANNOTATION;
 
   /** Annotation with the comma-separated registry domains a Secret holds. */
-  public static final String DOMAINS_ANNOTATION = "acr-credential.io/domains";
+  public static final String DOMAINS_ANNOTATION = Markers.DOMAINS_ANNOTATION;
 
   /** The default instance name. */
   public static final String DEFAULT_INSTANCE = "default";
@@ -258,7 +258,7 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
     secretInformers =
         new SecretInformers(
             secretInformerClient, markers.selector(), secretHandler(), secretInformerExecutor);
-    secretInformers.watch(RbacManifest.namesKnownAhead(configuration, new ArrayList<>()));
+    secretInformers.watch(configuration.secretNamesKnownAhead());
     reconciler =
         new NamespaceReconciler(
             apiClient,
@@ -1063,8 +1063,7 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
    */
   private void watchSecretNames(CredentialSnapshot current) {
     java.util.Set<String> names =
-        new java.util.LinkedHashSet<>(
-            RbacManifest.namesKnownAhead(configuration, new ArrayList<>()));
+        new java.util.LinkedHashSet<>(configuration.secretNamesKnownAhead());
     names.addAll(current.secrets().keySet());
     names.addAll(current.protectedNames());
     secretInformers.watch(names);

@@ -2,6 +2,7 @@ package io.acrcredential.k8s.config;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -83,6 +84,47 @@ public record AcrConfiguration(
               + GoDuration.format(expiringThreshold)
               + " is out of range; expected more than 0s and less than 1h");
     }
+  }
+
+  /**
+   * The pull Secret names this configuration leads to without asking the registry: the combined
+   * Secret's name, or one name per configured domain ({@link SecretLayout#secretNameFor}).
+   * Registries whose domains are resolved at run time add none; see {@link
+   * #registriesResolvedAtRunTime()}.
+   *
+   * @return the names, without duplicates, in configuration order
+   */
+  public Set<String> secretNamesKnownAhead() {
+    Set<String> names = new LinkedHashSet<>();
+    if (secretLayout.kind() == SecretLayout.Kind.COMBINED) {
+      names.add(secretLayout.combinedSecretName());
+      return names;
+    }
+    for (RegistryEntry e : registries) {
+      for (String d : e.target().domains()) {
+        names.add(secretLayout.secretNameFor(d));
+      }
+    }
+    return names;
+  }
+
+  /**
+   * The registries whose pull Secret names depend on domains resolved at run time (per-domain
+   * layout, no domains configured); empty with the combined layout.
+   *
+   * @return those registries, in configuration order
+   */
+  public List<RegistryEntry> registriesResolvedAtRunTime() {
+    if (secretLayout.kind() == SecretLayout.Kind.COMBINED) {
+      return List.of();
+    }
+    List<RegistryEntry> unresolved = new ArrayList<>();
+    for (RegistryEntry e : registries) {
+      if (e.target().domains().isEmpty()) {
+        unresolved.add(e);
+      }
+    }
+    return unresolved;
   }
 
   /**

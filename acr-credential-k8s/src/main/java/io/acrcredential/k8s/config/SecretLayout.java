@@ -1,12 +1,8 @@
 package io.acrcredential.k8s.config;
 
+import io.acrcredential.core.DockerConfig;
 import io.acrcredential.k8s.internal.Echo;
 import io.acrcredential.k8s.internal.Names;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -72,24 +68,19 @@ public record SecretLayout(Kind kind, String combinedSecretName) {
   }
 
   /**
-   * The name of the Secret that holds a domain's credentials.
+   * The name of the Secret that holds a domain's credentials: the one place the adapter names pull
+   * Secrets (the sync, {@code RbacManifest} and the webhook all ask here).
    *
    * @param domain a registry host, e.g. {@code registry.cn-shanghai.aliyuncs.com}
-   * @return {@code acr-credential-<md5 hex>} of the lower-cased domain, or the combined name
+   * @return {@code acr-credential-<md5 hex>} of the normalised domain ({@link
+   *     DockerConfig#secretName}), or the combined name
+   * @throws IllegalArgumentException with the per-domain layout, when the domain is not a valid
+   *     registry host
    */
   public String secretNameFor(String domain) {
     if (kind == Kind.COMBINED) {
       return combinedSecretName;
     }
-    return PER_DOMAIN_PREFIX + md5Hex(domain.toLowerCase(Locale.ROOT));
-  }
-
-  private static String md5Hex(String s) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("MD5");
-      return HexFormat.of().formatHex(md.digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("MD5 is required of every Java platform", e);
-    }
+    return DockerConfig.secretName(domain);
   }
 }
