@@ -213,8 +213,8 @@ class PodPullSecretWebhookIT {
   // ---- helpers ----
 
   private PullSecretSync startSync(
-      String scope, java.util.function.Consumer<PullSecretSync.Builder> more) throws Exception {
-    PullSecretSync.Builder b =
+      String scope, java.util.function.Consumer<PullSecretSyncBuilder> more) throws Exception {
+    PullSecretSyncBuilder b =
         PullSecretSync.builder()
             .apiClient(server.adminClient())
             .configuration(

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class PullSecretSyncBuilderTest {
 
-  private static PullSecretSync.Builder valid() {
+  private static PullSecretSyncBuilder valid() {
     return PullSecretSync.builder()
         .apiClient(new ApiClient())
         .configuration(AcrConfiguration.builder().build())
