@@ -2,7 +2,6 @@ package io.acrcredential.k8s.config;
 
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.k8s.internal.Echo;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -26,72 +25,55 @@ import java.util.Set;
 public final class AcrConfigParser {
 
   /** Largest value of one key, in characters (the whole ConfigMap is limited to 1 MiB anyway). */
-  public static final int MAX_VALUE_CHARS = 1 << 20;
+  public static final int MAX_VALUE_CHARS = ConfigKeys.MAX_VALUE_CHARS;
 
   /** Most items in {@code acr-registry-info} or domains in {@code acr-registry}. */
-  public static final int MAX_REGISTRIES = 100;
+  public static final int MAX_REGISTRIES = ConfigKeys.MAX_REGISTRIES;
 
   /** Key: comma-separated ServiceAccount names or {@code *}. */
-  public static final String SERVICE_ACCOUNT = "service-account";
+  public static final String SERVICE_ACCOUNT = ConfigKeys.SERVICE_ACCOUNT;
 
   /** Key: comma-separated namespaces or {@code all}. */
-  public static final String WATCH_NAMESPACE = "watch-namespace";
+  public static final String WATCH_NAMESPACE = ConfigKeys.WATCH_NAMESPACE;
 
   /** Key: Go-style duration, refresh this long before expiry. */
-  public static final String EXPIRING_THRESHOLD = "expiring-threshold";
+  public static final String EXPIRING_THRESHOLD = ConfigKeys.EXPIRING_THRESHOLD;
 
   /** Key: ACR API version, {@code 2018-12-01}. */
-  public static final String ACR_API_VERSION = "acr-api-version";
+  public static final String ACR_API_VERSION = ConfigKeys.ACR_API_VERSION;
 
   /** Key: contact e-mail address. */
-  public static final String NOTIFY_EMAIL = "notify-email";
+  public static final String NOTIFY_EMAIL = ConfigKeys.NOTIFY_EMAIL;
 
   /** Key: YAML list of registries. */
-  public static final String ACR_REGISTRY_INFO = "acr-registry-info";
+  public static final String ACR_REGISTRY_INFO = ConfigKeys.ACR_REGISTRY_INFO;
 
   /** Key (oldest format): comma-separated registry domains, {@code *} for the cluster's region. */
-  public static final String ACR_REGISTRY = "acr-registry";
+  public static final String ACR_REGISTRY = ConfigKeys.ACR_REGISTRY;
 
   /** Key: YAML block {@code enable: true} turning RRSA on. */
-  public static final String RRSA = "rrsa";
+  public static final String RRSA = ConfigKeys.RRSA;
 
   /** Key: YAML block of the Pod webhook settings ({@code enable}, failure policy, timeout). */
-  public static final String WEBHOOK_CONFIGURATION = "webhook-configuration";
+  public static final String WEBHOOK_CONFIGURATION = ConfigKeys.WEBHOOK_CONFIGURATION;
 
   /** Extension key: label selector for namespaces. */
-  public static final String WATCH_NAMESPACE_SELECTOR = "watch-namespace-selector";
+  public static final String WATCH_NAMESPACE_SELECTOR = ConfigKeys.WATCH_NAMESPACE_SELECTOR;
 
   /** Extension key: comma-separated namespaces or patterns never in scope. */
-  public static final String EXCLUDE_NAMESPACE = "exclude-namespace";
+  public static final String EXCLUDE_NAMESPACE = ConfigKeys.EXCLUDE_NAMESPACE;
 
   /** Extension key: {@code true}/{@code false}, whether ServiceAccounts are patched. */
-  public static final String PATCH_SERVICE_ACCOUNTS = "patch-service-accounts";
+  public static final String PATCH_SERVICE_ACCOUNTS = ConfigKeys.PATCH_SERVICE_ACCOUNTS;
 
   /** Extension key: {@code per-domain} or {@code combined}. */
-  public static final String SECRET_LAYOUT = "secret-layout";
+  public static final String SECRET_LAYOUT = ConfigKeys.SECRET_LAYOUT;
 
   /** Extension key: the Secret name for the combined layout. */
-  public static final String SECRET_NAME = "secret-name";
+  public static final String SECRET_NAME = ConfigKeys.SECRET_NAME;
 
   /** Every key this parser knows, Alibaba's first. */
-  static final Set<String> KNOWN_KEYS =
-      java.util.Collections.unmodifiableSet(
-          new LinkedHashSet<>(
-              java.util.List.of(
-                  SERVICE_ACCOUNT,
-                  WATCH_NAMESPACE,
-                  EXPIRING_THRESHOLD,
-                  ACR_API_VERSION,
-                  NOTIFY_EMAIL,
-                  ACR_REGISTRY_INFO,
-                  ACR_REGISTRY,
-                  RRSA,
-                  WEBHOOK_CONFIGURATION,
-                  WATCH_NAMESPACE_SELECTOR,
-                  EXCLUDE_NAMESPACE,
-                  PATCH_SERVICE_ACCOUNTS,
-                  SECRET_LAYOUT,
-                  SECRET_NAME)));
+  static final Set<String> KNOWN_KEYS = ConfigKeys.KNOWN_KEYS;
 
   private final Optional<String> clusterRegion;
 
