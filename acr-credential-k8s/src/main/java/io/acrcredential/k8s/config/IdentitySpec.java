@@ -18,10 +18,14 @@ import java.util.Optional;
  */
 public record IdentitySpec(Source source, Optional<AssumeRole> assumeRole) {
 
-  /** Shortest session an assumed role may be given, in seconds (Alibaba STS limit). */
+  /**
+   * Shortest session an assumed role may be given here, in seconds: the {@code expireDuration}
+   * range Alibaba's helper documents for this ConfigMap (STS itself accepts 900 s, see {@code
+   * AlibabaCredentials.MIN_SESSION}; a configuration valid here is valid for both).
+   */
   public static final long MIN_SESSION_SECONDS = 3600;
 
-  /** Longest session an assumed role may be given, in seconds (Alibaba STS limit). */
+  /** Longest session an assumed role may be given, in seconds (the STS limit, as in the core). */
   public static final long MAX_SESSION_SECONDS = 43200;
 
   /**

@@ -9,12 +9,17 @@ import java.util.regex.Pattern;
  */
 public final class Names {
 
+  /** What a valid DNS-1123 label looks like, for messages. */
   public static final String DNS_LABEL_RULE =
       "expected a DNS-1123 label: at most 63 lower-case letters, digits or '-',"
           + " starting and ending with a letter or digit";
+
+  /** What a valid DNS-1123 subdomain looks like, for messages. */
   public static final String DNS_SUBDOMAIN_RULE =
       "expected a DNS-1123 subdomain: at most 253 characters, lower-case letters, digits, '-' and"
           + " '.', each dot-separated part starting and ending with a letter or digit";
+
+  /** What a valid registry host looks like, for messages. */
   public static final String HOST_RULE =
       "expected a registry host name with an optional port, like"
           + " my-registry.cn-hangzhou.cr.aliyuncs.com or registry.example.com:5000"
@@ -116,6 +121,7 @@ public final class Names {
     return null;
   }
 
+  /** A notification e-mail address. */
   public static String checkEmail(String s) {
     if (s.length() > 254 || !EMAIL.matcher(s).matches()) {
       return "expected one e-mail address such as ops@example.com";
@@ -123,6 +129,7 @@ public final class Names {
     return null;
   }
 
+  /** A RAM role ARN ({@code acs:ram::<account>:role/<name>}). */
   public static String checkRoleArn(String s) {
     if (s.length() > 200 || !ROLE_ARN.matcher(s).matches()) {
       return "expected a RAM role ARN such as acs:ram::1234567890123456:role/my-role";
@@ -130,6 +137,7 @@ public final class Names {
     return null;
   }
 
+  /** A RAM OIDC provider ARN. */
   public static String checkOidcProviderArn(String s) {
     if (s.length() > 250 || !OIDC_PROVIDER_ARN.matcher(s).matches()) {
       return "expected an OIDC provider ARN such as"
