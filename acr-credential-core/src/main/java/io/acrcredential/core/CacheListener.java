@@ -4,8 +4,10 @@ import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
- * Learns what a {@link CachingTokenProvider} does: when a key's credential changed (for example to
- * rewrite a Kubernetes Secret) and when a fetch failed (for events and metrics).
+ * Learns what a {@link TokenProvider} that offers change notification ({@link
+ * TokenProvider#addListener}) does: when a key's credential changed (for example to rewrite a
+ * Kubernetes Secret) and when a fetch failed (for events and metrics). {@link CachingTokenProvider}
+ * is the main such provider; the call guarantees below are its.
  *
  * <p>Both methods do nothing by default, so an implementation overrides only what it needs; {@link
  * #onChange(Consumer)} and {@link #onFailure(Consumer)} adapt a lambda.
@@ -34,6 +36,13 @@ public interface CacheListener {
    *     when, and when the cache tries again
    */
   default void refreshFailed(RefreshFailure failure) {}
+
+  /**
+   * Credentials may have changed, but the source cannot say which: a provider that is told of a
+   * rotation from outside (for example a Kubernetes adapter's rotation signal). Consumers fetch
+   * again. Never called by {@link CachingTokenProvider}, which reports each change.
+   */
+  default void changeSignalled() {}
 
   /**
    * A listener for credential changes only.

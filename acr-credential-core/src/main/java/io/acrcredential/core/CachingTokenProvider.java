@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,66 +32,14 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <h2>Serving</h2>
+ * <p>Serves a credential until its expiry minus a safety margin, lock-free; refreshes every key in
+ * the background before expiry (with jitter), one provider call per key at a time; rides out
+ * outages on the still-valid credential with bounded, jittered backoff; caches failures briefly;
+ * reports changes and failures to {@link CacheListener}s ({@link #addListener}). The exact rules
+ * (serving, refreshing, single flight, failures, threads) are in the core module's README.md.
  *
- * A credential is served while the clock is before its {@linkplain RegistryCredential#expiresAt()
- * expiry} minus the {@linkplain Builder#safetyMargin(Duration) safety margin}; a credential inside
- * the margin is never returned. Reading a served credential takes no lock and allocates nothing: a
- * look-up (by identity among the first eight targets used, which saves hashing the record when
- * callers reuse their {@link RegistryTarget} instance, otherwise in a concurrent map), one volatile
- * read and one {@link Clock#millis()}. The clock read is deliberate: it is what guarantees that no
- * credential inside the margin is served even when the refresher runs late.
- *
- * <h2>Refreshing</h2>
- *
- * Every key the cache has fetched is refreshed in the background, whether or not anyone reads it,
- * until {@link #invalidate(RegistryTarget)} or {@link #close()}. The refresh of a credential starts
- * at a random instant between {@code expiresAt - refreshBeforeExpiry - refreshJitter} and {@code
- * expiresAt - refreshBeforeExpiry} (drawn per key and per credential, so a fleet spreads out).
- * While a refresh runs, callers keep getting the current credential without waiting. A credential
- * that is already inside its refresh window when fetched (a provider handing out short-lived
- * credentials) is refreshed halfway through its remaining serving time instead, so the provider is
- * never called in a loop. Keys are never dropped for being unread, because listeners (for example a
- * Secret writer) rely on background refreshes; call {@link #invalidate(RegistryTarget)} to stop
- * refreshing a key.
- *
- * <h2>Single flight</h2>
- *
- * At most one provider call per key runs at a time. Any number of callers of a key with no servable
- * credential wait for that one call and all get its credential or all get its {@link
- * TokenException} (the same instance). Different keys never wait for each other.
- *
- * <h2>Failures</h2>
- *
- * <ul>
- *   <li>A failed fetch with a {@linkplain TokenException#isRetryable() retryable} exception is
- *       retried in the background after a bounded exponential backoff with jitter: the n-th
- *       consecutive failure waits {@code min(retryMax, retryInitial * multiplier^(n-1))}, reduced
- *       by a random fraction of at most {@code retryJitter}. Meanwhile a still-valid credential
- *       keeps being served.
- *   <li>A non-retryable failure (wrong permission such as {@code Forbidden.RAM}, bad credentials,
- *       bad configuration) is logged at error level, reported, and retried only after the long
- *       {@linkplain Builder#nonRetryableRetryInterval(Duration) non-retryable interval}, so the
- *       provider is not hammered.
- *   <li>Negative caching: when a key has no servable credential, a caller arriving shortly after a
- *       failure gets that failure at once instead of calling the provider again. The failure is
- *       remembered for {@linkplain Builder#failureCacheTime(Duration) failureCacheTime} after a
- *       non-retryable failure, and for the shorter of that time and the backoff delay after a
- *       retryable one. Afterwards the next caller tries the provider itself.
- *   <li>Every failure is given to {@link CacheListener#refreshFailed(RefreshFailure)} with whether
- *       a valid credential is still served and until when. Log lines name the target and the error
- *       code, never a password.
- *   <li>An unchecked exception other than {@link TokenException} from the provider is treated as a
- *       retryable {@link TokenException.Reason#INVALID_RESPONSE}; a provider returning {@code null}
- *       or a credential already inside the safety margin is treated the same way.
- * </ul>
- *
- * <h2>Threads</h2>
- *
- * All methods are safe to call from any thread. Background refreshes run on the {@linkplain
- * Builder#executor(ScheduledExecutorService) given executor}, or else on one daemon thread named
- * {@code acr-credential-cache-refresher-N} that {@link #close()} ends. Listeners are called as
- * described in {@link CacheListener}; an exception from a listener is logged and ignored.
+ * <p>Thread-safe. Background refreshes run on the {@linkplain Builder#executor given executor}, or
+ * on one daemon thread that {@link #close()} ends.
  */
 public final class CachingTokenProvider implements TokenProvider, AutoCloseable {
 
@@ -152,7 +101,7 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
    *
    * @param delegate the provider that really fetches credentials; must be thread-safe
    * @return a builder with the documented defaults
-   * @throws IllegalArgumentException when {@code delegate} is null
+   * @throws NullPointerException when {@code delegate} is null
    */
   public static Builder builder(TokenProvider delegate) {
     return new Builder(delegate);
@@ -170,13 +119,11 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
    *     when the calling thread is interrupted while waiting for another caller's fetch (its
    *     interrupt flag is kept)
    * @throws IllegalStateException when the cache is closed
-   * @throws IllegalArgumentException when {@code target} is null
+   * @throws NullPointerException when {@code target} is null
    */
   @Override
   public RegistryCredential fetch(RegistryTarget target) {
-    if (target == null) {
-      throw new IllegalArgumentException("target must not be null");
-    }
+    Objects.requireNonNull(target, "target must not be null");
     KeyState state = null;
     KeyState[] recent = hot;
     for (int i = 0; i < recent.length; i++) {
@@ -205,8 +152,9 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
    * {@link #removeListener(CacheListener)} when that component stops.
    *
    * @param listener the listener; adding the same instance twice makes it hear everything twice
-   * @throws IllegalArgumentException when {@code listener} is null
+   * @throws NullPointerException when {@code listener} is null
    */
+  @Override
   public void addListener(CacheListener listener) {
     listeners.add(Builder.require(listener, "listener"));
   }
@@ -219,6 +167,7 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
    * @param listener the listener to remove
    * @return whether it was registered
    */
+  @Override
   public boolean removeListener(CacheListener listener) {
     return listener != null && listeners.remove(listener);
   }
@@ -229,12 +178,10 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
    * waiting on it, but its outcome is neither cached nor reported to listeners.
    *
    * @param target the key to forget; unknown keys are ignored
-   * @throws IllegalArgumentException when {@code target} is null
+   * @throws NullPointerException when {@code target} is null
    */
   public void invalidate(RegistryTarget target) {
-    if (target == null) {
-      throw new IllegalArgumentException("target must not be null");
-    }
+    Objects.requireNonNull(target, "target must not be null");
     KeyState state = states.remove(target);
     if (state != null) {
       synchronized (state) {
@@ -759,10 +706,8 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
     private Duration failureCacheTime = Duration.ofSeconds(30);
 
     private Builder(TokenProvider delegate) {
-      if (delegate == null) {
-        throw new IllegalArgumentException("the token provider to cache (delegate) is null");
-      }
-      this.delegate = delegate;
+      this.delegate =
+          Objects.requireNonNull(delegate, "the token provider to cache (delegate) is null");
     }
 
     /**
@@ -946,11 +891,8 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
       return new CachingTokenProvider(this);
     }
 
-    private static <T> T require(T value, String name) {
-      if (value == null) {
-        throw new IllegalArgumentException(name + " must not be null");
-      }
-      return value;
+    static <T> T require(T value, String name) {
+      return Objects.requireNonNull(value, () -> name + " must not be null");
     }
 
     private static Duration positive(Duration value, String name) {

@@ -524,7 +524,7 @@ class CachingTokenProviderTest {
     assertThat(late).hasSize(1); // ... but the removed listener did not hear it
     assertThat(lateFailures).hasSize(failuresSeen);
     assertThatThrownBy(() -> cache.addListener(null))
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(NullPointerException.class)
         .hasMessageContaining("listener");
   }
 
@@ -699,7 +699,7 @@ class CachingTokenProviderTest {
   @Test
   void badSettingsAreRejectedWithTheirName() {
     assertThatThrownBy(() -> CachingTokenProvider.builder(null))
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(NullPointerException.class)
         .hasMessageContaining("delegate");
     CachingTokenProvider.Builder b = CachingTokenProvider.builder(provider);
     assertThatThrownBy(() -> b.refreshBeforeExpiry(Duration.ZERO))
@@ -722,7 +722,7 @@ class CachingTokenProviderTest {
         .hasMessageContaining("safetyMargin PT2M must be shorter than refreshBeforeExpiry");
     build(NO_JITTER);
     assertThatThrownBy(() -> cache.fetch(null))
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(NullPointerException.class)
         .hasMessage("target must not be null");
   }
 

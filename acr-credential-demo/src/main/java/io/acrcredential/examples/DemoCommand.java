@@ -1,8 +1,8 @@
 package io.acrcredential.examples;
 
 import io.acrcredential.core.DockerConfig;
-import io.acrcredential.k8s.AcrConfigParser;
 import io.acrcredential.k8s.PullSecretSync;
+import io.acrcredential.k8s.config.AcrConfigParser;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.testing.AcrInstance;
 import io.acrcredential.testing.FakeAlibabaCloud;

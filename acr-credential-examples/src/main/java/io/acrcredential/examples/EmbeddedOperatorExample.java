@@ -2,9 +2,10 @@ package io.acrcredential.examples;
 
 import io.acrcredential.core.CachingTokenProvider;
 import io.acrcredential.core.TokenProvider;
-import io.acrcredential.k8s.AcrConfiguration;
 import io.acrcredential.k8s.PullSecretSync;
+import io.acrcredential.k8s.PullSecretSyncBuilder;
 import io.acrcredential.k8s.SyncListener;
+import io.acrcredential.k8s.config.AcrConfiguration;
 import io.kubernetes.client.openapi.ApiClient;
 import java.time.Duration;
 import java.util.Objects;
@@ -28,7 +29,7 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Leader election is left to the host operator here (it usually has its own); pass {@code
- * PullSecretSync.Builder#leaderElection} when it does not. Nothing in this class is static.
+ * PullSecretSyncBuilder#leaderElection} when it does not. Nothing in this class is static.
  */
 public final class EmbeddedOperatorExample implements AutoCloseable {
 
@@ -58,7 +59,7 @@ public final class EmbeddedOperatorExample implements AutoCloseable {
             .refreshBeforeExpiry(configuration.expiringThreshold())
             .retryBackoff(Duration.ofSeconds(1), Duration.ofMinutes(2))
             .build();
-    PullSecretSync.Builder b =
+    PullSecretSyncBuilder b =
         PullSecretSync.builder()
             .apiClient(operatorClient)
             .configuration(configuration)

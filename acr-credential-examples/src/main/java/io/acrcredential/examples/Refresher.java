@@ -5,14 +5,16 @@ import io.acrcredential.core.CredentialChange;
 import io.acrcredential.core.RefreshFailure;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
-import io.acrcredential.k8s.AcrConfigParser;
-import io.acrcredential.k8s.AcrConfiguration;
-import io.acrcredential.k8s.ConfigParseResult;
-import io.acrcredential.k8s.ConfigProblem;
-import io.acrcredential.k8s.PodPullSecretWebhook;
 import io.acrcredential.k8s.PullSecretSync;
+import io.acrcredential.k8s.PullSecretSyncBuilder;
 import io.acrcredential.k8s.RotationSignal;
 import io.acrcredential.k8s.SyncListener;
+import io.acrcredential.k8s.config.AcrConfigParser;
+import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.config.ConfigParseResult;
+import io.acrcredential.k8s.config.ConfigProblem;
+import io.acrcredential.k8s.config.LastGoodConfiguration;
+import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -28,7 +30,6 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +57,7 @@ final class Refresher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Refresher.class);
   static final String COMPONENT = "acr-credential";
   static final String WEBHOOK_ENABLE =
-      io.acrcredential.k8s.AcrConfigParser.WEBHOOK_CONFIGURATION + ".enable";
+      io.acrcredential.k8s.config.AcrConfigParser.WEBHOOK_CONFIGURATION + ".enable";
 
   /**
    * What the refresher needs.
@@ -95,7 +96,7 @@ final class Refresher implements AutoCloseable {
       Optional<WebhookRegistration.Target> registration) {}
 
   /**
-   * The steady-state write limit ({@code PullSecretSync.Builder#writeRateLimit}); a rotation may
+   * The steady-state write limit ({@code PullSecretSyncBuilder#writeRateLimit}); a rotation may
    * raise it for a while.
    *
    * @param perSecond writes per second, positive
@@ -131,7 +132,7 @@ final class Refresher implements AutoCloseable {
   private volatile PullSecretSync sync;
   private volatile boolean firstPassDone;
   private volatile boolean closed;
-  private Map<String, String> lastGood;
+  private final LastGoodConfiguration lastGood; // guarded by applySnapshot's lock
   private ConfigSource.Snapshot lastSnapshot;
   private String lastReported = "";
   private ScheduledFuture<?> retryApply;
@@ -140,6 +141,7 @@ final class Refresher implements AutoCloseable {
 
   Refresher(Settings settings) {
     this.settings = settings;
+    this.lastGood = new LastGoodConfiguration(settings.parser());
     this.metrics = new SyncMetrics(settings.clock());
     this.tracker = new ReconcileTracker(this::passCompleted);
     CacheListener rotations =
@@ -393,30 +395,14 @@ final class Refresher implements AutoCloseable {
    */
   private synchronized AcrConfiguration applySnapshot(ConfigSource.Snapshot snapshot) {
     lastSnapshot = snapshot;
-    ConfigParseResult parsed = settings.parser().parse(snapshot.data());
+    LastGoodConfiguration.Applied applied = lastGood.apply(snapshot.data());
+    ConfigParseResult parsed = applied.result();
     List<String> report = new ArrayList<>();
-    Map<String, String> accepted = snapshot.data();
     if (!parsed.invalidKeys().isEmpty()) {
-      if (lastGood != null) {
-        Map<String, String> merged = new LinkedHashMap<>(snapshot.data());
-        for (String key : parsed.invalidKeys()) {
-          String previous = lastGood.get(key);
-          if (previous != null) {
-            merged.put(key, previous);
-          } else {
-            merged.remove(key);
-          }
-        }
-        accepted = merged;
-        ConfigParseResult reparsed = settings.parser().parse(merged);
-        if (!reparsed.hasErrors()) {
-          parsed = new ConfigParseResult(reparsed.config(), parsed.problems());
-        }
-      }
       for (ConfigProblem p : parsed.errors()) {
         report.add(
             p
-                + (lastGood != null
+                + (applied.keptPrevious()
                     ? " (keeping the previous value of '" + p.key() + "')"
                     : " (using the default)"));
       }
@@ -435,7 +421,6 @@ final class Refresher implements AutoCloseable {
               + " deploy/webhook) or set enable: false");
     }
     report.addAll(notices);
-    lastGood = accepted;
     List<String> problems = new ArrayList<>();
     AcrConfiguration config = providers.apply(parsed.config(), problems);
     report.addAll(problems);
@@ -474,7 +459,7 @@ final class Refresher implements AutoCloseable {
   }
 
   /** The namespace scope for the log: names or all, the selector and the exclusions if any. */
-  static String describe(io.acrcredential.k8s.NamespaceScope scope) {
+  static String describe(io.acrcredential.k8s.config.NamespaceScope scope) {
     StringBuilder b = new StringBuilder(scope.all() ? "all" : scope.names().toString());
     if (!scope.all()) {
       scope.selector().ifPresent(sel -> b.append(" and those labelled ").append(sel));
@@ -622,7 +607,7 @@ final class Refresher implements AutoCloseable {
   }
 
   private PullSecretSync buildSync(AcrConfiguration config, boolean withLease) {
-    PullSecretSync.Builder b =
+    PullSecretSyncBuilder b =
         PullSecretSync.builder()
             .apiClient(settings.api())
             .informerApiClient(settings.informerApi())

@@ -1,7 +1,7 @@
 package io.acrcredential.examples;
 
 import io.acrcredential.examples.doctor.Status;
-import io.acrcredential.k8s.AcrConfigParser;
+import io.acrcredential.k8s.config.AcrConfigParser;
 import java.net.URI;
 import java.util.Optional;
 

@@ -1,7 +1,7 @@
 package io.acrcredential.examples;
 
-import io.acrcredential.k8s.AcrConfigParser;
-import io.acrcredential.k8s.PodPullSecretWebhook;
+import io.acrcredential.k8s.config.AcrConfigParser;
+import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.Config;
 import java.io.IOException;

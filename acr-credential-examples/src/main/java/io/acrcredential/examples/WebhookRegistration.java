@@ -1,7 +1,7 @@
 package io.acrcredential.examples;
 
 import com.google.gson.reflect.TypeToken;
-import io.acrcredential.k8s.WebhookSettings;
+import io.acrcredential.k8s.config.WebhookSettings;
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;

@@ -3,7 +3,7 @@ package io.acrcredential.examples;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
-import io.acrcredential.k8s.PodPullSecretWebhook;
+import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -3,11 +3,11 @@ package io.acrcredential.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.acrcredential.core.RegistryTarget;
-import io.acrcredential.k8s.AcrConfigParser;
-import io.acrcredential.k8s.AcrConfiguration;
-import io.acrcredential.k8s.ConfigParseResult;
 import io.acrcredential.k8s.RbacManifest;
-import io.acrcredential.k8s.RegistryEntry;
+import io.acrcredential.k8s.config.AcrConfigParser;
+import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.config.ConfigParseResult;
+import io.acrcredential.k8s.config.RegistryEntry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -4,8 +4,8 @@ import static io.acrcredential.examples.SyncCommandIT.await;
 import static io.acrcredential.examples.SyncCommandIT.quietly;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.acrcredential.k8s.WebhookSettings;
-import io.acrcredential.k8s.WebhookSettings.FailurePolicy;
+import io.acrcredential.k8s.config.WebhookSettings;
+import io.acrcredential.k8s.config.WebhookSettings.FailurePolicy;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.acrcredential.testing.AcrInstance;

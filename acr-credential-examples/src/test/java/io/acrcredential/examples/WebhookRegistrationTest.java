@@ -3,8 +3,8 @@ package io.acrcredential.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.acrcredential.k8s.WebhookSettings;
-import io.acrcredential.k8s.WebhookSettings.FailurePolicy;
+import io.acrcredential.k8s.config.WebhookSettings;
+import io.acrcredential.k8s.config.WebhookSettings.FailurePolicy;
 import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
 import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;

@@ -3,7 +3,7 @@ package io.acrcredential.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.acrcredential.k8s.PodPullSecretWebhook;
+import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.math.BigInteger;
@@ -54,7 +54,7 @@ class WebhookServerTest {
       new PodPullSecretWebhook(
           io.acrcredential.k8s.PullSecretSync.builder() // never started: answers nothing
               .apiClient(new io.kubernetes.client.openapi.ApiClient())
-              .configuration(io.acrcredential.k8s.AcrConfiguration.builder().build())
+              .configuration(io.acrcredential.k8s.config.AcrConfiguration.builder().build())
               .tokenProvider(t -> null)
               .build());
 

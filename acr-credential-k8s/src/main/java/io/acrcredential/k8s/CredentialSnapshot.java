@@ -5,6 +5,9 @@ import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.RegistryHosts;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenProvider;
+import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.config.RegistryEntry;
+import io.acrcredential.k8s.config.SecretLayout;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -144,7 +147,7 @@ final class CredentialSnapshot {
                     + " is already written for an earlier registry; skipped");
             continue;
           }
-          String name = DockerConfig.secretName(domain);
+          String name = layout.secretNameFor(domain);
           RegistryCredential one = e.getValue().withDomains(List.of(domain));
           secrets.put(
               name,

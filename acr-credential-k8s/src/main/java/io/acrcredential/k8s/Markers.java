@@ -11,10 +11,10 @@ import java.util.Map;
  */
 final class Markers {
 
-  static final String MANAGED_LABEL = PullSecretSync.MANAGED_LABEL;
-  static final String INSTANCE_LABEL = PullSecretSync.INSTANCE_LABEL;
-  static final String EXPIRES_ANNOTATION = PullSecretSync.EXPIRES_AT_ANNOTATION;
-  static final String DOMAINS_ANNOTATION = PullSecretSync.DOMAINS_ANNOTATION;
+  static final String MANAGED_LABEL = "acr-credential.io/managed";
+  static final String INSTANCE_LABEL = "acr-credential.io/instance";
+  static final String EXPIRES_ANNOTATION = "acr-credential.io/expires-at";
+  static final String DOMAINS_ANNOTATION = "acr-credential.io/domains";
   static final String SA_ANNOTATION_PREFIX = "acr-credential.io/pull-secrets-";
 
   private final String instance;

@@ -1,5 +1,7 @@
 package io.acrcredential.k8s;
 
+import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.config.ServiceAccountScope;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.JSON;

@@ -1,7 +1,11 @@
 package io.acrcredential.k8s;
 
-import io.acrcredential.core.DockerConfig;
 import io.acrcredential.core.TokenProvider;
+import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.config.RegistryEntry;
+import io.acrcredential.k8s.config.SecretLayout;
+import io.acrcredential.k8s.internal.Echo;
+import io.acrcredential.k8s.internal.Names;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -72,12 +76,12 @@ public final class RbacManifest {
   public static List<String> secretNames(SecretLayout layout, Collection<String> domains) {
     Objects.requireNonNull(layout, "layout");
     Objects.requireNonNull(domains, "domains");
-    if (layout.kind() == SecretLayout.Kind.COMBINED) {
-      return List.of(layout.combinedSecretName());
-    }
     Set<String> names = new LinkedHashSet<>();
     for (String d : domains) {
-      names.add(DockerConfig.secretName(d));
+      names.add(layout.secretNameFor(d));
+    }
+    if (names.isEmpty() && layout.kind() == SecretLayout.Kind.COMBINED) {
+      names.add(layout.combinedSecretName());
     }
     return new ArrayList<>(names);
   }
@@ -94,8 +98,8 @@ public final class RbacManifest {
    */
   public static List<String> secretNames(AcrConfiguration configuration) {
     Objects.requireNonNull(configuration, "configuration");
-    List<RegistryEntry> unresolved = new ArrayList<>();
-    Set<String> names = namesKnownAhead(configuration, unresolved);
+    List<RegistryEntry> unresolved = configuration.registriesResolvedAtRunTime();
+    Set<String> names = configuration.secretNamesKnownAhead();
     if (!unresolved.isEmpty()) {
       List<String> which = new ArrayList<>();
       for (RegistryEntry e : unresolved) {
@@ -132,32 +136,9 @@ public final class RbacManifest {
       throw new IllegalStateException(
           "cannot tell every pull Secret name: " + String.join("; ", problems));
     }
-    Set<String> names = namesKnownAhead(configuration, new ArrayList<>());
+    Set<String> names = configuration.secretNamesKnownAhead();
     names.addAll(snapshot.secrets().keySet());
     return new ArrayList<>(names);
-  }
-
-  /**
-   * The names known from the configuration alone; registries whose domains are resolved at run time
-   * (per-domain layout) are added to {@code unresolved}.
-   */
-  static Set<String> namesKnownAhead(
-      AcrConfiguration configuration, List<RegistryEntry> unresolved) {
-    Set<String> names = new LinkedHashSet<>();
-    SecretLayout layout = configuration.secretLayout();
-    if (layout.kind() == SecretLayout.Kind.COMBINED) {
-      names.add(layout.combinedSecretName());
-      return names;
-    }
-    for (RegistryEntry e : configuration.registries()) {
-      if (e.target().domains().isEmpty()) {
-        unresolved.add(e);
-      }
-      for (String d : e.target().domains()) {
-        names.add(DockerConfig.secretName(d));
-      }
-    }
-    return names;
   }
 
   /**

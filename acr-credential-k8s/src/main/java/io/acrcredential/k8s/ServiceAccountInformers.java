@@ -1,5 +1,6 @@
 package io.acrcredential.k8s;
 
+import io.acrcredential.k8s.config.NamespaceScope;
 import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.informer.SharedIndexInformer;
 import io.kubernetes.client.informer.SharedInformerFactory;

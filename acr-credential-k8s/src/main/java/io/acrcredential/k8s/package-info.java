@@ -1,8 +1,6 @@
 /**
- * The Kubernetes adapter's public API. So far: the configuration model ({@link
- * io.acrcredential.k8s.AcrConfiguration} with its scopes, registries, identities and Secret layout)
- * and {@link io.acrcredential.k8s.AcrConfigParser}, which reads Alibaba's {@code acr-configuration}
- * ConfigMap format (see {@code CONFIGURATION.md} of this module) and reports every problem without
- * ever echoing a secret. Nothing here depends on Alibaba Cloud's SDK.
+ * The Kubernetes adapter's facade: {@link io.acrcredential.k8s.PullSecretSync} keeps pull Secrets
+ * and ServiceAccounts in sync behind package-private engine parts, and reports through {@link
+ * io.acrcredential.k8s.SyncListener}.
  */
 package io.acrcredential.k8s;

@@ -12,6 +12,7 @@ import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
 import io.acrcredential.core.acr.AcrTokenProvider;
 import io.acrcredential.core.acr.AlibabaCredentials;
+import io.acrcredential.k8s.config.ServiceAccountScope;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.acrcredential.testing.Failure;

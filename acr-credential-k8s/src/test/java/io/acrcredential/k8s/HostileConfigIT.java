@@ -6,6 +6,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.acrcredential.k8s.config.AcrConfigParser;
+import io.acrcredential.k8s.config.ConfigAssertions;
+import io.acrcredential.k8s.config.ConfigParseResult;
+import io.acrcredential.k8s.config.ConfigProblem;
+import io.acrcredential.k8s.config.HostileConfigTest;
+import io.acrcredential.k8s.config.NamespaceScope;
+import io.acrcredential.k8s.config.ServiceAccountScope;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.kubernetes.client.openapi.models.V1Secret;

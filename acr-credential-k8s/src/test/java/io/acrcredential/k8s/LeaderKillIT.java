@@ -5,6 +5,7 @@ import static io.acrcredential.k8s.SyncFixture.HZ_SECRET;
 import static io.acrcredential.k8s.SyncFixture.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.acrcredential.k8s.config.ServiceAccountScope;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import java.io.BufferedReader;

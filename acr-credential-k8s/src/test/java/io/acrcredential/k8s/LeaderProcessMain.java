@@ -1,5 +1,6 @@
 package io.acrcredential.k8s;
 
+import io.acrcredential.k8s.config.ServiceAccountScope;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.ClientBuilder;
 import io.kubernetes.client.util.KubeConfig;

@@ -3,6 +3,8 @@ package io.acrcredential.k8s;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.config.ServiceAccountScope;
 import io.kubernetes.client.extended.leaderelection.LeaderElectionRecord;
 import io.kubernetes.client.extended.leaderelection.Lock;
 import io.kubernetes.client.informer.cache.Cache;

@@ -7,6 +7,8 @@ import static io.acrcredential.k8s.SyncFixture.SH_SECRET;
 import static io.acrcredential.k8s.SyncFixture.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.acrcredential.k8s.config.ServiceAccountScope;
+import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.kubernetes.client.openapi.ApiException;
@@ -211,8 +213,8 @@ class PodPullSecretWebhookIT {
   // ---- helpers ----
 
   private PullSecretSync startSync(
-      String scope, java.util.function.Consumer<PullSecretSync.Builder> more) throws Exception {
-    PullSecretSync.Builder b =
+      String scope, java.util.function.Consumer<PullSecretSyncBuilder> more) throws Exception {
+    PullSecretSyncBuilder b =
         PullSecretSync.builder()
             .apiClient(server.adminClient())
             .configuration(

@@ -3,13 +3,14 @@ package io.acrcredential.k8s;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.acrcredential.k8s.config.AcrConfiguration;
 import io.kubernetes.client.openapi.ApiClient;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class PullSecretSyncBuilderTest {
 
-  private static PullSecretSync.Builder valid() {
+  private static PullSecretSyncBuilder valid() {
     return PullSecretSync.builder()
         .apiClient(new ApiClient())
         .configuration(AcrConfiguration.builder().build())

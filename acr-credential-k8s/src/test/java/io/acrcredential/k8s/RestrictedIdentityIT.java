@@ -12,6 +12,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.acrcredential.core.DockerConfig;
 import io.acrcredential.core.RegistryTarget;
+import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.config.ServiceAccountScope;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.kubernetes.client.openapi.ApiClient;

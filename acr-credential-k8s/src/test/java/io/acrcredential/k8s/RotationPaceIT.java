@@ -12,6 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenProvider;
+import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.config.ServiceAccountScope;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.kubernetes.client.openapi.models.V1Secret;

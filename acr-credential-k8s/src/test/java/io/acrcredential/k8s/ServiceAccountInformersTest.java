@@ -2,6 +2,8 @@ package io.acrcredential.k8s;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.acrcredential.k8s.config.LabelSelector;
+import io.acrcredential.k8s.config.NamespaceScope;
 import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;

@@ -5,6 +5,12 @@ import static io.acrcredential.k8s.SyncFixture.HZ_SECRET;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.config.IdentitySpec;
+import io.acrcredential.k8s.config.LabelSelector;
+import io.acrcredential.k8s.config.NamespaceScope;
+import io.acrcredential.k8s.config.RegistryEntry;
+import io.acrcredential.k8s.config.ServiceAccountScope;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.kubernetes.client.openapi.ApiClient;

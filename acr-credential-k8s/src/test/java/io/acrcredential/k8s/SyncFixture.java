@@ -4,6 +4,12 @@ import static org.assertj.core.api.Assertions.fail;
 
 import io.acrcredential.core.DockerConfig;
 import io.acrcredential.core.RegistryTarget;
+import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.config.IdentitySpec;
+import io.acrcredential.k8s.config.LabelSelector;
+import io.acrcredential.k8s.config.NamespaceScope;
+import io.acrcredential.k8s.config.RegistryEntry;
+import io.acrcredential.k8s.config.ServiceAccountScope;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;

@@ -2,6 +2,7 @@ package io.acrcredential.k8s;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;

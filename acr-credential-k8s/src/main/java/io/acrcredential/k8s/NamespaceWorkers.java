@@ -1,0 +1,228 @@
+package io.acrcredential.k8s;
+
+import io.kubernetes.client.extended.workqueue.DefaultDelayingQueue;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.models.V1Namespace;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1ObjectReference;
+import io.kubernetes.client.openapi.models.V1Status;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The work queue keyed by namespace and the bounded pool of workers draining it: each worker
+ * reconciles one namespace at a time while the fence allows writes; a failing namespace is retried
+ * with exponential backoff and never blocks others. Owns the queue's and the workers' threads.
+ */
+final class NamespaceWorkers {
+
+  private static final Logger LOG = LoggerFactory.getLogger(NamespaceWorkers.class);
+
+  private final ApiClient apiClient;
+  private final WriteFence fence;
+  private final EventReporter events;
+  private final Duration retryBase;
+  private final Duration retryMax;
+  private final Consumer<Consumer<SyncListener>> listeners;
+  private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+
+  private volatile boolean closed;
+  private ExecutorService queueExecutor;
+  private DefaultDelayingQueue<String> queue;
+  private ExecutorService workers;
+
+  NamespaceWorkers(
+      ApiClient apiClient,
+      WriteFence fence,
+      EventReporter events,
+      Duration retryBase,
+      Duration retryMax,
+      Consumer<Consumer<SyncListener>> listeners) {
+    this.apiClient = apiClient;
+    this.fence = fence;
+    this.events = events;
+    this.retryBase = retryBase;
+    this.retryMax = retryMax;
+    this.listeners = listeners;
+  }
+
+  /** Creates the queue; namespaces enqueued from now on wait for {@link #startWorkers}. */
+  void open(String threadPrefix) {
+    queueExecutor = Executors.newSingleThreadExecutor(Threads.named(threadPrefix + "-queue"));
+    queue = new DefaultDelayingQueue<>(queueExecutor);
+  }
+
+  /**
+   * Starts {@code count} workers, each reconciling what it takes from the queue.
+   *
+   * @param namespaces the namespace cache (a namespace it lacks was deleted)
+   * @param reconcile reconciles one namespace with the current configuration and credentials
+   */
+  void startWorkers(
+      int count,
+      String threadPrefix,
+      Function<String, V1Namespace> namespaces,
+      Reconcile reconcile,
+      Consumer<String> forget) {
+    workers = Executors.newFixedThreadPool(count, Threads.named(threadPrefix + "-worker"));
+    for (int i = 0; i < count; i++) {
+      workers.execute(() -> workLoop(namespaces, reconcile, forget));
+    }
+  }
+
+  /** One reconciliation, as the workers run it. */
+  interface Reconcile {
+    NamespaceSyncResult apply(V1Namespace namespace)
+        throws ApiException, NotLeaderException, InterruptedException;
+  }
+
+  void enqueue(String namespace) {
+    if (namespace != null && !closed && queue != null) {
+      queue.add(namespace);
+    }
+  }
+
+  /** Forgets a deleted namespace's failure count. */
+  void forget(String namespace) {
+    failures.remove(namespace);
+  }
+
+  void close() {
+    closed = true;
+    if (queue != null) {
+      queue.shutDown();
+    }
+    Threads.shutdown(workers);
+  }
+
+  /** Stops the queue's own thread; after the informers, which may still enqueue. */
+  void shutdownQueue() {
+    Threads.shutdown(queueExecutor);
+  }
+
+  private void workLoop(
+      Function<String, V1Namespace> namespaces, Reconcile reconcile, Consumer<String> forget) {
+    while (!closed) {
+      String ns;
+      try {
+        ns = queue.get();
+      } catch (InterruptedException e) {
+        return;
+      }
+      if (ns == null) {
+        return;
+      }
+      try {
+        if (fence.mayWrite()) {
+          process(ns, namespaces, reconcile, forget);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } finally {
+        queue.done(ns);
+      }
+    }
+  }
+
+  private void process(
+      String ns,
+      Function<String, V1Namespace> namespaces,
+      Reconcile reconcile,
+      Consumer<String> forget)
+      throws InterruptedException {
+    V1Namespace namespace = namespaces.apply(ns);
+    if (namespace == null) {
+      failures.remove(ns);
+      forget.accept(ns);
+      return;
+    }
+    try {
+      NamespaceSyncResult result = reconcile.apply(namespace);
+      failures.remove(ns);
+      if (result != null) {
+        if (result.wroteAnything()) {
+          LOG.info(
+              "namespace {}: created {}, updated {}, deleted {}, ServiceAccounts {}",
+              ns,
+              result.secretsCreated(),
+              result.secretsUpdated(),
+              result.secretsDeleted(),
+              result.serviceAccountsUpdated());
+        }
+        listeners.accept(l -> l.namespaceSynced(result));
+      }
+    } catch (NotLeaderException e) {
+      // not a failure: no backoff, no retry; the leader (maybe this instance again) will do it
+      LOG.info("namespace {}: left unfinished before its next write: {}", ns, e.getMessage());
+    } catch (ApiException e) {
+      if (!fence.mayWrite()) {
+        LOG.info(
+            "namespace {}: {} after this instance stopped leading; left to the leader",
+            ns,
+            describe(e));
+        return;
+      }
+      fail(namespace, e.getCode(), describe(e));
+    } catch (RuntimeException e) {
+      LOG.debug("reconciling {} failed", ns, e);
+      fail(namespace, 0, e.getClass().getSimpleName() + ": " + e.getMessage());
+    }
+  }
+
+  private void fail(V1Namespace namespace, int status, String message) throws InterruptedException {
+    String ns = namespace.getMetadata().getName();
+    int attempt = failures.merge(ns, 1, Integer::sum);
+    Duration delay = backoff(attempt);
+    LOG.warn(
+        "namespace {}: sync failed (attempt {}, retry in {}): {}", ns, attempt, delay, message);
+    if (!closed) {
+      queue.addAfter(ns, delay);
+    }
+    SyncFailure failure = new SyncFailure(ns, message, status, attempt, delay);
+    listeners.accept(l -> l.syncFailed(failure));
+    if (status == 403) {
+      V1ObjectMeta m = namespace.getMetadata();
+      // A Namespace is cluster-scoped: the API server only accepts its Events in "default"
+      // (kubectl describe namespace finds them there).
+      events.warn(
+          "default",
+          new V1ObjectReference().apiVersion("v1").kind("Namespace").name(ns).uid(m.getUid()),
+          "Forbidden",
+          "acr-credential cannot keep pull Secrets in this namespace: "
+              + message
+              + ". Grant the permission (see the shipped rbac.yaml).");
+    }
+  }
+
+  Duration backoff(int attempt) {
+    long base = retryBase.toMillis();
+    long max = retryMax.toMillis();
+    long delay = base << Math.min(attempt - 1, 30);
+    return Duration.ofMillis(Math.min(max, delay <= 0 ? max : delay));
+  }
+
+  /** An API error in one line: the Status message when the body is one. */
+  String describe(ApiException e) {
+    String body = e.getResponseBody();
+    if (body != null && !body.isBlank()) {
+      try {
+        V1Status status = apiClient.getJSON().deserialize(body, V1Status.class);
+        if (status != null && status.getMessage() != null) {
+          return "HTTP " + e.getCode() + ": " + status.getMessage();
+        }
+      } catch (RuntimeException ignored) {
+        // not a Status
+      }
+    }
+    return "HTTP " + e.getCode() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  }
+}
