@@ -80,6 +80,10 @@ public final class Main {
         return new DockerCredentialCommand();
       case "sync":
         return new SyncCommand();
+      case "doctor":
+        return new DoctorCommand();
+      case "status":
+        return new StatusCommand();
       default:
         for (Command c : extra) {
           if (c.name().equals(name)) {
