@@ -176,6 +176,43 @@ class WebhookServerTest {
     }
   }
 
+  /** A body that does not arrive within the request deadline is answered 408 and counted. */
+  @Test
+  void aBodyNotSentInTimeIsAnswered408() throws Exception {
+    Issued cert = issue("EC", "one");
+    write(cert, "pkcs8");
+    try (WebhookServer server =
+        new WebhookServer(
+            new WebhookServer.Files("127.0.0.1", 0, dir.resolve("tls.crt"), dir.resolve("tls.key")),
+            webhook,
+            metrics,
+            System::nanoTime,
+            HttpServers.Limits.WEBHOOK.withRequest(500))) {
+      SSLContext tls = SSLContext.getInstance("TLS");
+      tls.init(null, trusting(cert.cert).getTrustManagers(), null);
+      try (SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", server.port()), 2000);
+        s.setSoTimeout(5000);
+        long t = System.nanoTime();
+        s.getOutputStream()
+            .write(
+                ("POST "
+                        + PodPullSecretWebhook.PATH
+                        + " HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"a\"")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        String answer =
+            new String(
+                s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(answer).startsWith("HTTP/1.1 408");
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - t))
+            .isLessThan(java.time.Duration.ofSeconds(3));
+      }
+    }
+    assertThat(metrics.webhookReviews(PodPullSecretWebhook.Outcome.REJECTED)).isEqualTo(1);
+  }
+
   /** TLS 1.3, and TLS 1.2 only with forward secrecy and AEAD: no static RSA, no CBC, no SHA-1. */
   @ParameterizedTest
   @CsvSource({
