@@ -29,9 +29,13 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  *
  * <p>The JDK's built-in server read each request, and did each TLS handshake, with a blocking read
  * on one of its few worker threads, and set no time limit: one connection sending half a request
- * stopped the probes, four connections sending a few TLS bytes stopped the webhook (issue #14).
- * Jetty reads request headers and does handshakes without holding a thread while it waits for the
- * peer; a thread runs the handler only once the header section is in. On top of that:
+ * stopped the probes, four connections sending a few TLS bytes stopped the webhook (issue #14). The
+ * JDK server's own knobs do not cure this: {@code sun.net.httpserver.maxReqTime} and {@code
+ * maxRspTime} are process-wide system properties read once, and a slow peer still holds a worker
+ * thread until they expire (so with a few threads a few peers still stop the server, and with many
+ * threads each peer costs a thread); the HTTPS handshake runs inside the same blocking read. Jetty
+ * reads request headers and does handshakes without holding a thread while it waits for the peer; a
+ * thread runs the handler only once the header section is in. On top of that:
  *
  * <ul>
  *   <li>at most {@link Limits#maxConnections()} connections; beyond that the listener stops
