@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.ssl.SslConnection;
 import org.eclipse.jetty.server.ConnectionFactory;
@@ -51,6 +52,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * </ul>
  */
 final class HttpServers {
+
+  /** Heap and direct memory each that the buffer pool keeps for reuse, at most. */
+  static final long RETAINED_BUFFER_BYTES = 4L * 1024 * 1024;
 
   /** TLS versions served. */
   static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
@@ -127,7 +131,10 @@ final class HttpServers {
     pool.setName(name);
     pool.setDaemon(true);
     pool.setReservedThreads(0);
-    Server server = new Server(pool);
+    // buffers kept for reuse after a burst: a few MiB, not Jetty's default share of the heap
+    ArrayByteBufferPool buffers =
+        new ArrayByteBufferPool(0, 0, -1, -1, RETAINED_BUFFER_BYTES, RETAINED_BUFFER_BYTES);
+    Server server = new Server(pool, null, buffers);
     server.setStopAtShutdown(false);
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
