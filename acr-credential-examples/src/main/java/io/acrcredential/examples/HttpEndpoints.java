@@ -1,82 +1,94 @@
 package io.acrcredential.examples;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.util.Callback;
 
 /**
  * {@code /healthz} (the process runs), {@code /readyz} (caches filled, workers running) and {@code
- * /metrics} (Prometheus text format) on the JDK's HTTP server, with one small thread.
+ * /metrics} (Prometheus text format), on a small server with the bounds of {@link
+ * HttpServers.Limits#PROBES}: a slow or hostile client holds only its own connection, never the
+ * thread that answers the kubelet.
  */
 final class HttpEndpoints implements AutoCloseable {
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final Server server;
 
   HttpEndpoints(String address, int port, BooleanSupplier ready, Supplier<String> metrics)
       throws IOException {
-    JdkHttpServers.preferNoDelay();
-    server = HttpServer.create(new InetSocketAddress(address, port), 16);
-    executor =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "acr-http");
-              t.setDaemon(true);
-              return t;
+    this(address, port, ready, metrics, HttpServers.Limits.PROBES);
+  }
+
+  HttpEndpoints(
+      String address,
+      int port,
+      BooleanSupplier ready,
+      Supplier<String> metrics,
+      HttpServers.Limits limits)
+      throws IOException {
+    server =
+        HttpServers.start(
+            "acr-http",
+            address,
+            port,
+            limits,
+            null,
+            new Handler.Abstract() {
+              @Override
+              public boolean handle(Request request, Response response, Callback callback) {
+                String path = request.getHttpURI().getPath();
+                String method = request.getMethod();
+                if (!method.equals("GET") && !method.equals("HEAD")) {
+                  response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
+                  return reply(response, callback, 405, "text/plain", "");
+                }
+                return switch (path == null ? "" : path) {
+                  case "/healthz" -> reply(response, callback, 200, "text/plain", "ok\n");
+                  case "/readyz" -> {
+                    boolean ok = ready.getAsBoolean();
+                    yield reply(
+                        response,
+                        callback,
+                        ok ? 200 : 503,
+                        "text/plain",
+                        ok ? "ready\n" : "not ready\n");
+                  }
+                  case "/metrics" ->
+                      reply(
+                          response,
+                          callback,
+                          200,
+                          "text/plain; version=0.0.4; charset=utf-8",
+                          metrics.get());
+                  default -> reply(response, callback, 404, "text/plain", "");
+                };
+              }
             });
-    server.setExecutor(executor);
-    server.createContext("/healthz", ex -> reply(ex, 200, "text/plain", "ok\n"));
-    server.createContext(
-        "/readyz",
-        ex -> {
-          boolean ok = ready.getAsBoolean();
-          reply(ex, ok ? 200 : 503, "text/plain", ok ? "ready\n" : "not ready\n");
-        });
-    server.createContext(
-        "/metrics",
-        ex -> reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
-    server.start();
   }
 
   int port() {
-    return server.getAddress().getPort();
+    return HttpServers.port(server);
   }
 
-  private static void reply(HttpExchange ex, int status, String type, String body)
-      throws IOException {
-    try (ex) {
-      if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD")) {
-        ex.sendResponseHeaders(405, -1);
-        return;
-      }
-      String path = ex.getRequestURI().getPath();
-      if (!path.equals(ex.getHttpContext().getPath())) {
-        ex.sendResponseHeaders(404, -1);
-        return;
-      }
-      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-      ex.getResponseHeaders().set("Content-Type", type);
-      if (ex.getRequestMethod().equals("HEAD")) {
-        ex.sendResponseHeaders(status, -1);
-        return;
-      }
-      ex.sendResponseHeaders(status, bytes.length);
-      try (OutputStream out = ex.getResponseBody()) {
-        out.write(bytes);
-      }
-    }
+  private static boolean reply(
+      Response response, Callback callback, int status, String type, String body) {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+    response.write(true, java.nio.ByteBuffer.wrap(bytes), callback);
+    return true;
   }
 
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    HttpServers.stop(server);
   }
 }

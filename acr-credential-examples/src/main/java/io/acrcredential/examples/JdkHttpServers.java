@@ -1,7 +1,8 @@
 package io.acrcredential.examples;
 
 /**
- * Settings for the JDK's built-in HTTP(S) server that this program's endpoints share.
+ * Settings for the JDK's built-in HTTP(S) server, which the {@code demo} command's fake cloud
+ * endpoints use ({@code sync}'s own endpoints run on Jetty: {@link HttpServers}).
  *
  * <p>The JDK server leaves Nagle's algorithm on unless {@code sun.net.httpserver.nodelay} is set,
  * which the server reads once, when its first instance is created. A small admission response then

@@ -32,7 +32,7 @@ public final class Main {
    */
   static void exit(String[] args, List<Command> extra) {
     LogSetup.selectProvider(args);
-    JdkHttpServers.preferNoDelay(); // before the demo's fakes or any endpoint creates a server
+    JdkHttpServers.preferNoDelay(); // before the demo's fakes create a server
     boolean debug = List.of(args).contains("--debug");
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", debug ? "debug" : "warn");
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");

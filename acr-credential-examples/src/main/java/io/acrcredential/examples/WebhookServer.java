@@ -1,16 +1,11 @@
 package io.acrcredential.examples;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
 import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.StringReader;
-import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -24,8 +19,9 @@ import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import javax.net.ssl.KeyManagerFactory;
@@ -36,13 +32,21 @@ import javax.net.ssl.X509KeyManager;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The mutating webhook of {@code sync} on the JDK's HTTPS server: {@value
- * PodPullSecretWebhook#PATH} answers {@code admission.k8s.io/v1} AdmissionReviews with {@link
- * PodPullSecretWebhook}.
+ * The mutating webhook of {@code sync} on an HTTPS server bounded by {@link
+ * HttpServers.Limits#WEBHOOK} (TLS 1.3 and AEAD ECDHE suites of TLS 1.2 only, handshakes and slow
+ * requests never holding a thread): {@value PodPullSecretWebhook#PATH} answers {@code
+ * admission.k8s.io/v1} AdmissionReviews with {@link PodPullSecretWebhook}.
  *
  * <p>The certificate and key are PEM files (as cert-manager or a mounted {@code kubernetes.io/tls}
  * Secret provide them). They are read again when their content changes, checked at most every
@@ -71,8 +75,7 @@ final class WebhookServer implements AutoCloseable {
    */
   record Files(String address, int port, Path certFile, Path keyFile) {}
 
-  private final HttpsServer server;
-  private final ExecutorService executor;
+  private final Server server;
   private final ReloadingKeyManager keys;
 
   WebhookServer(Files files, PodPullSecretWebhook webhook, SyncMetrics metrics) throws IOException {
@@ -80,6 +83,16 @@ final class WebhookServer implements AutoCloseable {
   }
 
   WebhookServer(Files files, PodPullSecretWebhook webhook, SyncMetrics metrics, LongSupplier nanos)
+      throws IOException {
+    this(files, webhook, metrics, nanos, HttpServers.Limits.WEBHOOK);
+  }
+
+  WebhookServer(
+      Files files,
+      PodPullSecretWebhook webhook,
+      SyncMetrics metrics,
+      LongSupplier nanos,
+      HttpServers.Limits limits)
       throws IOException {
     this.keys = new ReloadingKeyManager(files.certFile(), files.keyFile(), nanos);
     SSLContext tls;
@@ -89,64 +102,94 @@ final class WebhookServer implements AutoCloseable {
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot set up TLS: " + e.getMessage(), e);
     }
-    JdkHttpServers.preferNoDelay();
-    server = HttpsServer.create(new InetSocketAddress(files.address(), files.port()), 64);
-    server.setHttpsConfigurator(new HttpsConfigurator(tls));
-    AtomicInteger n = new AtomicInteger();
-    executor =
-        Executors.newFixedThreadPool(
-            4,
-            r -> {
-              Thread t = new Thread(r, "acr-webhook-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
+    long bodyMillis = limits.requestMillis();
+    server =
+        HttpServers.start(
+            "acr-webhook",
+            files.address(),
+            files.port(),
+            limits,
+            tls,
+            new Handler.Abstract() {
+              @Override
+              public boolean handle(Request request, Response response, Callback callback) {
+                return WebhookServer.handle(
+                    request, response, callback, webhook, metrics, bodyMillis);
+              }
             });
-    server.setExecutor(executor);
-    server.createContext(PodPullSecretWebhook.PATH, ex -> handle(ex, webhook, metrics));
-    server.start();
   }
 
   int port() {
-    return server.getAddress().getPort();
+    return HttpServers.port(server);
   }
 
-  private static void handle(HttpExchange ex, PodPullSecretWebhook webhook, SyncMetrics metrics)
-      throws IOException {
-    try (ex) {
-      if (!ex.getRequestURI().getPath().equals(PodPullSecretWebhook.PATH)) {
-        ex.sendResponseHeaders(404, -1);
-        return;
-      }
-      if (!ex.getRequestMethod().equals("POST")) {
-        ex.getResponseHeaders().set("Allow", "POST");
-        ex.sendResponseHeaders(405, -1);
-        return;
-      }
-      byte[] body;
-      try (InputStream in = ex.getRequestBody()) {
-        body = in.readNBytes(MAX_BODY + 1);
-      }
-      PodPullSecretWebhook.Answer answer;
-      if (body.length > MAX_BODY) {
-        metrics.webhookReviewed(PodPullSecretWebhook.Outcome.REJECTED);
-        ex.sendResponseHeaders(413, -1);
-        return;
-      }
-      answer = webhook.review(new String(body, StandardCharsets.UTF_8));
-      metrics.webhookReviewed(answer.outcome());
-      byte[] bytes = answer.body().getBytes(StandardCharsets.UTF_8);
-      ex.getResponseHeaders().set("Content-Type", answer.contentType());
-      ex.sendResponseHeaders(answer.httpStatus(), bytes.length);
-      try (OutputStream out = ex.getResponseBody()) {
-        out.write(bytes);
-      }
+  private static boolean handle(
+      Request request,
+      Response response,
+      Callback callback,
+      PodPullSecretWebhook webhook,
+      SyncMetrics metrics,
+      long bodyMillis) {
+    if (!PodPullSecretWebhook.PATH.equals(request.getHttpURI().getPath())) {
+      return reply(response, callback, 404, null, new byte[0]);
     }
+    if (!request.getMethod().equals("POST")) {
+      response.getHeaders().put(HttpHeader.ALLOW, "POST");
+      return reply(response, callback, 405, null, new byte[0]);
+    }
+    if (request.getLength() > MAX_BODY) {
+      metrics.webhookReviewed(PodPullSecretWebhook.Outcome.REJECTED);
+      return reply(response, callback, 413, null, new byte[0]);
+    }
+    // read without holding a thread while the peer is slow, within the request deadline
+    Content.Source.asByteArrayAsync(request, MAX_BODY)
+        .orTimeout(bodyMillis, TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (body, failure) -> {
+              if (failure != null) {
+                Throwable cause =
+                    failure instanceof CompletionException ? failure.getCause() : failure;
+                metrics.webhookReviewed(PodPullSecretWebhook.Outcome.REJECTED);
+                int status =
+                    cause instanceof TimeoutException
+                        ? 408
+                        : cause instanceof IllegalArgumentException ? 413 : 400;
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                reply(response, callback, status, null, new byte[0]);
+                return;
+              }
+              PodPullSecretWebhook.Answer answer;
+              try {
+                answer = webhook.review(new String(body, StandardCharsets.UTF_8));
+              } catch (RuntimeException e) {
+                callback.failed(e);
+                return;
+              }
+              metrics.webhookReviewed(answer.outcome());
+              reply(
+                  response,
+                  callback,
+                  answer.httpStatus(),
+                  answer.contentType(),
+                  answer.body().getBytes(StandardCharsets.UTF_8));
+            });
+    return true;
+  }
+
+  private static boolean reply(
+      Response response, Callback callback, int status, String type, byte[] body) {
+    response.setStatus(status);
+    if (type != null) {
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+    }
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+    response.write(true, ByteBuffer.wrap(body), callback);
+    return true;
   }
 
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    HttpServers.stop(server);
   }
 
   /**

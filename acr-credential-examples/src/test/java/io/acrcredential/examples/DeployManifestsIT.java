@@ -33,23 +33,44 @@ class DeployManifestsIT {
 
   /** kind → [API prefix, plural, namespaced]. */
   static final Map<String, String[]> KINDS =
-      Map.of(
-          "ServiceAccount", new String[] {"/api/v1", "serviceaccounts", "true"},
-          "ConfigMap", new String[] {"/api/v1", "configmaps", "true"},
-          "ClusterRole",
-              new String[] {"/apis/rbac.authorization.k8s.io/v1", "clusterroles", "false"},
-          "ClusterRoleBinding",
-              new String[] {"/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", "false"},
-          "Role", new String[] {"/apis/rbac.authorization.k8s.io/v1", "roles", "true"},
-          "RoleBinding",
-              new String[] {"/apis/rbac.authorization.k8s.io/v1", "rolebindings", "true"},
-          "Deployment", new String[] {"/apis/apps/v1", "deployments", "true"},
-          "PodDisruptionBudget", new String[] {"/apis/policy/v1", "poddisruptionbudgets", "true"},
-          "Service", new String[] {"/api/v1", "services", "true"},
-          "MutatingWebhookConfiguration",
+      Map.ofEntries(
+          Map.entry("ServiceAccount", new String[] {"/api/v1", "serviceaccounts", "true"}),
+          Map.entry("ConfigMap", new String[] {"/api/v1", "configmaps", "true"}),
+          Map.entry(
+              "ClusterRole",
+              new String[] {"/apis/rbac.authorization.k8s.io/v1", "clusterroles", "false"}),
+          Map.entry(
+              "ClusterRoleBinding",
+              new String[] {"/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", "false"}),
+          Map.entry("Role", new String[] {"/apis/rbac.authorization.k8s.io/v1", "roles", "true"}),
+          Map.entry(
+              "RoleBinding",
+              new String[] {"/apis/rbac.authorization.k8s.io/v1", "rolebindings", "true"}),
+          Map.entry("Deployment", new String[] {"/apis/apps/v1", "deployments", "true"}),
+          Map.entry(
+              "PodDisruptionBudget",
+              new String[] {"/apis/policy/v1", "poddisruptionbudgets", "true"}),
+          Map.entry("Service", new String[] {"/api/v1", "services", "true"}),
+          Map.entry(
+              "MutatingWebhookConfiguration",
               new String[] {
                 "/apis/admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", "false"
-              });
+              }),
+          Map.entry(
+              "ValidatingAdmissionPolicy",
+              new String[] {
+                "/apis/admissionregistration.k8s.io/v1", "validatingadmissionpolicies", "false"
+              }),
+          Map.entry(
+              "ValidatingAdmissionPolicyBinding",
+              new String[] {
+                "/apis/admissionregistration.k8s.io/v1",
+                "validatingadmissionpolicybindings",
+                "false"
+              }),
+          Map.entry(
+              "NetworkPolicy",
+              new String[] {"/apis/networking.k8s.io/v1", "networkpolicies", "true"}));
 
   @Test
   void everyManifestPassesAServerSideDryRun(LocalKubeApiServer server) throws Exception {
@@ -63,7 +84,12 @@ class DeployManifestsIT {
     files.addAll(resources);
     assertThat(files)
         .containsExactlyInAnyOrder(
-            "rbac.yaml", "configmap-rbac.yaml", "configmap.yaml", "deployment.yaml", "pdb.yaml");
+            "rbac.yaml",
+            "configmap-rbac.yaml",
+            "configmap.yaml",
+            "deployment.yaml",
+            "pdb.yaml",
+            "networkpolicy.yaml");
     List<String> accepted = new ArrayList<>();
     for (String file : files) {
       String text = Files.readString(Path.of("deploy", file), StandardCharsets.UTF_8);
@@ -97,7 +123,10 @@ class DeployManifestsIT {
             "PodDisruptionBudget kube-system/acr-credential",
             "ServiceAccount kube-system/acr-credential",
             "ClusterRole acr-credential",
-            "ConfigMap kube-system/acr-configuration");
+            "ConfigMap kube-system/acr-configuration",
+            "ValidatingAdmissionPolicy acr-credential-writes.acr-credential.io",
+            "ValidatingAdmissionPolicyBinding acr-credential-writes.acr-credential.io",
+            "NetworkPolicy kube-system/acr-credential");
   }
 
   /**
@@ -112,10 +141,11 @@ class DeployManifestsIT {
     Map<String, Object> kustomization =
         yaml.load(Files.readString(Path.of("deploy/webhook/kustomization.yaml")));
     assertThat((List<String>) kustomization.get("resources"))
-        .containsExactly("../", "service.yaml", "mutatingwebhook.yaml", "rbac.yaml");
+        .containsExactly(
+            "../", "service.yaml", "mutatingwebhook.yaml", "rbac.yaml", "networkpolicy.yaml");
     List<String> accepted = new ArrayList<>();
     String registration = null;
-    for (String file : List.of("service.yaml", "mutatingwebhook.yaml")) {
+    for (String file : List.of("service.yaml", "mutatingwebhook.yaml", "networkpolicy.yaml")) {
       Map<String, Object> object =
           yaml.load(Files.readString(Path.of("deploy/webhook", file), StandardCharsets.UTF_8));
       accepted.add(dryRun(admin, object));

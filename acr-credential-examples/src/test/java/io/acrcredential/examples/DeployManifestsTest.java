@@ -65,6 +65,64 @@ class DeployManifestsTest {
         .isEqualTo(expected);
   }
 
+  /**
+   * The NetworkPolicies open exactly the ports the containers serve: the probe/metrics port in the
+   * base, the webhook port in the overlay, nothing else.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void networkPoliciesOpenOnlyTheServedPorts() throws IOException {
+    org.yaml.snakeyaml.Yaml yaml =
+        new org.yaml.snakeyaml.Yaml(
+            new org.yaml.snakeyaml.constructor.SafeConstructor(
+                new org.yaml.snakeyaml.LoaderOptions()));
+    java.util.function.Function<String, List<Object>> policyPorts =
+        file -> {
+          try {
+            java.util.Map<String, Object> policy =
+                yaml.load(Files.readString(DEPLOY.resolve(file)));
+            assertThat(policy.get("kind")).isEqualTo("NetworkPolicy");
+            java.util.Map<String, Object> spec = (java.util.Map<String, Object>) policy.get("spec");
+            assertThat((List<String>) spec.get("policyTypes")).containsExactly("Ingress");
+            List<java.util.Map<String, Object>> ingress =
+                (List<java.util.Map<String, Object>>) spec.get("ingress");
+            return ingress.stream()
+                .flatMap(rule -> ((List<java.util.Map<String, Object>>) rule.get("ports")).stream())
+                .map(port -> port.get("port"))
+                .toList();
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        };
+    assertThat(policyPorts.apply("networkpolicy.yaml"))
+        .containsExactly(containerPort("deployment.yaml", "http"));
+    assertThat(policyPorts.apply("webhook/networkpolicy.yaml"))
+        .containsExactly(containerPort("webhook/deployment-patch.yaml", "webhook"));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Object containerPort(String file, String name) throws IOException {
+    org.yaml.snakeyaml.Yaml yaml =
+        new org.yaml.snakeyaml.Yaml(
+            new org.yaml.snakeyaml.constructor.SafeConstructor(
+                new org.yaml.snakeyaml.LoaderOptions()));
+    java.util.Map<String, Object> d = yaml.load(Files.readString(DEPLOY.resolve(file)));
+    java.util.Map<String, Object> spec =
+        (java.util.Map<String, Object>)
+            ((java.util.Map<String, Object>)
+                    ((java.util.Map<String, Object>) d.get("spec")).get("template"))
+                .get("spec");
+    for (java.util.Map<String, Object> c :
+        (List<java.util.Map<String, Object>>) spec.get("containers")) {
+      for (java.util.Map<String, Object> p : (List<java.util.Map<String, Object>>) c.get("ports")) {
+        if (name.equals(p.get("name"))) {
+          return p.get("containerPort");
+        }
+      }
+    }
+    throw new AssertionError("no container port " + name + " in " + file);
+  }
+
   @Test
   void exampleConfigurationNamesExplicitDomains() throws IOException {
     AcrConfiguration config = exampleConfiguration();

@@ -7,6 +7,8 @@ import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.math.BigInteger;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,10 +22,13 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
@@ -138,6 +143,127 @@ class WebhookServerTest {
     assertThatThrownBy(() -> server(System::nanoTime)).hasMessageContaining("does not fit");
   }
 
+  /**
+   * Issue #14, finding 2: four connections that each sent a few TLS bytes held all four worker
+   * threads of the JDK server in the handshake, so no AdmissionReview was answered while they
+   * stayed. Now 64 of them leave reviews answered at once.
+   */
+  @Test
+  void handshakesThatNeverFinishDoNotBlockReviews() throws Exception {
+    Issued cert = issue("EC", "one");
+    write(cert, "pkcs8");
+    try (WebhookServer server = server(System::nanoTime)) {
+      List<Socket> slow = new ArrayList<>();
+      try {
+        for (int i = 0; i < 64; i++) {
+          Socket s = new Socket();
+          s.connect(new InetSocketAddress("127.0.0.1", server.port()), 2000);
+          // the start of a TLS record holding a ClientHello, and nothing more
+          s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x00, (byte) 0xc8, 0x01});
+          s.getOutputStream().flush();
+          slow.add(s);
+        }
+        Thread.sleep(200);
+        for (int i = 0; i < 3; i++) {
+          HttpResponse<String> r = post(server.port(), cert.cert, REVIEW);
+          assertThat(r.statusCode()).isEqualTo(200);
+        }
+      } finally {
+        for (Socket s : slow) {
+          s.close();
+        }
+      }
+    }
+  }
+
+  /** A body that does not arrive within the request deadline is answered 408 and counted. */
+  @Test
+  void aBodyNotSentInTimeIsAnswered408() throws Exception {
+    Issued cert = issue("EC", "one");
+    write(cert, "pkcs8");
+    try (WebhookServer server =
+        new WebhookServer(
+            new WebhookServer.Files("127.0.0.1", 0, dir.resolve("tls.crt"), dir.resolve("tls.key")),
+            webhook,
+            metrics,
+            System::nanoTime,
+            HttpServers.Limits.WEBHOOK.withRequest(500))) {
+      SSLContext tls = SSLContext.getInstance("TLS");
+      tls.init(null, trusting(cert.cert).getTrustManagers(), null);
+      try (SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", server.port()), 2000);
+        s.setSoTimeout(5000);
+        long t = System.nanoTime();
+        s.getOutputStream()
+            .write(
+                ("POST "
+                        + PodPullSecretWebhook.PATH
+                        + " HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"a\"")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        String answer =
+            new String(
+                s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(answer).startsWith("HTTP/1.1 408");
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - t))
+            .isLessThan(java.time.Duration.ofSeconds(3));
+      }
+    }
+    assertThat(metrics.webhookReviews(PodPullSecretWebhook.Outcome.REJECTED)).isEqualTo(1);
+  }
+
+  /** TLS 1.3, and TLS 1.2 only with forward secrecy and AEAD: no static RSA, no CBC, no SHA-1. */
+  @ParameterizedTest
+  @CsvSource({
+    "TLSv1.3,TLS_AES_128_GCM_SHA256,true",
+    "TLSv1.3,TLS_CHACHA20_POLY1305_SHA256,true",
+    "TLSv1.2,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,true",
+    "TLSv1.2,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,true",
+    "TLSv1.2,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,false",
+    "TLSv1.2,TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,false",
+    "TLSv1.2,TLS_RSA_WITH_AES_128_GCM_SHA256,false",
+    "TLSv1.2,TLS_RSA_WITH_AES_128_CBC_SHA,false",
+    "TLSv1.2,TLS_DHE_RSA_WITH_AES_128_CBC_SHA,false",
+  })
+  void acceptsOnlyForwardSecretAeadSuites(String protocol, String suite, boolean accepted)
+      throws Exception {
+    Issued cert = issue("RSA", "one");
+    write(cert, "pkcs8");
+    try (WebhookServer server = server(System::nanoTime)) {
+      SSLContext tls = SSLContext.getInstance("TLS");
+      tls.init(null, trusting(cert.cert).getTrustManagers(), null);
+      try (SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", server.port()), 2000);
+        s.setSoTimeout(5000);
+        s.setEnabledProtocols(new String[] {protocol});
+        s.setEnabledCipherSuites(new String[] {suite});
+        if (accepted) {
+          s.startHandshake();
+          assertThat(s.getSession().getCipherSuite()).isEqualTo(suite);
+        } else {
+          assertThatThrownBy(s::startHandshake).isInstanceOf(IOException.class);
+        }
+      }
+    }
+  }
+
+  @Test
+  void refusesTls11() throws Exception {
+    Issued cert = issue("EC", "one");
+    write(cert, "pkcs8");
+    try (WebhookServer server = server(System::nanoTime)) {
+      SSLContext tls = SSLContext.getInstance("TLS");
+      tls.init(null, trusting(cert.cert).getTrustManagers(), null);
+      try (SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", server.port()), 2000);
+        s.setSoTimeout(5000);
+        s.setEnabledProtocols(new String[] {"TLSv1.1"});
+        assertThatThrownBy(s::startHandshake).isInstanceOf(IOException.class);
+      }
+    }
+  }
+
   // ---- helpers ----
 
   private WebhookServer server(java.util.function.LongSupplier nanos) throws IOException {
@@ -156,12 +282,7 @@ class WebhookServerTest {
 
   private static HttpResponse<String> post(int port, X509Certificate trusted, String body)
       throws Exception {
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    trust.setCertificateEntry("webhook", trusted);
-    TrustManagerFactory tmf =
-        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
+    TrustManagerFactory tmf = trusting(trusted);
     SSLContext tls = SSLContext.getInstance("TLS");
     tls.init(null, tmf.getTrustManagers(), null);
     // a new client per call: a fresh TLS handshake each time
@@ -171,10 +292,21 @@ class WebhookServerTest {
           HttpRequest.newBuilder(
                   URI.create("https://127.0.0.1:" + port + PodPullSecretWebhook.PATH))
               .POST(HttpRequest.BodyPublishers.ofString(body))
+              .timeout(java.time.Duration.ofSeconds(5))
               .header("Content-Type", "application/json")
               .build(),
           HttpResponse.BodyHandlers.ofString());
     }
+  }
+
+  private static TrustManagerFactory trusting(X509Certificate trusted) throws Exception {
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("webhook", trusted);
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    return tmf;
   }
 
   private record Issued(X509Certificate cert, KeyPair keys) {}

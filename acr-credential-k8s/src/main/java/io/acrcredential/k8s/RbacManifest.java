@@ -21,7 +21,10 @@ import java.util.Set;
 /**
  * The least-privilege RBAC manifest shipped with the sync ({@code io/acrcredential/k8s/rbac.yaml}
  * on the class path): a ServiceAccount, a ClusterRole and binding that allow exactly what {@link
- * PullSecretSync} does, and a Role for its leader-election Lease.
+ * PullSecretSync} does, a Role for its leader-election Lease, and a ValidatingAdmissionPolicy (with
+ * its binding) through which the API server refuses what RBAC cannot express: for the sync's
+ * identity only, Secrets it writes must be its labelled {@code kubernetes.io/dockerconfigjson}
+ * ones, and on a ServiceAccount only {@code imagePullSecrets} and its own annotation may change.
  *
  * <p>Every Secret verb except {@code create} (get, list, watch, update, patch, delete) is limited
  * by {@code resourceNames} to the pull Secret names; the sync lists and watches only with a {@code

@@ -29,7 +29,34 @@ class RbacManifestTest {
             "acr-sync",
             RbacManifest.secretNames(SecretLayout.perDomain(), List.of(DOMAIN, DOMAIN)));
     List<Object> docs = Yaml.loadAll(yaml);
-    assertThat(docs).hasSize(5);
+    assertThat(docs).hasSize(7);
+    // the admission policy applies to the sync's identity only, and is bound
+    io.kubernetes.client.openapi.models.V1ValidatingAdmissionPolicy policy =
+        docs.stream()
+            .filter(
+                io.kubernetes.client.openapi.models.V1ValidatingAdmissionPolicy.class::isInstance)
+            .map(io.kubernetes.client.openapi.models.V1ValidatingAdmissionPolicy.class::cast)
+            .findFirst()
+            .orElseThrow();
+    assertThat(policy.getSpec().getMatchConditions().get(0).getExpression())
+        .isEqualTo("request.userInfo.username == 'system:serviceaccount:kube-system:acr-sync'");
+    assertThat(policy.getSpec().getFailurePolicy()).isEqualTo("Fail");
+    assertThat(
+            docs.stream()
+                .filter(
+                    io.kubernetes.client.openapi.models.V1ValidatingAdmissionPolicyBinding.class
+                        ::isInstance)
+                .map(
+                    io.kubernetes.client.openapi.models.V1ValidatingAdmissionPolicyBinding.class
+                        ::cast)
+                .findFirst()
+                .orElseThrow()
+                .getSpec())
+        .satisfies(
+            b -> {
+              assertThat(b.getPolicyName()).isEqualTo(policy.getMetadata().getName());
+              assertThat(b.getValidationActions()).containsExactly("Deny");
+            });
     V1ClusterRole role =
         docs.stream()
             .filter(V1ClusterRole.class::isInstance)

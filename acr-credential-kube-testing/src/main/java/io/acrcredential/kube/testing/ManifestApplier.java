@@ -3,17 +3,22 @@ package io.acrcredential.kube.testing;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.apis.NetworkingV1Api;
 import io.kubernetes.client.openapi.apis.RbacAuthorizationV1Api;
 import io.kubernetes.client.openapi.models.V1ClusterRole;
 import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
 import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1Namespace;
+import io.kubernetes.client.openapi.models.V1NetworkPolicy;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Role;
 import io.kubernetes.client.openapi.models.V1RoleBinding;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import io.kubernetes.client.openapi.models.V1ValidatingAdmissionPolicy;
+import io.kubernetes.client.openapi.models.V1ValidatingAdmissionPolicyBinding;
 import io.kubernetes.client.util.Yaml;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -27,10 +32,14 @@ final class ManifestApplier {
 
   private final CoreV1Api core;
   private final RbacAuthorizationV1Api rbac;
+  private final AdmissionregistrationV1Api admission;
+  private final NetworkingV1Api networking;
 
   ManifestApplier(ApiClient admin) {
     this.core = new CoreV1Api(admin);
     this.rbac = new RbacAuthorizationV1Api(admin);
+    this.admission = new AdmissionregistrationV1Api(admin);
+    this.networking = new NetworkingV1Api(admin);
   }
 
   List<KubernetesObject> createAll(String yaml, String defaultNamespace) {
@@ -76,6 +85,17 @@ final class ManifestApplier {
       if (document instanceof V1Role role) {
         return rbac.createNamespacedRole(namespace(role, defaultNamespace), role).execute();
       }
+      if (document instanceof V1ValidatingAdmissionPolicy policy) {
+        return admission.createValidatingAdmissionPolicy(policy).execute();
+      }
+      if (document instanceof V1ValidatingAdmissionPolicyBinding binding) {
+        return admission.createValidatingAdmissionPolicyBinding(binding).execute();
+      }
+      if (document instanceof V1NetworkPolicy policy) {
+        return networking
+            .createNamespacedNetworkPolicy(namespace(policy, defaultNamespace), policy)
+            .execute();
+      }
       if (document instanceof V1RoleBinding binding) {
         return rbac.createNamespacedRoleBinding(namespace(binding, defaultNamespace), binding)
             .execute();
@@ -94,7 +114,8 @@ final class ManifestApplier {
         "unsupported kind in manifest: "
             + description
             + " (supported: Namespace, ServiceAccount, Secret, ConfigMap, Role, RoleBinding,"
-            + " ClusterRole, ClusterRoleBinding)");
+            + " ClusterRole, ClusterRoleBinding, ValidatingAdmissionPolicy(Binding),"
+            + " NetworkPolicy)");
   }
 
   private static String namespace(KubernetesObject object, String defaultNamespace) {
