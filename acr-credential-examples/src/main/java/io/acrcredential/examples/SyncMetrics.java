@@ -7,11 +7,11 @@ import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
 import io.acrcredential.k8s.NamespaceSyncResult;
 import io.acrcredential.k8s.PodPullSecretWebhook;
+import io.acrcredential.k8s.SecretClash;
 import io.acrcredential.k8s.SyncFailure;
 import io.acrcredential.k8s.SyncListener;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +41,9 @@ final class SyncMetrics implements SyncListener, CacheListener {
   private final AtomicLong configErrors = new AtomicLong();
   private final Map<String, LongAdder> webhookReviews = new ConcurrentHashMap<>();
   private final Map<RegistryTarget, RegistryCredential> credentials = new ConcurrentHashMap<>();
+  // namespaces whose last reconciliation failed (removed when one succeeds or leaves the scope)
+  private final Map<String, Boolean> failingNamespaces = new ConcurrentHashMap<>();
+  private final LongAdder secretClashes = new LongAdder();
   private final long[] bucketCounts = new long[BUCKETS.length];
   private long reconcileCount;
   private double reconcileSum;
@@ -113,11 +116,25 @@ final class SyncMetrics implements SyncListener, CacheListener {
     secretsWritten.get("updated").add(result.secretsUpdated().size());
     secretsWritten.get("deleted").add(result.secretsDeleted().size());
     serviceAccountsPatched.add(result.serviceAccountsUpdated().size());
+    failingNamespaces.remove(result.namespace());
   }
 
   @Override
   public void syncFailed(SyncFailure failure) {
     namespaceFailures.increment();
+    failingNamespaces.put(failure.namespace(), Boolean.TRUE);
+  }
+
+  @Override
+  public void secretClash(SecretClash clash) {
+    secretClashes.increment();
+  }
+
+  @Override
+  public void leadershipChanged(boolean leader) {
+    if (!leader) {
+      failingNamespaces.clear(); // a standby reconciles nothing: no namespace is failing here
+    }
   }
 
   /** One AdmissionReview answered by the Pod webhook. */
@@ -197,6 +214,19 @@ final class SyncMetrics implements SyncListener, CacheListener {
         "counter",
         "Failed namespace reconciliations (each is retried with backoff).");
     sample(out, "acr_credential_namespace_sync_failures_total", "", namespaceFailures);
+    header(
+        out,
+        "acr_credential_namespaces_failing",
+        "gauge",
+        "Namespaces in scope whose last reconciliation failed (no working pull Secret there yet).");
+    out.append("acr_credential_namespaces_failing ").append(failingNamespaces.size()).append('\n');
+    header(
+        out,
+        "acr_credential_secret_clashes_total",
+        "counter",
+        "Pull Secret names taken by a Secret this refresher does not own (left alone, reported as"
+            + " an Event).");
+    sample(out, "acr_credential_secret_clashes_total", "", secretClashes);
     synchronized (this) {
       header(
           out,
@@ -223,24 +253,23 @@ final class SyncMetrics implements SyncListener, CacheListener {
     }
     header(
         out,
-        "acr_credential_token_expiry_seconds",
+        "acr_credential_token_expiry_timestamp_seconds",
         "gauge",
-        "Seconds until the credential held for a registry domain expires (negative: expired).");
-    Instant now = clock.instant();
+        "When the credential held for a registry domain expires, in Unix seconds.");
     TreeMap<String, Double> expiry = new TreeMap<>();
     credentials.forEach(
         (target, credential) -> {
-          double seconds = Duration.between(now, credential.expiresAt()).toMillis() / 1000.0;
+          double at = credential.expiresAt().toEpochMilli() / 1000.0;
           for (String domain : credential.domains()) {
-            expiry.put(labels("registry", registryLabel(target), "domain", domain), seconds);
+            expiry.put(labels("registry", registryLabel(target), "domain", domain), at);
           }
         });
     expiry.forEach(
-        (l, s) ->
-            out.append("acr_credential_token_expiry_seconds")
+        (l, at) ->
+            out.append("acr_credential_token_expiry_timestamp_seconds")
                 .append(l)
                 .append(' ')
-                .append(number(s))
+                .append(String.format(java.util.Locale.ROOT, "%.3f", at))
                 .append('\n'));
     header(
         out,

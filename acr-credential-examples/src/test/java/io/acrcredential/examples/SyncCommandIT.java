@@ -300,11 +300,13 @@ class SyncCommandIT {
           .contains("acr_credential_reconcile_duration_seconds_count 1")
           .contains("acr_credential_leader 1")
           .containsPattern(
-              "acr_credential_token_expiry_seconds\\{registry=\""
+              "acr_credential_token_expiry_timestamp_seconds\\{registry=\""
                   + INSTANCE
                   + "@cn-hangzhou\",domain=\""
                   + DOMAIN.replace(".", "\\.")
-                  + "\"} 3[0-9]{3}")
+                  + "\"} [0-9]{10}\\.[0-9]{3}\n")
+          .contains("acr_credential_namespaces_failing 0")
+          .contains("acr_credential_secret_clashes_total 0")
           .doesNotContain(PASSWORD)
           .doesNotContain(SECRET);
 
