@@ -39,9 +39,7 @@ final class HttpEndpoints implements AutoCloseable {
           boolean ok = ready.getAsBoolean();
           reply(ex, ok ? 200 : 503, "text/plain", ok ? "ready\n" : "not ready\n");
         });
-    server.createContext(
-        "/metrics",
-        ex -> reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
+    server.createContext("/metrics", ex -> reply(ex, 200, SyncMetrics.CONTENT_TYPE, metrics.get()));
     server.start();
   }
 
