@@ -406,7 +406,7 @@ class SyncCommandIT {
           quietly(() -> pullSecret(ns).isPresent()));
       assertThat(p.process.isAlive()).isTrue();
       for (String line : p.stderr) {
-        assertThat(line).as("every log line is JSON").startsWith("{\"time\":\"").endsWith("}");
+        assertThat(line).as("every log line is JSON").startsWith("{\"timestamp\":").endsWith("}");
       }
     }
   }
