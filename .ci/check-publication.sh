@@ -110,6 +110,16 @@ for a in ("acr-credential-core", "acr-credential-k8s", "acr-credential-examples"
     for leak in leaks(a, {a}):
         problems.append(f"{a}: a user's compile/runtime class path would get {leak}")
 
+# Without these a module's effective url and SCM would be the parent's with its artifactId appended,
+# which is no page of the repository.
+_, parent_pom = pom("acr-credential-parent")
+if parent_pom is not None:
+    scm = parent_pom.find("m:scm", NS)
+    if parent_pom.get("child.project.url.inherit.append.path") != "false" or scm is None or any(
+            scm.get(f"child.scm.{k}.inherit.append.path") != "false"
+            for k in ("connection", "developerConnection", "url")):
+        problems.append("acr-credential-parent: modules would inherit url/scm with their artifactId appended")
+
 # The BOM: same version and metadata as the parent, every published module listed.
 _, bom = pom("acr-credential-bom")
 _, parent = pom("acr-credential-parent")
