@@ -61,12 +61,7 @@ final class HttpEndpoints implements AutoCloseable {
                         ok ? "ready\n" : "not ready\n");
                   }
                   case "/metrics" ->
-                      reply(
-                          response,
-                          callback,
-                          200,
-                          "text/plain; version=0.0.4; charset=utf-8",
-                          metrics.get());
+                      reply(response, callback, 200, SyncMetrics.CONTENT_TYPE, metrics.get());
                   default -> reply(response, callback, 404, "text/plain", "");
                 };
               }

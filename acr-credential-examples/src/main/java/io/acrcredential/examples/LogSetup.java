@@ -3,9 +3,10 @@ package io.acrcredential.examples;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.Layout;
 import ch.qos.logback.core.OutputStreamAppender;
+import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import java.io.FilterOutputStream;
 import java.io.OutputStream;
@@ -73,22 +74,34 @@ final class LogSetup {
       return;
     }
     context.reset();
-    Layout<ILoggingEvent> layout;
+    Encoder<ILoggingEvent> encoder;
     if (format == Format.JSON) {
-      JsonLogLayout json = new JsonLogLayout();
+      // logback's own JSON lines: level, logger, thread, the formatted message, the MDC and the
+      // event's key-value pairs, and the exception (class, message, frames). Not the raw message
+      // pattern or its arguments (the formatted message says it once), not the context.
+      JsonEncoder json = new JsonEncoder();
       json.setContext(context);
+      json.setWithSequenceNumber(false);
+      json.setWithNanoseconds(false);
+      json.setWithContext(false);
+      json.setWithMessage(false);
+      json.setWithArguments(false);
+      json.setWithFormattedMessage(true);
+      json.setWithMDC(true);
+      json.setWithKVPList(true);
+      json.setWithThrowable(true);
       json.start();
-      layout = json;
+      encoder = json;
     } else {
       PlainLogLayout plain = new PlainLogLayout(!project.isGreaterOrEqual(Level.INFO));
       plain.setContext(context);
       plain.start();
-      layout = plain;
+      LayoutWrappingEncoder<ILoggingEvent> wrapping = new LayoutWrappingEncoder<>();
+      wrapping.setContext(context);
+      wrapping.setLayout(plain);
+      wrapping.start();
+      encoder = wrapping;
     }
-    LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
-    encoder.setContext(context);
-    encoder.setLayout(layout);
-    encoder.start();
     OutputStreamAppender<ILoggingEvent> appender = new OutputStreamAppender<>();
     appender.setContext(context);
     appender.setName("out");

@@ -6,60 +6,199 @@ import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
 import io.acrcredential.k8s.NamespaceSyncResult;
+import io.acrcredential.k8s.SecretClash;
 import io.acrcredential.k8s.SyncFailure;
 import io.acrcredential.k8s.SyncListener;
 import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.metrics.Info;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 
 /**
- * The refresher's Prometheus metrics, written by hand in the text exposition format (version
- * 0.0.4). Labels name registries, domains, error codes and operations, never a secret.
+ * The refresher's Prometheus metrics, on the Prometheus Java client (its registry, metric types and
+ * text exposition), with the client's JVM and process metrics and {@code
+ * acr_credential_build_info}. Labels name registries, domains, error codes and operations, never a
+ * secret.
  */
 final class SyncMetrics implements SyncListener, CacheListener {
 
   /** Upper bounds of the reconcile-duration histogram, in seconds. */
   static final double[] BUCKETS = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
 
-  private final Clock clock;
-  private final Map<String, LongAdder> tokensFetched = new ConcurrentHashMap<>();
-  private final Map<List<String>, LongAdder> tokenFailures = new ConcurrentHashMap<>();
-  private final Map<String, LongAdder> secretsWritten = new ConcurrentHashMap<>();
-  private final LongAdder serviceAccountsPatched = new LongAdder();
-  private final LongAdder namespacesSynced = new LongAdder();
-  private final LongAdder namespaceFailures = new LongAdder();
-  private final Map<String, LongAdder> configReloads = new ConcurrentHashMap<>();
-  private final AtomicLong configErrors = new AtomicLong();
-  private final Map<String, LongAdder> webhookReviews = new ConcurrentHashMap<>();
+  static final String CONTENT_TYPE = PrometheusTextFormatWriter.CONTENT_TYPE;
+
+  private final PrometheusRegistry registry;
+  private final Counter tokensFetched;
+  private final Counter tokenFailures;
+  private final Counter secretsWritten;
+  private final Counter serviceAccountsPatched;
+  private final Counter namespacesSynced;
+  private final Counter namespaceFailures;
+  private final Counter secretClashes;
+  private final Counter configReloads;
+  private final Gauge configErrors;
+  private final Counter webhookReviews;
+  private final Histogram reconcileDuration;
   private final Map<RegistryTarget, RegistryCredential> credentials = new ConcurrentHashMap<>();
-  private final long[] bucketCounts = new long[BUCKETS.length];
-  private long reconcileCount;
-  private double reconcileSum;
+  // namespaces whose last reconciliation failed (removed when one succeeds or leaves the scope)
+  private final Map<String, Boolean> failingNamespaces = new ConcurrentHashMap<>();
   private volatile BooleanSupplier ready = () -> false;
   private volatile BooleanSupplier leader = () -> false;
 
+  /** Metrics in a registry of their own, with the JVM and process metrics. */
   SyncMetrics(Clock clock) {
-    this.clock = clock;
+    this(new PrometheusRegistry(), true);
+  }
+
+  /**
+   * Metrics registered in {@code registry} (an embedder's own); {@code jvm}: also register the
+   * client's JVM and process metrics there.
+   */
+  SyncMetrics(PrometheusRegistry registry, boolean jvm) {
+    this.registry = registry;
+    if (jvm) {
+      JvmMetrics.builder().register(registry);
+    }
+    Info.builder()
+        .name("acr_credential_build_info")
+        .help("The running acr-credential version.")
+        .labelNames("version")
+        .register(registry)
+        .setLabelValues(Main.version());
+    tokensFetched =
+        Counter.builder()
+            .name("acr_credential_tokens_fetched_total")
+            .help("Tokens fetched from ACR.")
+            .labelNames("registry")
+            .register(registry);
+    tokenFailures =
+        Counter.builder()
+            .name("acr_credential_token_failures_total")
+            .help("Failed token fetches, by registry and error code.")
+            .labelNames("registry", "code")
+            .register(registry);
+    secretsWritten =
+        Counter.builder()
+            .name("acr_credential_secrets_written_total")
+            .help("Pull Secrets written, by operation (created, updated, deleted).")
+            .labelNames("operation")
+            .register(registry);
     for (String op : List.of("created", "updated", "deleted")) {
-      secretsWritten.put(op, new LongAdder());
+      secretsWritten.labelValues(op);
     }
+    serviceAccountsPatched =
+        Counter.builder()
+            .name("acr_credential_service_accounts_patched_total")
+            .help("ServiceAccounts whose imagePullSecrets were changed.")
+            .register(registry);
+    namespacesSynced =
+        Counter.builder()
+            .name("acr_credential_namespace_syncs_total")
+            .help("Successful namespace reconciliations.")
+            .register(registry);
+    namespaceFailures =
+        Counter.builder()
+            .name("acr_credential_namespace_sync_failures_total")
+            .help("Failed namespace reconciliations (each is retried with backoff).")
+            .register(registry);
+    GaugeWithCallback.builder()
+        .name("acr_credential_namespaces_failing")
+        .help(
+            "Namespaces in scope whose last reconciliation failed (no working pull Secret there"
+                + " yet).")
+        .callback(cb -> cb.call(failingNamespaces.size()))
+        .register(registry);
+    secretClashes =
+        Counter.builder()
+            .name("acr_credential_secret_clashes_total")
+            .help(
+                "Pull Secret names taken by a Secret this refresher does not own (left alone,"
+                    + " reported as an Event).")
+            .register(registry);
+    reconcileDuration =
+        Histogram.builder()
+            .name("acr_credential_reconcile_duration_seconds")
+            .help(
+                "Time from a trigger (start, leadership, configuration change, credential"
+                    + " rotation) until every namespace in scope was reconciled.")
+            .classicOnly()
+            .classicUpperBounds(BUCKETS)
+            .register(registry);
+    GaugeWithCallback.builder()
+        .name("acr_credential_token_expiry_timestamp_seconds")
+        .help("When the credential held for a registry domain expires, in Unix seconds.")
+        .labelNames("registry", "domain")
+        .callback(
+            cb ->
+                credentials.forEach(
+                    (target, credential) -> {
+                      double at = credential.expiresAt().toEpochMilli() / 1000.0;
+                      for (String domain : credential.domains()) {
+                        cb.call(at, registryLabel(target), domain);
+                      }
+                    }))
+        .register(registry);
+    webhookReviews =
+        Counter.builder()
+            .name("acr_credential_webhook_reviews_total")
+            .help(
+                "Pod admission reviews answered by the webhook, by result: mutated (pull Secrets"
+                    + " added), unchanged (admitted as is), error (admitted as is with a warning),"
+                    + " rejected (not a readable AdmissionReview, HTTP 4xx).")
+            .labelNames("result")
+            .register(registry);
     for (PodPullSecretWebhook.Outcome o : PodPullSecretWebhook.Outcome.values()) {
-      webhookReviews.put(webhookResult(o), new LongAdder());
+      webhookReviews.labelValues(webhookResult(o));
     }
+    configReloads =
+        Counter.builder()
+            .name("acr_credential_config_reloads_total")
+            .help("Configurations applied.")
+            .labelNames("result")
+            .register(registry);
+    configErrors =
+        Gauge.builder()
+            .name("acr_credential_config_errors")
+            .help(
+                "Errors in the last configuration read (the previous value of each bad key is"
+                    + " kept).")
+            .register(registry);
+    GaugeWithCallback.builder()
+        .name("acr_credential_ready")
+        .help("1 when the informer caches are filled.")
+        .callback(cb -> cb.call(ready.getAsBoolean() ? 1 : 0))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("acr_credential_leader")
+        .help("1 while this replica holds the lease.")
+        .callback(cb -> cb.call(leader.getAsBoolean() ? 1 : 0))
+        .register(registry);
   }
 
   void bind(BooleanSupplier ready, BooleanSupplier leader) {
     this.ready = ready;
     this.leader = leader;
+  }
+
+  /** The registry these metrics live in. */
+  PrometheusRegistry registry() {
+    return registry;
   }
 
   /** The {@code registry} label of a target: the instance id or {@code personal}, and region. */
@@ -68,7 +207,7 @@ final class SyncMetrics implements SyncListener, CacheListener {
   }
 
   void tokenFetched(RegistryTarget target) {
-    tokensFetched.computeIfAbsent(registryLabel(target), k -> new LongAdder()).increment();
+    tokensFetched.labelValues(registryLabel(target)).inc();
   }
 
   void tokenFailed(RegistryTarget target, RuntimeException e) {
@@ -76,9 +215,7 @@ final class SyncMetrics implements SyncListener, CacheListener {
         e instanceof TokenException t
             ? t.errorCode().orElse(t.reason().name())
             : e.getClass().getSimpleName();
-    tokenFailures
-        .computeIfAbsent(List.of(registryLabel(target), code), k -> new LongAdder())
-        .increment();
+    tokenFailures.labelValues(registryLabel(target), code).inc();
   }
 
   void forget(RegistryTarget target) {
@@ -86,19 +223,12 @@ final class SyncMetrics implements SyncListener, CacheListener {
   }
 
   void configLoaded(boolean valid, int errors) {
-    configReloads.computeIfAbsent(valid ? "ok" : "invalid", k -> new LongAdder()).increment();
+    configReloads.labelValues(valid ? "ok" : "invalid").inc();
     configErrors.set(errors);
   }
 
-  synchronized void reconcileCompleted(Duration took) {
-    double seconds = took.toNanos() / 1e9;
-    for (int i = 0; i < BUCKETS.length; i++) {
-      if (seconds <= BUCKETS[i]) {
-        bucketCounts[i]++;
-      }
-    }
-    reconcileCount++;
-    reconcileSum += seconds;
+  void reconcileCompleted(Duration took) {
+    reconcileDuration.observe(took.toNanos() / 1e9);
   }
 
   @Override
@@ -108,202 +238,67 @@ final class SyncMetrics implements SyncListener, CacheListener {
 
   @Override
   public void namespaceSynced(NamespaceSyncResult result) {
-    namespacesSynced.increment();
-    secretsWritten.get("created").add(result.secretsCreated().size());
-    secretsWritten.get("updated").add(result.secretsUpdated().size());
-    secretsWritten.get("deleted").add(result.secretsDeleted().size());
-    serviceAccountsPatched.add(result.serviceAccountsUpdated().size());
+    namespacesSynced.inc();
+    secretsWritten.labelValues("created").inc(result.secretsCreated().size());
+    secretsWritten.labelValues("updated").inc(result.secretsUpdated().size());
+    secretsWritten.labelValues("deleted").inc(result.secretsDeleted().size());
+    serviceAccountsPatched.inc(result.serviceAccountsUpdated().size());
+    failingNamespaces.remove(result.namespace());
   }
 
   @Override
   public void syncFailed(SyncFailure failure) {
-    namespaceFailures.increment();
+    namespaceFailures.inc();
+    failingNamespaces.put(failure.namespace(), Boolean.TRUE);
+  }
+
+  @Override
+  public void secretClash(SecretClash clash) {
+    secretClashes.inc();
+  }
+
+  @Override
+  public void leadershipChanged(boolean leader) {
+    if (!leader) {
+      failingNamespaces.clear(); // a standby reconciles nothing: no namespace is failing here
+    }
   }
 
   /** One AdmissionReview answered by the Pod webhook. */
   void webhookReviewed(PodPullSecretWebhook.Outcome outcome) {
-    webhookReviews.get(webhookResult(outcome)).increment();
+    webhookReviews.labelValues(webhookResult(outcome)).inc();
   }
 
   long webhookReviews(PodPullSecretWebhook.Outcome outcome) {
-    return webhookReviews.get(webhookResult(outcome)).sum();
+    return (long) webhookReviews.labelValues(webhookResult(outcome)).get();
   }
 
   /** The {@code result} label: mutated, unchanged, error (allowed with a warning), rejected. */
   static String webhookResult(PodPullSecretWebhook.Outcome outcome) {
-    return outcome.name().toLowerCase(java.util.Locale.ROOT);
+    return outcome.name().toLowerCase(Locale.ROOT);
   }
 
   long secretsWritten(String operation) {
-    return secretsWritten.get(operation).sum();
+    return (long) secretsWritten.labelValues(operation).get();
   }
 
   long serviceAccountsPatched() {
-    return serviceAccountsPatched.sum();
+    return (long) serviceAccountsPatched.get();
   }
 
   long tokensFetched() {
-    return tokensFetched.values().stream().mapToLong(LongAdder::sum).sum();
+    return (long)
+        tokensFetched.collect().getDataPoints().stream().mapToDouble(d -> d.getValue()).sum();
   }
 
-  /** The exposition text. */
+  /** The exposition text (Prometheus text format 0.0.4). */
   String render() {
-    StringBuilder out = new StringBuilder(2048);
-    header(out, "acr_credential_tokens_fetched_total", "counter", "Tokens fetched from ACR.");
-    new TreeMap<>(tokensFetched)
-        .forEach(
-            (registry, n) ->
-                sample(
-                    out, "acr_credential_tokens_fetched_total", labels("registry", registry), n));
-    header(
-        out,
-        "acr_credential_token_failures_total",
-        "counter",
-        "Failed token fetches, by registry and error code.");
-    List<Map.Entry<List<String>, LongAdder>> failures = new ArrayList<>(tokenFailures.entrySet());
-    failures.sort(
-        Map.Entry.comparingByKey((a, b) -> String.join("|", a).compareTo(String.join("|", b))));
-    for (var e : failures) {
-      sample(
-          out,
-          "acr_credential_token_failures_total",
-          labels("registry", e.getKey().get(0), "code", e.getKey().get(1)),
-          e.getValue());
+    ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+    try {
+      PrometheusTextFormatWriter.create().write(out, registry.scrape());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not throw
     }
-    header(
-        out,
-        "acr_credential_secrets_written_total",
-        "counter",
-        "Pull Secrets written, by operation (created, updated, deleted).");
-    new TreeMap<>(secretsWritten)
-        .forEach(
-            (op, n) ->
-                sample(out, "acr_credential_secrets_written_total", labels("operation", op), n));
-    header(
-        out,
-        "acr_credential_service_accounts_patched_total",
-        "counter",
-        "ServiceAccounts whose imagePullSecrets were changed.");
-    sample(out, "acr_credential_service_accounts_patched_total", "", serviceAccountsPatched);
-    header(
-        out,
-        "acr_credential_namespace_syncs_total",
-        "counter",
-        "Successful namespace reconciliations.");
-    sample(out, "acr_credential_namespace_syncs_total", "", namespacesSynced);
-    header(
-        out,
-        "acr_credential_namespace_sync_failures_total",
-        "counter",
-        "Failed namespace reconciliations (each is retried with backoff).");
-    sample(out, "acr_credential_namespace_sync_failures_total", "", namespaceFailures);
-    synchronized (this) {
-      header(
-          out,
-          "acr_credential_reconcile_duration_seconds",
-          "histogram",
-          "Time from a trigger (start, leadership, configuration change, credential rotation)"
-              + " until every namespace in scope was reconciled.");
-      for (int i = 0; i < BUCKETS.length; i++) {
-        out.append("acr_credential_reconcile_duration_seconds_bucket{le=\"")
-            .append(number(BUCKETS[i]))
-            .append("\"} ")
-            .append(bucketCounts[i])
-            .append('\n');
-      }
-      out.append("acr_credential_reconcile_duration_seconds_bucket{le=\"+Inf\"} ")
-          .append(reconcileCount)
-          .append('\n');
-      out.append("acr_credential_reconcile_duration_seconds_sum ")
-          .append(number(reconcileSum))
-          .append('\n');
-      out.append("acr_credential_reconcile_duration_seconds_count ")
-          .append(reconcileCount)
-          .append('\n');
-    }
-    header(
-        out,
-        "acr_credential_token_expiry_seconds",
-        "gauge",
-        "Seconds until the credential held for a registry domain expires (negative: expired).");
-    Instant now = clock.instant();
-    TreeMap<String, Double> expiry = new TreeMap<>();
-    credentials.forEach(
-        (target, credential) -> {
-          double seconds = Duration.between(now, credential.expiresAt()).toMillis() / 1000.0;
-          for (String domain : credential.domains()) {
-            expiry.put(labels("registry", registryLabel(target), "domain", domain), seconds);
-          }
-        });
-    expiry.forEach(
-        (l, s) ->
-            out.append("acr_credential_token_expiry_seconds")
-                .append(l)
-                .append(' ')
-                .append(number(s))
-                .append('\n'));
-    header(
-        out,
-        "acr_credential_webhook_reviews_total",
-        "counter",
-        "Pod admission reviews answered by the webhook, by result: mutated (pull Secrets added),"
-            + " unchanged (admitted as is), error (admitted as is with a warning), rejected (not a"
-            + " readable AdmissionReview, HTTP 4xx).");
-    new TreeMap<>(webhookReviews)
-        .forEach(
-            (r, n) -> sample(out, "acr_credential_webhook_reviews_total", labels("result", r), n));
-    header(out, "acr_credential_config_reloads_total", "counter", "Configurations applied.");
-    new TreeMap<>(configReloads)
-        .forEach(
-            (r, n) -> sample(out, "acr_credential_config_reloads_total", labels("result", r), n));
-    header(
-        out,
-        "acr_credential_config_errors",
-        "gauge",
-        "Errors in the last configuration read (the previous value of each bad key is kept).");
-    out.append("acr_credential_config_errors ").append(configErrors.get()).append('\n');
-    header(out, "acr_credential_ready", "gauge", "1 when the informer caches are filled.");
-    out.append("acr_credential_ready ").append(ready.getAsBoolean() ? 1 : 0).append('\n');
-    header(out, "acr_credential_leader", "gauge", "1 while this replica holds the lease.");
-    out.append("acr_credential_leader ").append(leader.getAsBoolean() ? 1 : 0).append('\n');
-    return out.toString();
-  }
-
-  private static void header(StringBuilder out, String name, String type, String help) {
-    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
-  }
-
-  private static void sample(StringBuilder out, String name, String labels, LongAdder value) {
-    out.append(name).append(labels).append(' ').append(value.sum()).append('\n');
-  }
-
-  static String labels(String... pairs) {
-    StringBuilder out = new StringBuilder("{");
-    for (int i = 0; i < pairs.length; i += 2) {
-      if (i > 0) {
-        out.append(',');
-      }
-      out.append(pairs[i]).append("=\"");
-      String v = pairs[i + 1];
-      for (int j = 0; j < v.length(); j++) {
-        char c = v.charAt(j);
-        switch (c) {
-          case '\\' -> out.append("\\\\");
-          case '"' -> out.append("\\\"");
-          case '\n' -> out.append("\\n");
-          default -> out.append(c);
-        }
-      }
-      out.append('"');
-    }
-    return out.append('}').toString();
-  }
-
-  private static String number(double d) {
-    if (d == Math.rint(d) && Math.abs(d) < 1e15) {
-      return Long.toString((long) d);
-    }
-    return Double.toString(d);
+    return out.toString(StandardCharsets.UTF_8);
   }
 }

@@ -300,11 +300,15 @@ class SyncCommandIT {
           .contains("acr_credential_reconcile_duration_seconds_count 1")
           .contains("acr_credential_leader 1")
           .containsPattern(
-              "acr_credential_token_expiry_seconds\\{registry=\""
-                  + INSTANCE
-                  + "@cn-hangzhou\",domain=\""
+              "acr_credential_token_expiry_timestamp_seconds\\{domain=\""
                   + DOMAIN.replace(".", "\\.")
-                  + "\"} 3[0-9]{3}")
+                  + "\",registry=\""
+                  + INSTANCE
+                  + "@cn-hangzhou\"} 1\\.[0-9]+E9\n")
+          .contains("acr_credential_namespaces_failing 0")
+          .contains("acr_credential_secret_clashes_total 0")
+          .contains("acr_credential_build_info{version=")
+          .contains("jvm_memory_used_bytes{area=\"heap\"}")
           .doesNotContain(PASSWORD)
           .doesNotContain(SECRET);
 
@@ -402,7 +406,7 @@ class SyncCommandIT {
           quietly(() -> pullSecret(ns).isPresent()));
       assertThat(p.process.isAlive()).isTrue();
       for (String line : p.stderr) {
-        assertThat(line).as("every log line is JSON").startsWith("{\"time\":\"").endsWith("}");
+        assertThat(line).as("every log line is JSON").startsWith("{\"timestamp\":").endsWith("}");
       }
     }
   }

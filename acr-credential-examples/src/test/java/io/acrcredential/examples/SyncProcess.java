@@ -117,7 +117,7 @@ final class SyncProcess implements AutoCloseable {
     while (System.nanoTime() < deadline) {
       List<String> snapshot = List.copyOf(stderr);
       for (int i = seen; i < snapshot.size(); i++) {
-        Matcher m = p.matcher(snapshot.get(i));
+        Matcher m = p.matcher(readable(snapshot.get(i)));
         if (m.find()) {
           return m;
         }
@@ -126,7 +126,7 @@ final class SyncProcess implements AutoCloseable {
       if (!process.isAlive()) {
         Thread.sleep(200); // let the pump drain
         for (String line : stderr) {
-          Matcher m = p.matcher(line);
+          Matcher m = p.matcher(readable(line));
           if (m.find()) {
             return m;
           }
@@ -142,6 +142,14 @@ final class SyncProcess implements AutoCloseable {
       Thread.sleep(100);
     }
     throw new AssertionError("no log line /" + regex + "/ within " + timeout + "\n" + output());
+  }
+
+  /**
+   * A log line as a pattern should see it: logback's JSON encoder writes "/" as "\\/" (valid JSON
+   * escaping), which would hide "ns/name" from the patterns that look for it.
+   */
+  static String readable(String line) {
+    return line.replace("\\/", "/");
   }
 
   /** Sends SIGTERM and waits; returns how long it took to exit. */

@@ -82,7 +82,8 @@ class SyncWebhookIT {
   static final String SELECT_LABEL = "acr-webhook-it-select";
 
   static final Pattern MUTATED =
-      Pattern.compile("(?m)^acr_credential_webhook_reviews_total\\{result=\"mutated\"} (\\d+)$");
+      Pattern.compile(
+          "(?m)^acr_credential_webhook_reviews_total\\{result=\"mutated\"} (\\d+)(?:\\.0)?$");
 
   private final LocalKubeApiServer server;
   private final ApiClient admin;

@@ -266,7 +266,8 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
   /**
    * The pull Secret names a Pod created now in {@code namespace} under {@code serviceAccount}
    * should list, in the order the sync gives them to ServiceAccounts: what {@link
-   * PodPullSecretWebhook} adds to a Pod whose ServiceAccount may not have been patched yet.
+   * io.acrcredential.k8s.webhook.PodPullSecretWebhook} adds to a Pod whose ServiceAccount may not
+   * have been patched yet.
    *
    * <p>Answered from this replica's state alone, so a standby (leader election, not leading) gives
    * the same answer as the leader: the current {@linkplain #configuration() configuration}, the

@@ -74,10 +74,11 @@ public final class PullSecretSyncBuilder {
    * already holds is reused too, whatever the namespace scope (it costs nothing more); without one,
    * ServiceAccounts are watched by informers of the sync's own that follow the scope (one per
    * listed namespace, or one cluster-wide for {@code all} or a selector), use a client derived from
-   * {@link #apiClient} and are stopped by {@link #close()}. The embedder owns the factory and stops
-   * it; {@link #close()} does not. Secrets are always watched by informers of the sync's own, one
-   * per managed pull Secret name (so that no list or watch over every Secret is needed); they use a
-   * client derived from {@link #apiClient} and are stopped by {@link #close()}.
+   * {@link #apiClient} and are stopped by {@link PullSecretSync#close()}. The embedder owns the
+   * factory and stops it; {@link PullSecretSync#close()} does not. Secrets are always watched by
+   * informers of the sync's own, one per managed pull Secret name (so that no list or watch over
+   * every Secret is needed); they use a client derived from {@link #apiClient} and are stopped by
+   * {@link PullSecretSync#close()}.
    *
    * @param factory the factory
    * @return this builder
