@@ -36,8 +36,12 @@ class ProgramJarIT {
           Map.entry("com/github/benmanes/caffeine/", "caffeine"),
           Map.entry("org/apache/commons/compress/", "commons-compress (client-java's kubectl cp)"),
           Map.entry("org/apache/commons/io/", "commons-io"),
-          Map.entry("io/kubernetes/client/openapi/apis/AppsV1Api", "client-java API groups the program never calls"),
-          Map.entry("io/kubernetes/client/openapi/apis/CustomObjectsApi", "client-java API groups the program never calls"),
+          Map.entry(
+              "io/kubernetes/client/openapi/apis/AppsV1Api",
+              "client-java API groups the program never calls"),
+          Map.entry(
+              "io/kubernetes/client/openapi/apis/CustomObjectsApi",
+              "client-java API groups the program never calls"),
           Map.entry("org/checkerframework/", "checker-qual"),
           Map.entry("org/bouncycastle/pqc/", "Bouncy Castle's post-quantum algorithms"),
           Map.entry(
