@@ -15,7 +15,8 @@ out="$PWD/target/publication"
 
 if [[ "${1:-}" != "--no-build" ]]; then
   rm -rf "$out"
-  mvn -B -q deploy -DskipTests -Dspotless.check.skip=true \
+  # maven.install.skip: a dry run leaves nothing in ~/.m2 that a later `-pl` build could pick up
+  mvn -B -q deploy -DskipTests -Dspotless.check.skip=true -Dmaven.install.skip=true \
     -DaltDeploymentRepository="dry-run::file://$out"
 fi
 
