@@ -117,10 +117,7 @@ final class DoctorCommand implements Command {
   @Override
   public int run(Options.Parsed p, Invocation io) {
     p.requireNoPositional();
-    String output = p.value("output").orElse("text");
-    if (!output.equals("text") && !output.equals("json")) {
-      throw CliException.usage("invalid --output '" + output + "': use text or json");
-    }
+    boolean json = p.jsonOutput();
     Optional<String> pod = p.value("pod");
     Optional<String> image = p.value("image");
     if (pod.isPresent() == image.isPresent()) {
@@ -184,7 +181,7 @@ final class DoctorCommand implements Command {
       throw new CliException(DoctorReport.NOT_CHECKED, e.getMessage(), e);
     }
     DoctorReport report = Doctor.run(settings);
-    io.out().print(output.equals("json") ? report.json() : report.text());
+    io.out().print(json ? report.json() : report.text());
     io.out().flush();
     return report.exitCode();
   }

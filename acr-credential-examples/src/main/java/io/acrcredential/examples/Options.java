@@ -177,5 +177,17 @@ final class Options {
         throw CliException.usage("unexpected argument '" + positional.get(0) + "'");
       }
     }
+
+    /**
+     * True for {@code --output json}, false for {@code text} or none; anything else is a usage
+     * error.
+     */
+    boolean jsonOutput() {
+      String output = value("output").orElse("text");
+      if (!output.equals("text") && !output.equals("json")) {
+        throw CliException.usage("invalid --output '" + output + "': use text or json");
+      }
+      return output.equals("json");
+    }
   }
 }

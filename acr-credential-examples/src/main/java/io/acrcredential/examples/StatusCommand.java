@@ -74,10 +74,7 @@ final class StatusCommand implements Command {
   @Override
   public int run(Options.Parsed p, Invocation io) {
     p.requireNoPositional();
-    String output = p.value("output").orElse("text");
-    if (!output.equals("text") && !output.equals("json")) {
-      throw CliException.usage("invalid --output '" + output + "': use text or json");
-    }
+    boolean json = p.jsonOutput();
     String cm =
         DoctorCommand.objectRef(
             p.value("configmap").orElse(SyncCommand.DEFAULT_CONFIGMAP), "--configmap");
@@ -123,7 +120,7 @@ final class StatusCommand implements Command {
       throw new CliException(2, e.getMessage(), e);
     }
     Status.Result r = Status.run(settings);
-    io.out().print(output.equals("json") ? r.json() : r.text());
+    io.out().print(json ? r.json() : r.text());
     io.out().flush();
     return r.exitCode();
   }
