@@ -164,8 +164,16 @@ class DoctorIT {
     awaitRegistry();
     push("team/app", "1");
 
-    // the refresher's ServiceAccount with what the sync needs (any Secret name: test domains vary)
-    RbacAuthorizationV1Api rbac = new RbacAuthorizationV1Api(server.adminClient());
+    grantRefresher(server.adminClient(), refresher);
+  }
+
+  /**
+   * Creates the refresher's ServiceAccount {@code kube-system/NAME} with what the sync needs
+   * (Secrets in any namespace: test domains vary), for doctor's RBAC check.
+   */
+  static void grantRefresher(ApiClient admin, String refresher) throws ApiException {
+    CoreV1Api core = new CoreV1Api(admin);
+    RbacAuthorizationV1Api rbac = new RbacAuthorizationV1Api(admin);
     core.createNamespacedServiceAccount(
             "kube-system", new V1ServiceAccount().metadata(new V1ObjectMeta().name(refresher)))
         .execute();

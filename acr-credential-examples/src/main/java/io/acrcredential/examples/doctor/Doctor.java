@@ -222,6 +222,8 @@ public final class Doctor {
 
   // ranks: how basic a cause; the conclusion names the failed check with the lowest rank
   static final int RANK_TARGET = 0;
+  // the kubelet plugin missing the image, for a Pod the pull Secrets do not cover either
+  static final int RANK_PLUGIN_ONLY_PATH = 5;
   static final int RANK_CONFIG = 10;
   static final int RANK_NAMESPACE = 20;
   static final int RANK_SERVICE_ACCOUNT = 30;
@@ -230,9 +232,10 @@ public final class Doctor {
   static final int RANK_RBAC = 55;
   static final int RANK_SECRET = 60;
   static final int RANK_LOGIN = 70;
+  // a webhook that should have added the pull Secret explains a Pod without it
+  static final int RANK_WEBHOOK = 75;
   static final int RANK_SA_LIST = 80;
   static final int RANK_POD_LIST = 90;
-  static final int RANK_WEBHOOK = 100;
   static final int RANK_PLUGIN = 110;
   static final int RANK_EVENTS = 120;
 
@@ -1343,6 +1346,16 @@ public final class Doctor {
               .map(CredentialProviderConfig.Provider::name)
               .reduce((a, b) -> a + ", " + b)
               .orElse("none");
+      // a Pod outside the pull Secrets' scope can only pull through the plugin: that is the cause
+      Optional<Check> outOfScope =
+          checks.stream()
+              .filter(x -> x.outcome() == Outcome.FAILED)
+              .filter(
+                  x ->
+                      x.rank() == RANK_NAMESPACE
+                          || x.rank() == RANK_SERVICE_ACCOUNT
+                          || x.rank() == RANK_REGISTRY)
+              .findFirst();
       add(
           "kubelet plugin",
           Outcome.FAILED,
@@ -1352,8 +1365,9 @@ public final class Doctor {
               + image.host()
               + " (providers: "
               + providers
-              + ")",
-          RANK_PLUGIN,
+              + ")"
+              + outOfScope.map(x -> "; no pull Secret either: " + x.detail()).orElse(""),
+          outOfScope.isPresent() ? RANK_PLUGIN_ONLY_PATH : RANK_PLUGIN,
           "no matchImages pattern in " + file + " matches " + image.host() + ";",
           "add \""
               + image.host()
