@@ -53,19 +53,12 @@ import io.kubernetes.client.openapi.models.V1ServicePort;
 import io.kubernetes.client.openapi.models.V1ServiceSpec;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -74,7 +67,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -111,7 +103,7 @@ class DoctorIT {
   private final String refresher = "doctor-refresher-" + suffix;
   private FakeAlibabaCloud cloud;
   private Path tmp;
-  private Process registry;
+  private HtpasswdRegistry registry;
   private String host;
 
   DoctorIT(LocalKubeApiServer server) {
@@ -121,48 +113,14 @@ class DoctorIT {
 
   @BeforeAll
   void start() throws Exception {
-    Processes.require("docker-registry", "htpasswd");
     cloud = FakeAlibabaCloud.start();
     cloud.identities().addAccessKey(AK, AK_SECRET);
     cloud.acr().addInstance(AcrInstance.of(INSTANCE, "doctorit", "cn-hangzhou"));
     cloud.acr().useFixedToken(USER, PASSWORD);
     tmp = Files.createTempDirectory("acr-doctor");
-    Processes.Result htpasswd =
-        Processes.run(
-            List.of("htpasswd", "-Bbn", USER, PASSWORD),
-            Map.of("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin")),
-            "");
-    assertThat(htpasswd.exit()).as(htpasswd.toString()).isZero();
-    Files.writeString(tmp.resolve("htpasswd"), htpasswd.stdout());
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
-    host = "127.0.0.1:" + port;
-    Files.writeString(
-        tmp.resolve("registry.yml"),
-        String.join(
-            "\n",
-            "version: 0.1",
-            "log:",
-            "  level: warn",
-            "storage:",
-            "  filesystem:",
-            "    rootdirectory: " + tmp.resolve("data"),
-            "http:",
-            "  addr: " + host,
-            "auth:",
-            "  htpasswd:",
-            "    realm: doctor-it",
-            "    path: " + tmp.resolve("htpasswd"),
-            ""));
-    registry =
-        new ProcessBuilder("docker-registry", "serve", tmp.resolve("registry.yml").toString())
-            .redirectErrorStream(true)
-            .redirectOutput(tmp.resolve("registry.log").toFile())
-            .start();
-    awaitRegistry();
-    push("team/app", "1");
+    registry = HtpasswdRegistry.start(tmp, USER, PASSWORD, "doctor-it");
+    host = registry.host();
+    registry.pushTinyImage("team/app", "1");
 
     grantRefresher(server.adminClient(), refresher);
   }
@@ -211,10 +169,7 @@ class DoctorIT {
   @AfterAll
   void stop() throws Exception {
     if (registry != null) {
-      registry.destroy();
-      if (!registry.waitFor(10, TimeUnit.SECONDS)) {
-        registry.destroyForcibly();
-      }
+      registry.close();
     }
     if (cloud != null) {
       cloud.close();
@@ -964,96 +919,5 @@ class DoctorIT {
         Thread.sleep(100);
       }
     }
-  }
-
-  void awaitRegistry() throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      if (!registry.isAlive()) {
-        throw new AssertionError(
-            "docker-registry exited: " + Files.readString(tmp.resolve("registry.log")));
-      }
-      try {
-        HttpResponse<Void> r =
-            http.send(
-                HttpRequest.newBuilder(URI.create("http://" + host + "/v2/")).build(),
-                HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() == 401) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // not listening yet
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("docker-registry did not start on " + host);
-  }
-
-  /** Pushes a one-layer OCI image through the registry API (blob uploads, then the manifest). */
-  void push(String repository, String tag) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    String auth =
-        "Basic "
-            + Base64.getEncoder()
-                .encodeToString((USER + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8));
-    byte[] layer =
-        "not really a tarball, the registry does not look".getBytes(StandardCharsets.UTF_8);
-    byte[] config =
-        "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}"
-            .getBytes(StandardCharsets.UTF_8);
-    String layerDigest = upload(http, auth, repository, layer);
-    String configDigest = upload(http, auth, repository, config);
-    String manifest =
-        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-            + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
-            + configDigest
-            + "\",\"size\":"
-            + config.length
-            + "},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\","
-            + "\"digest\":\""
-            + layerDigest
-            + "\",\"size\":"
-            + layer.length
-            + "}]}";
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(
-                    URI.create("http://" + host + "/v2/" + repository + "/manifests/" + tag))
-                .header("Authorization", auth)
-                .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
-                .PUT(HttpRequest.BodyPublishers.ofString(manifest))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-  }
-
-  private String upload(HttpClient http, String auth, String repository, byte[] blob)
-      throws Exception {
-    String digest =
-        "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
-    HttpResponse<String> start =
-        http.send(
-            HttpRequest.newBuilder(
-                    URI.create("http://" + host + "/v2/" + repository + "/blobs/uploads/"))
-                .header("Authorization", auth)
-                .POST(HttpRequest.BodyPublishers.noBody())
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(start.statusCode()).as(start.body()).isEqualTo(202);
-    String location = start.headers().firstValue("Location").orElseThrow();
-    URI put =
-        URI.create("http://" + host)
-            .resolve(location + (location.contains("?") ? "&" : "?") + "digest=" + digest);
-    HttpResponse<String> done =
-        http.send(
-            HttpRequest.newBuilder(put)
-                .header("Authorization", auth)
-                .header("Content-Type", "application/octet-stream")
-                .PUT(HttpRequest.BodyPublishers.ofByteArray(blob))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
-    return digest;
   }
 }

@@ -8,10 +8,6 @@ import io.acrcredential.testing.AcrInstance;
 import io.acrcredential.testing.FakeAlibabaCloud;
 import io.acrcredential.testing.FakeApi;
 import java.io.IOException;
-import java.net.HttpURLConnection;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,8 +43,7 @@ class RegistryEndToEndIT {
 
   Path tmp;
   FakeAlibabaCloud cloud;
-  Process registry;
-  int port;
+  HtpasswdRegistry registry;
   String host;
   Path bin;
   Path authFile;
@@ -64,35 +59,8 @@ class RegistryEndToEndIT {
     cloud.acr().addInstance(AcrInstance.of(INSTANCE, "e2e", "cn-hangzhou"));
     cloud.acr().useFixedToken(USER, PASSWORD);
 
-    Result htpasswd =
-        Processes.run(List.of("htpasswd", "-Bbn", USER, PASSWORD), Map.of("PATH", path()), "");
-    assertThat(htpasswd.exit()).as(htpasswd.toString()).isZero();
-    Files.writeString(tmp.resolve("htpasswd"), htpasswd.stdout());
-    port = freePort();
-    host = "127.0.0.1:" + port;
-    Files.writeString(
-        tmp.resolve("registry.yml"),
-        String.join(
-            "\n",
-            "version: 0.1",
-            "log:",
-            "  level: warn",
-            "storage:",
-            "  filesystem:",
-            "    rootdirectory: " + tmp.resolve("registry-data"),
-            "http:",
-            "  addr: " + host,
-            "auth:",
-            "  htpasswd:",
-            "    realm: acr-e2e",
-            "    path: " + tmp.resolve("htpasswd"),
-            ""));
-    registry =
-        new ProcessBuilder("docker-registry", "serve", tmp.resolve("registry.yml").toString())
-            .redirectErrorStream(true)
-            .redirectOutput(tmp.resolve("registry.log").toFile())
-            .start();
-    awaitRegistry();
+    registry = HtpasswdRegistry.start(tmp, USER, PASSWORD, "acr-e2e");
+    host = registry.host();
 
     authFile = tmp.resolve("auth.json");
     Files.writeString(authFile, "{\"credHelpers\":{\"" + host + "\":\"acr\"}}");
@@ -102,10 +70,7 @@ class RegistryEndToEndIT {
   @AfterAll
   void stop() throws Exception {
     if (registry != null) {
-      registry.destroy();
-      if (!registry.waitFor(10, TimeUnit.SECONDS)) {
-        registry.destroyForcibly();
-      }
+      registry.close();
     }
     if (cloud != null) {
       cloud.close();
@@ -329,34 +294,6 @@ class RegistryEndToEndIT {
 
   static String path() {
     return System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
-  void awaitRegistry() throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      if (!registry.isAlive()) {
-        throw new AssertionError(
-            "docker-registry exited: " + Files.readString(tmp.resolve("registry.log")));
-      }
-      try {
-        HttpURLConnection c =
-            (HttpURLConnection) URI.create("http://" + host + "/v2/").toURL().openConnection();
-        c.setConnectTimeout(500);
-        if (c.getResponseCode() == 401) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // not listening yet
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("docker-registry did not start on " + host);
   }
 
   /** A one-layer OCI image layout made by hand: no network, no image from elsewhere. */
