@@ -28,8 +28,10 @@ if [[ ! -x $jlink || ! -d $java_home/jmods ]]; then
 fi
 # What the helper commands use beyond java.base: JUL (commons-logging in Alibaba's SDK), XML (the
 # SDK's response parser), TLS with elliptic curves, sun.misc.Unsafe (okio, gson), JNDI (DNS
-# names in TLS), java.sql (Jackson's date types). No java.desktop: Jackson copes without it.
-modules=java.base,java.logging,java.xml,java.naming,java.sql,jdk.crypto.ec,jdk.unsupported
+# names in TLS), java.sql (Jackson's date types), java.net.http (doctor's registry login and
+# status's metrics read: doctor runs on a node to check the kubelet plugin's configuration). No
+# java.desktop: Jackson copes without it.
+modules=java.base,java.logging,java.xml,java.naming,java.sql,java.net.http,jdk.crypto.ec,jdk.unsupported
 stamp="$modules $("$java_home/bin/java" -XshowSettings:properties -version 2>&1 | grep 'java.runtime.version' | tr -d ' ')"
 
 mkdir -p "$out"

@@ -6,6 +6,7 @@ import io.acrcredential.examples.doctor.Doctor;
 import io.acrcredential.examples.doctor.DoctorReport;
 import io.acrcredential.k8s.config.AcrConfigParser;
 import io.acrcredential.k8s.config.RegistryEntry;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -191,7 +192,13 @@ final class DoctorCommand implements Command {
       RegistryEntry entry, RegistryProviders.Endpoints endpoints, Invocation io) {
     RegistryProviders providers =
         new RegistryProviders(
-            endpoints, io.env(), io.clock(), new SyncMetrics(io.clock()), List.of());
+            endpoints,
+            io.env(),
+            io.clock(),
+            // no JVM metrics: nothing reads them, and the node bundle's runtime has no
+            // java.management
+            new SyncMetrics(new PrometheusRegistry(), false),
+            List.of());
     AcrTokenProvider.Builder b =
         AcrTokenProvider.builder().credentials(providers.credentials(entry.identity()));
     endpoints.acr().ifPresent(b::endpoint);
