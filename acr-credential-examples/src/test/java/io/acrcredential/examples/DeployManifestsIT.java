@@ -78,7 +78,7 @@ class DeployManifestsIT {
     List<String> files = new ArrayList<>();
     Object kustomization =
         new Yaml(new SafeConstructor(new LoaderOptions()))
-            .load(Files.readString(Path.of("deploy/kustomization.yaml")));
+            .load(Files.readString(Path.of("deploy/base/kustomization.yaml")));
     @SuppressWarnings("unchecked")
     List<String> resources = (List<String>) ((Map<String, Object>) kustomization).get("resources");
     files.addAll(resources);
@@ -92,7 +92,7 @@ class DeployManifestsIT {
             "networkpolicy.yaml");
     List<String> accepted = new ArrayList<>();
     for (String file : files) {
-      String text = Files.readString(Path.of("deploy", file), StandardCharsets.UTF_8);
+      String text = Files.readString(Path.of("deploy/base", file), StandardCharsets.UTF_8);
       for (Object doc : new Yaml(new SafeConstructor(new LoaderOptions())).loadAll(text)) {
         if (doc == null) {
           continue;
@@ -142,7 +142,7 @@ class DeployManifestsIT {
         yaml.load(Files.readString(Path.of("deploy/webhook/kustomization.yaml")));
     assertThat((List<String>) kustomization.get("resources"))
         .containsExactly(
-            "../", "service.yaml", "mutatingwebhook.yaml", "rbac.yaml", "networkpolicy.yaml");
+            "../base", "service.yaml", "mutatingwebhook.yaml", "rbac.yaml", "networkpolicy.yaml");
     List<String> accepted = new ArrayList<>();
     String registration = null;
     for (String file : List.of("service.yaml", "mutatingwebhook.yaml", "networkpolicy.yaml")) {
@@ -198,7 +198,8 @@ class DeployManifestsIT {
       }
     }
     assertThat(rbacKinds).containsExactly("ClusterRole", "ClusterRoleBinding");
-    Map<String, Object> deployment = yaml.load(Files.readString(Path.of("deploy/deployment.yaml")));
+    Map<String, Object> deployment =
+        yaml.load(Files.readString(Path.of("deploy/base/deployment.yaml")));
     Map<String, Object> patch =
         yaml.load(Files.readString(Path.of("deploy/webhook/deployment-patch.yaml")));
     Map<String, Object> podSpec = podSpec(deployment);
@@ -240,7 +241,7 @@ class DeployManifestsIT {
   }
 
   @SuppressWarnings("unchecked")
-  private static String dryRun(ApiClient admin, Map<String, Object> object) throws ApiException {
+  static String dryRun(ApiClient admin, Map<String, Object> object) throws ApiException {
     String kind = (String) object.get("kind");
     String[] api = KINDS.get(kind);
     assertThat(api).as("known kind " + kind).isNotNull();

@@ -434,7 +434,9 @@ public final class Doctor {
               Outcome.FAILED,
               "ConfigMap " + cm + " not found",
               RANK_CONFIG,
-              "ConfigMap " + cm + " does not exist; create it (deploy/configmap.yaml) or point",
+              "ConfigMap "
+                  + cm
+                  + " does not exist; create it (deploy/base/configmap.yaml) or point",
               "--configmap at the one the refresher reads");
         } else {
           unknown("configuration", apiProblem(e, "get", "configmaps", s.configMapNamespace()));
@@ -802,7 +804,9 @@ public final class Doctor {
               + s.refresher()
               + " may not "
               + String.join(", ", denied),
-          "in namespace " + ns + "; apply deploy/rbac.yaml (ClusterRole acr-credential) with the",
+          "in namespace "
+              + ns
+              + "; apply deploy/base/rbac.yaml (ClusterRole acr-credential) with the",
           "pull Secret names in its resourceNames, or pass --refresher-service-account");
     }
 
