@@ -28,6 +28,8 @@ final class SyncCommand implements Command {
   static final String DEFAULT_CONFIGMAP = "kube-system/acr-configuration";
   static final String DEFAULT_LEASE = "acr-credential-sync";
 
+  static final String DEFAULT_WEBHOOK_SERVICE = "acr-credential-webhook";
+
   private static final Options OPTIONS =
       new Options("sync")
           .value(
@@ -117,6 +119,41 @@ final class SyncCommand implements Command {
               "no-webhook-configuration-update",
               "leave the MutatingWebhookConfiguration alone (set failurePolicy and timeoutSeconds"
                   + " in it yourself)")
+          .value(
+              "webhook-url",
+              "URL",
+              "ACR_CREDENTIAL_WEBHOOK_URL",
+              "without certificate files: register https://HOST:PORT"
+                  + PodPullSecretWebhook.PATH
+                  + " instead of the Service (a refresher outside the cluster); the own certificate"
+                  + " then covers HOST")
+          .value(
+              "webhook-service",
+              "NAME",
+              "ACR_CREDENTIAL_WEBHOOK_SERVICE",
+              "without certificate files: the Service in front of the replicas, port 443, in the"
+                  + " refresher's namespace (default "
+                  + DEFAULT_WEBHOOK_SERVICE
+                  + ")")
+          .value(
+              "webhook-certificate-secret",
+              "NAME",
+              "ACR_CREDENTIAL_WEBHOOK_CERTIFICATE_SECRET",
+              "without certificate files: the Secret in the refresher's namespace holding its own"
+                  + " webhook CA and certificate (default "
+                  + SelfIssuedCertificate.DEFAULT_SECRET
+                  + ")")
+          .value(
+              "webhook-ca-lifetime",
+              "DURATION",
+              null,
+              "life of the own webhook CA (default 87600h = 10 years; renewed with a third left)")
+          .value(
+              "webhook-cert-lifetime",
+              "DURATION",
+              null,
+              "life of the own serving certificate (default 2160h = 90 days; renewed with a"
+                  + " third left)")
           .value("identity", "NAME", "POD_NAME", "this replica's identity (default: host name)")
           .value(
               "instance",
@@ -245,6 +282,9 @@ final class SyncCommand implements Command {
                   retry));
     }
     Optional<WebhookServer.Files> webhook = webhookFiles(p, once);
+    Optional<Refresher.SelfIssuedWebhook> selfIssued =
+        selfIssued(
+            p, once || webhook.isPresent(), p.value("lease-namespace").orElse(configNamespace));
     Refresher.Settings settings =
         new Refresher.Settings(
             api,
@@ -260,7 +300,8 @@ final class SyncCommand implements Command {
             List.of(),
             writeRate,
             webhook,
-            registration(p, webhook.isPresent()));
+            registration(p, webhook.isPresent() || selfIssued.isPresent()),
+            selfIssued);
     if (once) {
       try (Refresher refresher = new Refresher(settings)) {
         Duration timeout =
@@ -362,6 +403,92 @@ final class SyncCommand implements Command {
             port,
             Path.of(cert.get()),
             Path.of(key.get())));
+  }
+
+  /**
+   * The webhook with the refresher's own certificate and registration: whenever no certificate
+   * files are given (and not {@code --once}). Its namespace is the refresher's own.
+   */
+  static Optional<Refresher.SelfIssuedWebhook> selfIssued(
+      Options.Parsed p, boolean filesOrOnce, String namespace) {
+    Optional<String> url = p.value("webhook-url");
+    if (filesOrOnce) {
+      if (url.isPresent() && p.value("webhook-cert-file").isPresent()) {
+        throw CliException.usage(
+            "--webhook-url registers the refresher's own webhook, which it does only without"
+                + " --webhook-cert-file/--webhook-key-file (then the registration is yours: put the"
+                + " URL into it); give one or the other");
+      }
+      return Optional.empty();
+    }
+    int port = port(p.value("webhook-port").orElse("8443"), "--webhook-port");
+    int httpPort = port(p.value("http-port").orElse("8080"), "--http-port");
+    if (port != 0 && port == httpPort) {
+      throw CliException.usage(
+          "--webhook-port and --http-port are both " + port + "; give them different ports");
+    }
+    String service = p.value("webhook-service").orElse(DEFAULT_WEBHOOK_SERVICE).trim();
+    String secret =
+        p.value("webhook-certificate-secret").orElse(SelfIssuedCertificate.DEFAULT_SECRET).trim();
+    for (String[] name :
+        new String[][] {{"webhook-service", service}, {"webhook-certificate-secret", secret}}) {
+      if (!name[1].matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?") || name[1].length() > 63) {
+        throw CliException.usage(
+            "invalid --" + name[0] + " '" + name[1] + "': use a lower-case DNS label");
+      }
+    }
+    WebhookCertificates.Lifetimes life;
+    try {
+      life =
+          new WebhookCertificates.Lifetimes(
+              p.value("webhook-ca-lifetime")
+                  .map(SyncCommand::duration)
+                  .orElse(WebhookCertificates.Lifetimes.DEFAULT.ca()),
+              p.value("webhook-cert-lifetime")
+                  .map(SyncCommand::duration)
+                  .orElse(WebhookCertificates.Lifetimes.DEFAULT.serving()));
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage(
+          e.getMessage() + " (--webhook-ca-lifetime, --webhook-cert-lifetime)");
+    }
+    WebhookCertificates.Hosts hosts;
+    Optional<String> registered = Optional.empty();
+    if (url.isPresent()) {
+      java.net.URI uri;
+      try {
+        uri = new java.net.URI(url.get().trim());
+      } catch (java.net.URISyntaxException e) {
+        uri = null;
+      }
+      if (uri == null
+          || !"https".equals(uri.getScheme())
+          || uri.getHost() == null
+          || uri.getPort() < 1
+          || !(uri.getRawPath() == null
+              || uri.getRawPath().isEmpty()
+              || uri.getRawPath().equals("/"))
+          || uri.getRawQuery() != null
+          || uri.getRawFragment() != null
+          || uri.getRawUserInfo() != null) {
+        throw CliException.usage(
+            "invalid --webhook-url '"
+                + url.get()
+                + "': use https://HOST:PORT (the refresher appends "
+                + PodPullSecretWebhook.PATH
+                + ")");
+      }
+      hosts = WebhookCertificates.Hosts.ofHost(uri.getHost());
+      registered =
+          Optional.of("https://" + uri.getHost() + ":" + uri.getPort() + PodPullSecretWebhook.PATH);
+    } else {
+      hosts = WebhookCertificates.Hosts.ofService(namespace, service);
+    }
+    return Optional.of(
+        new Refresher.SelfIssuedWebhook(
+            p.value("http-address").orElse("0.0.0.0"),
+            port,
+            new SelfIssuedCertificate.Spec(namespace, secret, hosts, life),
+            new WebhookRegistration.Owned(namespace, registered, service, 443)));
   }
 
   /** The MutatingWebhookConfiguration entry to keep in line, when the webhook is served. */

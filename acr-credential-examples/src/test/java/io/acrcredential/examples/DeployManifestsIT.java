@@ -139,15 +139,20 @@ class DeployManifestsIT {
     ApiClient admin = server.adminClient();
     Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
     Map<String, Object> kustomization =
-        yaml.load(Files.readString(Path.of("deploy/webhook/kustomization.yaml")));
+        yaml.load(Files.readString(Path.of("deploy/webhook-cert-manager/kustomization.yaml")));
     assertThat((List<String>) kustomization.get("resources"))
-        .containsExactly(
-            "../base", "service.yaml", "mutatingwebhook.yaml", "rbac.yaml", "networkpolicy.yaml");
+        .containsExactly("../base", "mutatingwebhook.yaml", "rbac.yaml");
+    assertThat((List<String>) kustomization.get("components"))
+        .containsExactly("../components/webhook-server");
     List<String> accepted = new ArrayList<>();
     String registration = null;
-    for (String file : List.of("service.yaml", "mutatingwebhook.yaml", "networkpolicy.yaml")) {
+    for (String file :
+        List.of(
+            "components/webhook-server/service.yaml",
+            "webhook-cert-manager/mutatingwebhook.yaml",
+            "components/webhook-server/networkpolicy.yaml")) {
       Map<String, Object> object =
-          yaml.load(Files.readString(Path.of("deploy/webhook", file), StandardCharsets.UTF_8));
+          yaml.load(Files.readString(Path.of("deploy", file), StandardCharsets.UTF_8));
       accepted.add(dryRun(admin, object));
       if (object.get("kind").equals("MutatingWebhookConfiguration")) {
         registration = (String) ((Map<String, Object>) object.get("metadata")).get("name");
@@ -170,7 +175,8 @@ class DeployManifestsIT {
     List<String> rbacKinds = new ArrayList<>();
     for (Object doc :
         yaml.loadAll(
-            Files.readString(Path.of("deploy/webhook/rbac.yaml"), StandardCharsets.UTF_8))) {
+            Files.readString(
+                Path.of("deploy/webhook-cert-manager/rbac.yaml"), StandardCharsets.UTF_8))) {
       Map<String, Object> object = (Map<String, Object>) doc;
       rbacKinds.add((String) object.get("kind"));
       accepted.add(dryRun(admin, object));
@@ -200,18 +206,26 @@ class DeployManifestsIT {
     assertThat(rbacKinds).containsExactly("ClusterRole", "ClusterRoleBinding");
     Map<String, Object> deployment =
         yaml.load(Files.readString(Path.of("deploy/base/deployment.yaml")));
-    Map<String, Object> patch =
-        yaml.load(Files.readString(Path.of("deploy/webhook/deployment-patch.yaml")));
     Map<String, Object> podSpec = podSpec(deployment);
-    Map<String, Object> patchSpec = podSpec(patch);
     Map<String, Object> container = ((List<Map<String, Object>>) podSpec.get("containers")).get(0);
-    Map<String, Object> patchContainer =
-        ((List<Map<String, Object>>) patchSpec.get("containers")).get(0);
-    assertThat(patchContainer.get("name")).isEqualTo(container.get("name"));
-    for (String list : List.of("env", "ports", "volumeMounts")) {
-      mergeByName(container, patchContainer, list);
+    for (String file :
+        List.of(
+            "deploy/components/webhook-server/deployment-patch.yaml",
+            "deploy/webhook-cert-manager/deployment-patch.yaml")) {
+      Map<String, Object> patch = yaml.load(Files.readString(Path.of(file)));
+      Map<String, Object> patchSpec = podSpec(patch);
+      Map<String, Object> patchContainer =
+          ((List<Map<String, Object>>) patchSpec.get("containers")).get(0);
+      assertThat(patchContainer.get("name")).isEqualTo(container.get("name"));
+      for (String list : List.of("env", "ports", "volumeMounts")) {
+        if (patchContainer.containsKey(list)) {
+          mergeByName(container, patchContainer, list);
+        }
+      }
+      if (patchSpec.containsKey("volumes")) {
+        mergeByName(podSpec, patchSpec, "volumes");
+      }
     }
-    mergeByName(podSpec, patchSpec, "volumes");
     assertThat((List<Map<String, Object>>) container.get("env"))
         .extracting(e -> e.get("name"))
         .contains(

@@ -96,8 +96,9 @@ class DeployManifestsTest {
         };
     assertThat(policyPorts.apply("networkpolicy.yaml"))
         .containsExactly(containerPort("deployment.yaml", "http"));
-    assertThat(policyPorts.apply("../webhook/networkpolicy.yaml"))
-        .containsExactly(containerPort("../webhook/deployment-patch.yaml", "webhook"));
+    assertThat(policyPorts.apply("../components/webhook-server/networkpolicy.yaml"))
+        .containsExactly(
+            containerPort("../components/webhook-server/deployment-patch.yaml", "webhook"));
   }
 
   @SuppressWarnings("unchecked")

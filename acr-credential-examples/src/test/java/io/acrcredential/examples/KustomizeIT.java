@@ -65,6 +65,7 @@ class KustomizeIT {
           .filter(f -> f.getFileName().toString().equals("kustomization.yaml"))
           .map(Path::getParent)
           .filter(d -> !d.startsWith(DEPLOY.resolve("helm")))
+          .filter(d -> !d.startsWith(DEPLOY.resolve("components"))) // built through the overlays
           .sorted()
           .toList();
     }
@@ -114,7 +115,11 @@ class KustomizeIT {
     List<Path> dirs = kustomizations();
     assertThat(dirs)
         .as("kustomizations under deploy/")
-        .contains(DEPLOY, DEPLOY.resolve("base"), DEPLOY.resolve("webhook"));
+        .containsExactly(
+            DEPLOY,
+            DEPLOY.resolve("base"),
+            DEPLOY.resolve("webhook"),
+            DEPLOY.resolve("webhook-cert-manager"));
     Map<Path, List<Map<String, Object>>> built = new LinkedHashMap<>();
     for (Path dir : dirs) {
       List<Map<String, Object>> objects = build(dir, home);
@@ -137,27 +142,47 @@ class KustomizeIT {
     assertThat(built.get(DEPLOY).stream().map(KustomizeIT::name).toList())
         .as("deploy/ is the base")
         .containsExactlyElementsOf(base);
+    List<String> baseEnv = env(deployment(built.get(DEPLOY)));
+    // the webhook with nothing to set up: no registration or certificate shipped, the RBAC to
+    // make and keep its own
     List<Map<String, Object>> webhook = built.get(DEPLOY.resolve("webhook"));
     assertThat(webhook.stream().map(KustomizeIT::name).toList())
         .containsAll(base)
         .contains(
             "Service kube-system/acr-credential-webhook",
-            "MutatingWebhookConfiguration acr-credential",
-            "ClusterRole acr-credential-webhook-configuration");
-    // the overlay's patch reached the one Deployment (merged, not a second object)
-    Map<String, Object> deployment =
-        webhook.stream()
-            .filter(o -> name(o).equals("Deployment kube-system/acr-credential"))
-            .findFirst()
-            .orElseThrow();
-    assertThat(env(deployment))
+            "NetworkPolicy kube-system/acr-credential-webhook",
+            "ClusterRole acr-credential-webhook-registration",
+            "Role kube-system/acr-credential-webhook-certificate")
+        .doesNotContain("MutatingWebhookConfiguration acr-credential");
+    assertThat(env(deployment(webhook)))
         .contains("ACR_CREDENTIAL_WEBHOOK_PORT")
-        .containsAll(
-            env(
-                built.get(DEPLOY).stream()
-                    .filter(o -> name(o).equals("Deployment kube-system/acr-credential"))
-                    .findFirst()
-                    .orElseThrow()));
+        .doesNotContain("ACR_CREDENTIAL_WEBHOOK_CERT_FILE")
+        .containsAll(baseEnv);
+    // cert-manager: its registration, the patch-only RBAC and the certificate files
+    List<Map<String, Object>> certManager = built.get(DEPLOY.resolve("webhook-cert-manager"));
+    assertThat(certManager.stream().map(KustomizeIT::name).toList())
+        .containsAll(base)
+        .contains(
+            "Service kube-system/acr-credential-webhook",
+            "MutatingWebhookConfiguration acr-credential",
+            "ClusterRole acr-credential-webhook-configuration")
+        .doesNotContain("ClusterRole acr-credential-webhook-registration");
+    // both patches reached the one Deployment (merged, not a second object)
+    assertThat(env(deployment(certManager)))
+        .contains(
+            "ACR_CREDENTIAL_WEBHOOK_PORT",
+            "ACR_CREDENTIAL_WEBHOOK_CERT_FILE",
+            "ACR_CREDENTIAL_WEBHOOK_KEY_FILE")
+        .containsAll(baseEnv);
+  }
+
+  private static Map<String, Object> deployment(List<Map<String, Object>> objects) {
+    List<Map<String, Object>> found =
+        objects.stream()
+            .filter(o -> name(o).equals("Deployment kube-system/acr-credential"))
+            .toList();
+    assertThat(found).hasSize(1);
+    return found.get(0);
   }
 
   @SuppressWarnings("unchecked")

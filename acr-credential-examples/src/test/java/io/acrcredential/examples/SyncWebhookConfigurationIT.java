@@ -197,7 +197,9 @@ class SyncWebhookConfigurationIT {
     String other = "acr-whcfg-rbac-other-" + run;
     List<Object> docs = new ArrayList<>();
     new Yaml(new SafeConstructor(new LoaderOptions()))
-        .loadAll(Files.readString(Path.of("deploy/webhook/rbac.yaml"), StandardCharsets.UTF_8))
+        .loadAll(
+            Files.readString(
+                Path.of("deploy/webhook-cert-manager/rbac.yaml"), StandardCharsets.UTF_8))
         .forEach(docs::add);
     @SuppressWarnings("unchecked")
     Map<String, Object> roleDoc = (Map<String, Object>) docs.get(0);
