@@ -236,6 +236,261 @@ class SelfIssuedWebhookIT {
   }
 
   /**
+   * With only the shipped RBAC (the library's manifest with its ValidatingAdmissionPolicy, plus
+   * deploy/webhook/rbac.yaml, names pointed at this run's objects) bound to a ServiceAccount token:
+   * two replicas issue the certificate at once and end with the same one, a rotation updates it,
+   * and the leader creates, repairs, updates and removes its registration; the same identity is
+   * refused another registration and another Secret.
+   */
+  @Test
+  void theShippedRbacIsEnoughForTheCertificateAndTheRegistrationAndNoMore() throws Exception {
+    String ns = server.createNamespace("siwsa");
+    String sa = "acr-" + run;
+    String registration = "acr-selfissued-rbac-" + run;
+    String secretName = sa + "-webhook-certificate";
+    server.createFromYaml(
+        io.acrcredential.k8s.RbacManifest.render(ns, sa, "lease", List.of(PULL_SECRET)), ns);
+    String overlay =
+        java.nio.file.Files.readString(Path.of("deploy/webhook/rbac.yaml"), StandardCharsets.UTF_8);
+    overlay =
+        replace(
+            overlay,
+            "resourceNames: [\"acr-credential\"]",
+            "resourceNames: [\"" + registration + "\"]");
+    overlay = replace(overlay, "acr-credential-webhook-registration", sa + "-registration");
+    overlay = replace(overlay, "acr-credential-webhook-certificate", secretName);
+    overlay = replace(overlay, "namespace: kube-system", "namespace: " + ns);
+    overlay = replace(overlay, "    name: acr-credential\n", "    name: " + sa + "\n");
+    server.createFromYaml(overlay, ns);
+    ApiClient token = server.clientFor(ns, sa);
+    ApiClient watchToken = server.clientFor(ns, sa);
+    watchToken.setReadTimeout(0);
+    CoreV1Api asSa = new CoreV1Api(token);
+    try {
+      // the policy and the roles are in force once the API server's informers have them
+      await(
+          "the RBAC in force",
+          Duration.ofSeconds(60),
+          quietly(
+              () -> {
+                try {
+                  asSa.readNamespacedSecret(secretName, ns).execute();
+                  return true;
+                } catch (ApiException e) {
+                  return e.getCode() == 404;
+                }
+              }));
+      // ---- two replicas at once: one creates, the other gets 409 and uses the winner's ----
+      java.util.concurrent.atomic.AtomicReference<Instant> now =
+          new java.util.concurrent.atomic.AtomicReference<>(Instant.now());
+      java.time.Clock clock =
+          new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+              return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+              return this;
+            }
+
+            @Override
+            public Instant instant() {
+              return now.get();
+            }
+          };
+      SelfIssuedCertificate.Spec spec =
+          new SelfIssuedCertificate.Spec(
+              ns,
+              secretName,
+              WebhookCertificates.Hosts.ofHost("127.0.0.1"),
+              new WebhookCertificates.Lifetimes(Duration.ofHours(40), Duration.ofHours(10)));
+      try (SelfIssuedCertificate a = new SelfIssuedCertificate(token, spec, clock);
+          SelfIssuedCertificate b = new SelfIssuedCertificate(token, spec, clock)) {
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+        java.util.concurrent.ExecutorService two =
+            java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+          var fa =
+              two.submit(
+                  () -> {
+                    together.await();
+                    a.check();
+                    return null;
+                  });
+          var fb =
+              two.submit(
+                  () -> {
+                    together.await();
+                    b.check();
+                    return null;
+                  });
+          fa.get(60, java.util.concurrent.TimeUnit.SECONDS);
+          fb.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+          two.shutdownNow();
+        }
+        BigInteger serial = a.current().orElseThrow().serving().getSerialNumber();
+        assertThat(b.current().orElseThrow().serving().getSerialNumber())
+            .as("both replicas serve the one certificate")
+            .isEqualTo(serial);
+        assertThat(
+                a.keyManager()
+                    .getCertificateChain(a.keyManager().chooseServerAlias("EC", null, null))[0]
+                    .getSerialNumber())
+            .isEqualTo(serial);
+        // ---- seven hours later the serving certificate is due: updated by name ----
+        now.set(now.get().plus(Duration.ofHours(7)));
+        a.check();
+        BigInteger rotated = a.current().orElseThrow().serving().getSerialNumber();
+        assertThat(rotated).isNotEqualTo(serial);
+        b.check();
+        assertThat(b.current().orElseThrow().serving().getSerialNumber())
+            .as("the other replica reloads the rotated certificate")
+            .isEqualTo(rotated);
+
+        // ---- the registration with the token: created, repaired, updated, removed ----
+        java.util.List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
+        byte[] bundle =
+            WebhookCertificates.pem(a.current().orElseThrow().trusted())
+                .getBytes(StandardCharsets.US_ASCII);
+        WebhookRegistration.Owned owned =
+            new WebhookRegistration.Owned(
+                ns, java.util.Optional.of("https://127.0.0.1:1/mutate-pods"), "unused", 443);
+        try (WebhookRegistration reg =
+            new WebhookRegistration(
+                token,
+                watchToken,
+                new WebhookRegistration.Target(registration, "pods.acr-credential.io"),
+                java.util.Optional.of(owned),
+                problems::add)) {
+          reg.caBundle(bundle);
+          reg.manage(
+              java.util.Optional.of(
+                  new io.acrcredential.k8s.config.WebhookSettings(
+                      true, io.acrcredential.k8s.config.WebhookSettings.FailurePolicy.IGNORE, 3)));
+          await(
+              "created with the token",
+              Duration.ofSeconds(60),
+              quietly(() -> hook(registration, "Ignore", 3)));
+          assertThat(caBundle(registration)).isEqualTo(bundle);
+          // deleted by hand: created again at once (watched by name)
+          admission.deleteMutatingWebhookConfiguration(registration).execute();
+          await(
+              "created again",
+              Duration.ofSeconds(60),
+              quietly(() -> hook(registration, "Ignore", 3)));
+          reg.manage(
+              java.util.Optional.of(
+                  new io.acrcredential.k8s.config.WebhookSettings(
+                      true, io.acrcredential.k8s.config.WebhookSettings.FailurePolicy.IGNORE, 7)));
+          await("updated", Duration.ofSeconds(60), quietly(() -> hook(registration, "Ignore", 7)));
+          reg.remove();
+          assertThat(
+                  catchCode(
+                      () -> admission.readMutatingWebhookConfiguration(registration).execute()))
+              .isEqualTo(404);
+          assertThat(problems).isEmpty();
+        }
+      }
+      // ---- no more than that ----
+      String other = "acr-selfissued-other-" + run;
+      WebhookRegistration.Owned owned =
+          new WebhookRegistration.Owned(
+              ns, java.util.Optional.of("https://127.0.0.1:1/mutate-pods"), "unused", 443);
+      var otherHook =
+          WebhookRegistration.desired(
+              new WebhookRegistration.Target(other, "pods.acr-credential.io"),
+              owned,
+              new io.acrcredential.k8s.config.WebhookSettings(
+                  true, io.acrcredential.k8s.config.WebhookSettings.FailurePolicy.IGNORE, 3),
+              "x".getBytes(StandardCharsets.US_ASCII));
+      // create is allowed for any name (RBAC cannot limit it), but nothing else is
+      new AdmissionregistrationV1Api(token).createMutatingWebhookConfiguration(otherHook).execute();
+      try {
+        assertThat(
+                catchCode(
+                    () ->
+                        new AdmissionregistrationV1Api(token)
+                            .readMutatingWebhookConfiguration(other)
+                            .execute()))
+            .isEqualTo(403);
+        assertThat(
+                catchCode(
+                    () ->
+                        new AdmissionregistrationV1Api(token)
+                            .deleteMutatingWebhookConfiguration(other)
+                            .execute()))
+            .isEqualTo(403);
+      } finally {
+        admission.deleteMutatingWebhookConfiguration(other).execute();
+      }
+      assertThat(catchCode(() -> asSa.readNamespacedSecret("anything-else", ns).execute()))
+          .isEqualTo(403);
+      V1Secret foreign =
+          new V1Secret()
+              .metadata(
+                  new V1ObjectMeta()
+                      .name(secretName)
+                      .labels(Map.of(SelfIssuedCertificate.MANAGED_LABEL, "true")))
+              .type("Opaque");
+      String elsewhere = server.createNamespace("siwsb");
+      assertThat(catchCode(() -> asSa.createNamespacedSecret(elsewhere, foreign).execute()))
+          .as("the certificate Secret outside the refresher's namespace")
+          .isEqualTo(403);
+    } finally {
+      try {
+        admission.deleteMutatingWebhookConfiguration(registration).execute();
+      } catch (ApiException e) {
+        // removed
+      }
+      var rbac = new io.kubernetes.client.openapi.apis.RbacAuthorizationV1Api(admin);
+      for (String name : List.of(sa, sa + "-registration")) {
+        try {
+          rbac.deleteClusterRoleBinding(name).execute();
+          rbac.deleteClusterRole(name).execute();
+        } catch (ApiException e) {
+          // absent
+        }
+      }
+      try {
+        admission
+            .deleteValidatingAdmissionPolicyBinding(sa + "-writes.acr-credential.io")
+            .execute();
+        admission.deleteValidatingAdmissionPolicy(sa + "-writes.acr-credential.io").execute();
+      } catch (ApiException e) {
+        // absent
+      }
+    }
+  }
+
+  private interface Call {
+    Object call() throws ApiException;
+  }
+
+  private static int catchCode(Call c) {
+    try {
+      c.call();
+    } catch (ApiException e) {
+      return e.getCode();
+    }
+    throw new AssertionError("the request was allowed");
+  }
+
+  private static String replace(String text, String from, String to) {
+    assertThat(text).as("deploy/webhook/rbac.yaml names " + from).contains(from);
+    return text.replace(from, to);
+  }
+
+  private boolean hook(String registration, String policy, int timeout) throws ApiException {
+    V1MutatingWebhook h =
+        admission.readMutatingWebhookConfiguration(registration).execute().getWebhooks().get(0);
+    return policy.equals(h.getFailurePolicy())
+        && Integer.valueOf(timeout).equals(h.getTimeoutSeconds());
+  }
+
+  /**
    * A namespace, its ServiceAccount and a Pod created at once (same second): the Pod lists its own
    * entry, which the ServiceAccount admission plugin never adds to, so the pull Secret can only
    * come from the webhook.

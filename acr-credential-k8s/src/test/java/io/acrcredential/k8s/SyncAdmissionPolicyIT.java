@@ -171,8 +171,7 @@ class SyncAdmissionPolicyIT {
             catchApi(
                     () ->
                         sync.createNamespacedSecret(
-                                home,
-                                certificate.apply(certName, "kubernetes.io/service-account-token"))
+                                home, certificate.apply(certName, "acr-test/other"))
                             .execute())
                 .getCode())
         .as("another type")
