@@ -86,7 +86,7 @@ final class SyncCommand implements Command {
                   + PodPullSecretWebhook.PATH
                   + " (default 8443),"
                   + " on --http-address; served while the ConfigMap's webhook-configuration has"
-                  + " enable: true and both files below are given")
+                  + " enable: true")
           .value(
               "webhook-cert-file",
               "FILE",
@@ -107,7 +107,8 @@ final class SyncCommand implements Command {
               "MutatingWebhookConfiguration whose entry --webhook-name gets failurePolicy and"
                   + " timeoutSeconds from the ConfigMap's webhook-configuration (default "
                   + WebhookRegistration.DEFAULT_CONFIGURATION
-                  + "); the leader patches only those two fields, never creates it")
+                  + "); with certificate files the leader patches only those two fields, never"
+                  + " creates it; without, it is the refresher's own")
           .value(
               "webhook-name",
               "NAME",
@@ -204,16 +205,19 @@ final class SyncCommand implements Command {
         + "leads through a Lease; SIGTERM releases it. Identities: see the ConfigMap's\n"
         + "acr-registry-info (default chain, RRSA, AccessKey, assumed role).\n\n"
         + "--once: exit 0 after every namespace in scope was reconciled, else 1 with one line.\n\n"
-        + "Pod webhook: with --webhook-cert-file and --webhook-key-file, and enable: true in the\n"
-        + "ConfigMap's webhook-configuration, every replica serves a mutating admission webhook at\n"
-        + "https://<address>:<webhook-port>"
+        + "Pod webhook: with enable: true in the ConfigMap's webhook-configuration, every replica\n"
+        + "serves a mutating admission webhook at https://<address>:<webhook-port>"
         + PodPullSecretWebhook.PATH
-        + " that adds the pull Secrets to\n"
-        + "Pods whose ServiceAccount the sync has not patched yet (register it with the\n"
-        + "MutatingWebhookConfiguration of deploy/webhook). While it is enabled, the leader\n"
-        + "keeps failurePolicy and timeoutSeconds of that registration's webhook entry equal to\n"
-        + "the ConfigMap's failure-policy and timeout-seconds (--webhook-configuration-name,\n"
-        + "--webhook-name; RBAC in deploy/webhook/rbac.yaml); nothing else in it is changed.\n\n"
+        + "\n"
+        + "that adds the pull Secrets to Pods whose ServiceAccount the sync has not patched yet.\n"
+        + "With nothing else set up the refresher issues and rotates its own certificate (Secret\n"
+        + "--webhook-certificate-secret in its namespace) and the leader keeps its own\n"
+        + "MutatingWebhookConfiguration --webhook-configuration-name (the Service\n"
+        + "--webhook-service, or --webhook-url outside the cluster; caBundle, failure-policy and\n"
+        + "timeout-seconds from the ConfigMap), removed on enable: false (deploy/webhook). With\n"
+        + "--webhook-cert-file and --webhook-key-file it serves those instead and only keeps\n"
+        + "failurePolicy and timeoutSeconds of your registration's entry --webhook-name\n"
+        + "(deploy/webhook-cert-manager).\n\n"
         + "Options:\n"
         + OPTIONS.describe();
   }

@@ -129,6 +129,7 @@ class NodeSelfIssuedWebhookIT {
                       .getMetadata()
                       .getLabels())
               .containsEntry("app.kubernetes.io/managed-by", "acr-credential");
+          awaitRegistrationInEffect(pullSecret);
           startsInANewNamespace(registry, domain, pullSecret, "before any rotation");
           sync.awaitLog("Pod webhook certificate rotated", Duration.ofSeconds(60));
           startsInANewNamespace(registry, domain, pullSecret, "after the certificate rotated");
@@ -148,6 +149,44 @@ class NodeSelfIssuedWebhookIT {
         walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
+  }
+
+  /**
+   * The Pod lists an entry of its own ("mine", which does not exist: the kubelet pulls with the
+   * Secrets it finds). The ServiceAccount admission plugin never adds to a Pod that lists entries,
+   * so the pull Secret after it can only come from the webhook, whatever the refresher did first.
+   */
+  private static V1Pod withOwnEntry(V1Pod pod) {
+    pod.getSpec().imagePullSecrets(List.of(new V1LocalObjectReference().name("mine")));
+    return pod;
+  }
+
+  /** The API server takes a moment to call a new registration: probe with dry-run Pods. */
+  private void awaitRegistrationInEffect(String pullSecret) throws Exception {
+    String probe =
+        core.createNamespace(
+                new V1Namespace()
+                    .metadata(
+                        new V1ObjectMeta().generateName("nsw-").labels(Map.of(SCOPE_LABEL, run))))
+            .execute()
+            .getMetadata()
+            .getName();
+    NodeRegistry.awaitDefaultServiceAccount(core, probe);
+    SyncCommandIT.await(
+        "the registration in effect",
+        Duration.ofSeconds(90),
+        SyncCommandIT.quietly(
+            () -> {
+              V1Pod dry =
+                  core.createNamespacedPod(
+                          probe,
+                          withOwnEntry(
+                              NodeRegistry.pod(node, "probe-" + System.nanoTime(), "x/y:z")))
+                      .dryRun("All")
+                      .execute();
+              return dry.getSpec().getImagePullSecrets().stream()
+                  .anyMatch(r -> pullSecret.equals(r.getName()));
+            }));
   }
 
   /** acr_credential_webhook_reviews_total{result="mutated"} from the refresher's /metrics. */
@@ -189,13 +228,13 @@ class NodeSelfIssuedWebhookIT {
         throw e;
       }
     }
-    core.createNamespacedPod(ns, NodeRegistry.pod(node, "app", image)).execute();
+    core.createNamespacedPod(ns, withOwnEntry(NodeRegistry.pod(node, "app", image))).execute();
     long admittedMs = (System.nanoTime() - started) / 1_000_000;
     V1Pod pod = core.readNamespacedPod("app", ns).execute();
     assertThat(pod.getSpec().getImagePullSecrets())
         .as("the Pod's pull Secrets %s", when)
         .extracting(V1LocalObjectReference::getName)
-        .contains(pullSecret);
+        .containsExactly("mine", pullSecret);
     assertThat(mutated()).as("Pods the webhook changed, %s", when).isGreaterThan(mutatedBefore);
     node.awaitRunning(ns, "app", NodeRegistry.POD_START);
     System.out.printf(
