@@ -157,6 +157,8 @@ final class Refresher implements AutoCloseable {
   private ScheduledFuture<?> retryApply;
   private WebhookServer webhookServer; // guarded by this
   private SelfIssuedCertificate certificate; // guarded by this; while the own certificate serves
+  private final java.util.concurrent.atomic.AtomicBoolean registrationRemoved =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private final WebhookRegistration registration; // null when not managed
 
   Refresher(Settings settings) {
@@ -592,8 +594,14 @@ final class Refresher implements AutoCloseable {
     boolean leader = !closed && s != null && s.isLeader();
     boolean enabled = s != null && s.configuration().webhook().enabled();
     if (leader && !enabled && settings.webhook().isEmpty() && settings.selfIssued().isPresent()) {
-      registration.remove();
+      // once per change to false (and once when this replica starts leading with it false)
+      if (registrationRemoved.compareAndSet(false, true)) {
+        registration.remove();
+      }
       return;
+    }
+    if (enabled || !leader) {
+      registrationRemoved.set(false);
     }
     registration.manage(
         leader && enabled ? Optional.of(s.configuration().webhook()) : Optional.empty());

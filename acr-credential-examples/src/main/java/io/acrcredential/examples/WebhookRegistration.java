@@ -330,7 +330,11 @@ final class WebhookRegistration implements AutoCloseable {
           .execute();
       LOG.info("{} removed (webhook-configuration enable: false)", target.describe());
     } catch (ApiException e) {
-      if (e.getCode() != 404) {
+      if (e.getCode() == 403) {
+        // without the permission to read it the refresher cannot have created it either (a
+        // refresher deployed without the webhook's RBAC): nothing to remove
+        LOG.debug("{} not readable (403): not removed", target.describe());
+      } else if (e.getCode() != 404) {
         LOG.warn("cannot remove {}: {}", target.describe(), KubeErrors.describe(api, e));
       }
     }
