@@ -2,7 +2,7 @@
 # Checks the Jib image tarball without a container engine: reads its configuration with skopeo,
 # unpacks its layers into a temporary root file system and runs the image's own entrypoint there
 # (chroot as the image's user, in private mount and PID namespaces, the root read-only and a
-# tmpfs on /tmp as in deploy/deployment.yaml).
+# tmpfs on /tmp as in deploy/base/deployment.yaml).
 #
 # Usage: verify-image.sh [IMAGE_TAR]
 #   IMAGE_TAR defaults to acr-credential-examples/target/acr-credential-image.tar. Needs root

@@ -187,6 +187,7 @@ final class DemoCommand implements Command {
               List.of(),
               Optional.empty(),
               Optional.empty(),
+              Optional.empty(),
               Optional.empty());
       try (Refresher refresher = new Refresher(settings)) {
         long started = System.nanoTime();

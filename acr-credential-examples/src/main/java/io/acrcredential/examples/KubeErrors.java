@@ -33,7 +33,7 @@ final class KubeErrors {
       case 403 ->
           "forbidden (HTTP 403)"
               + (status.isEmpty() ? "" : ": " + status)
-              + "; grant the permission (see acr-credential-examples/deploy/rbac.yaml)";
+              + "; grant the permission (see acr-credential-examples/deploy/base/rbac.yaml)";
       default -> "HTTP " + e.getCode() + (status.isEmpty() ? "" : ": " + status);
     };
   }

@@ -78,6 +78,8 @@ final class Refresher implements AutoCloseable {
    *     webhook-configuration.enable: true} only gives a warning
    * @param registration the MutatingWebhookConfiguration entry whose failure policy and timeout the
    *     leader keeps equal to the configuration while the webhook is served, or empty
+   * @param selfIssued the webhook with the refresher's own certificate and registration, used when
+   *     {@code webhook} (certificate files) is empty, or empty
    */
   record Settings(
       ApiClient api,
@@ -93,7 +95,24 @@ final class Refresher implements AutoCloseable {
       List<SyncListener> extraListeners,
       Optional<WriteRate> writeRate,
       Optional<WebhookServer.Files> webhook,
-      Optional<WebhookRegistration.Target> registration) {}
+      Optional<WebhookRegistration.Target> registration,
+      Optional<SelfIssuedWebhook> selfIssued) {}
+
+  /**
+   * The Pod webhook with nothing set up beforehand: the refresher issues and rotates its
+   * certificate ({@link SelfIssuedCertificate}) and its leader keeps its own
+   * MutatingWebhookConfiguration.
+   *
+   * @param address the listen address
+   * @param port the listen port (0 = any)
+   * @param certificate where the certificate is kept and what it covers
+   * @param registration what the registration points at
+   */
+  record SelfIssuedWebhook(
+      String address,
+      int port,
+      SelfIssuedCertificate.Spec certificate,
+      WebhookRegistration.Owned registration) {}
 
   /**
    * The steady-state write limit ({@code PullSecretSyncBuilder#writeRateLimit}); a rotation may
@@ -137,6 +156,9 @@ final class Refresher implements AutoCloseable {
   private String lastReported = "";
   private ScheduledFuture<?> retryApply;
   private WebhookServer webhookServer; // guarded by this
+  private SelfIssuedCertificate certificate; // guarded by this; while the own certificate serves
+  private final java.util.concurrent.atomic.AtomicBoolean registrationRemoved =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private final WebhookRegistration registration; // null when not managed
 
   Refresher(Settings settings) {
@@ -175,13 +197,22 @@ final class Refresher implements AutoCloseable {
             metrics,
             List.of(signal, rotations));
     this.registration =
-        settings.webhook().isPresent() && settings.registration().isPresent()
-            ? new WebhookRegistration(
-                settings.api(),
-                settings.informerApi(),
-                settings.registration().get(),
-                this::reportRegistrationProblem)
-            : null;
+        settings.registration().isEmpty()
+            ? null
+            : settings.webhook().isPresent()
+                ? new WebhookRegistration(
+                    settings.api(),
+                    settings.informerApi(),
+                    settings.registration().get(),
+                    this::reportRegistrationProblem)
+                : settings.selfIssued().isPresent()
+                    ? new WebhookRegistration(
+                        settings.api(),
+                        settings.informerApi(),
+                        settings.registration().get(),
+                        Optional.of(settings.selfIssued().get().registration()),
+                        this::reportRegistrationProblem)
+                    : null;
     this.events =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -413,7 +444,9 @@ final class Refresher implements AutoCloseable {
         .filter(w -> !w.location().equals(WEBHOOK_ENABLE))
         .forEach(w -> report.add(w.toString()));
     List<String> notices = new ArrayList<>();
-    if (parsed.config().webhook().enabled() && settings.webhook().isEmpty()) {
+    if (parsed.config().webhook().enabled()
+        && settings.webhook().isEmpty()
+        && settings.selfIssued().isEmpty()) {
       notices.add(
           WEBHOOK_ENABLE
               + ": true, but this refresher was started without --webhook-cert-file and"
@@ -471,46 +504,107 @@ final class Refresher implements AutoCloseable {
   }
 
   /**
-   * Serves the Pod webhook while {@code webhook-configuration.enable} is true and certificate files
-   * were given; stops serving when it turns false.
+   * Serves the Pod webhook while {@code webhook-configuration.enable} is true, with the certificate
+   * files when given, else with the refresher's own certificate; stops serving when it turns false.
    */
   private synchronized void updateWebhook(AcrConfiguration config) {
     PullSecretSync s = sync;
-    boolean wanted =
-        !closed && s != null && config.webhook().enabled() && settings.webhook().isPresent();
+    boolean served = settings.webhook().isPresent() || settings.selfIssued().isPresent();
+    boolean wanted = !closed && s != null && config.webhook().enabled() && served;
     if (wanted && webhookServer == null) {
-      WebhookServer.Files files = settings.webhook().get();
-      try {
-        webhookServer = new WebhookServer(files, new PodPullSecretWebhook(s), metrics);
-        LOG.info(
-            "Pod webhook serving https://{}:{}{} (certificate {}, reloaded when it changes)",
-            files.address(),
-            webhookServer.port(),
-            PodPullSecretWebhook.PATH,
-            files.certFile());
-      } catch (IOException e) {
-        LOG.error("cannot serve the Pod webhook: {}", e.getMessage());
+      if (settings.webhook().isPresent()) {
+        WebhookServer.Files files = settings.webhook().get();
+        try {
+          webhookServer = new WebhookServer(files, new PodPullSecretWebhook(s), metrics);
+          LOG.info(
+              "Pod webhook serving https://{}:{}{} (certificate {}, reloaded when it changes)",
+              files.address(),
+              webhookServer.port(),
+              PodPullSecretWebhook.PATH,
+              files.certFile());
+        } catch (IOException e) {
+          LOG.error("cannot serve the Pod webhook: {}", e.getMessage());
+        }
+      } else {
+        startSelfIssued(settings.selfIssued().get(), s);
       }
     } else if (!wanted && webhookServer != null) {
       webhookServer.close();
       webhookServer = null;
+      if (certificate != null) {
+        certificate.close();
+        certificate = null;
+      }
       LOG.info("Pod webhook stopped ({}: false)", WEBHOOK_ENABLE);
-    } else if (!wanted && settings.webhook().isPresent() && !closed) {
+    } else if (!wanted && served && !closed) {
       LOG.info("Pod webhook not served: {} is false in the configuration", WEBHOOK_ENABLE);
     }
   }
 
+  /** The own certificate first (read or issued), then the server; the leader registers it. */
+  private void startSelfIssued(SelfIssuedWebhook own, PullSecretSync s) {
+    SelfIssuedCertificate cert =
+        new SelfIssuedCertificate(settings.api(), own.certificate(), settings.clock());
+    if (registration != null) {
+      cert.onChange(
+          state ->
+              registration.caBundle(
+                  WebhookCertificates.pem(state.trusted())
+                      .getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    }
+    try {
+      cert.start();
+    } catch (IOException | RuntimeException e) {
+      LOG.error(
+          "{} (trying again every {})", e.getMessage(), own.certificate().lifetimes().checkEvery());
+    }
+    try {
+      webhookServer =
+          new WebhookServer(
+              own.address(),
+              own.port(),
+              cert.keyManager(),
+              new PodPullSecretWebhook(s),
+              metrics,
+              HttpServers.Limits.WEBHOOK);
+      certificate = cert;
+      LOG.info(
+          "Pod webhook serving https://{}:{}{} with its own certificate ({}; covers {})",
+          own.address(),
+          webhookServer.port(),
+          PodPullSecretWebhook.PATH,
+          own.certificate().describe(),
+          own.certificate().hosts());
+    } catch (IOException e) {
+      cert.close();
+      LOG.error("cannot serve the Pod webhook: {}", e.getMessage());
+    }
+  }
+
   /**
-   * The leader keeps the MutatingWebhookConfiguration's failure policy and timeout equal to the
-   * configuration while the webhook is enabled; other replicas leave it alone.
+   * The leader keeps the MutatingWebhookConfiguration in line while the webhook is enabled (the two
+   * fields of a hand-made one, or the whole of its own); with its own, {@code enable: false}
+   * removes it. Other replicas leave it alone.
    */
   private void updateRegistration() {
     if (registration == null) {
       return;
     }
     PullSecretSync s = sync;
-    boolean manage = !closed && s != null && s.isLeader() && s.configuration().webhook().enabled();
-    registration.manage(manage ? Optional.of(s.configuration().webhook()) : Optional.empty());
+    boolean leader = !closed && s != null && s.isLeader();
+    boolean enabled = s != null && s.configuration().webhook().enabled();
+    if (leader && !enabled && settings.webhook().isEmpty() && settings.selfIssued().isPresent()) {
+      // once per change to false (and once when this replica starts leading with it false)
+      if (registrationRemoved.compareAndSet(false, true)) {
+        registration.remove();
+      }
+      return;
+    }
+    if (enabled || !leader) {
+      registrationRemoved.set(false);
+    }
+    registration.manage(
+        leader && enabled ? Optional.of(s.configuration().webhook()) : Optional.empty());
   }
 
   /** A missing object or permission: a log line and a Warning Event on the ConfigMap. */
@@ -761,6 +855,10 @@ final class Refresher implements AutoCloseable {
       if (webhookServer != null) {
         webhookServer.close();
         webhookServer = null;
+      }
+      if (certificate != null) {
+        certificate.close();
+        certificate = null;
       }
     }
     PullSecretSync s = sync;

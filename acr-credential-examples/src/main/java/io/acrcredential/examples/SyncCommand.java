@@ -28,6 +28,8 @@ final class SyncCommand implements Command {
   static final String DEFAULT_CONFIGMAP = "kube-system/acr-configuration";
   static final String DEFAULT_LEASE = "acr-credential-sync";
 
+  static final String DEFAULT_WEBHOOK_SERVICE = "acr-credential-webhook";
+
   private static final Options OPTIONS =
       new Options("sync")
           .value(
@@ -84,7 +86,7 @@ final class SyncCommand implements Command {
                   + PodPullSecretWebhook.PATH
                   + " (default 8443),"
                   + " on --http-address; served while the ConfigMap's webhook-configuration has"
-                  + " enable: true and both files below are given")
+                  + " enable: true")
           .value(
               "webhook-cert-file",
               "FILE",
@@ -105,7 +107,8 @@ final class SyncCommand implements Command {
               "MutatingWebhookConfiguration whose entry --webhook-name gets failurePolicy and"
                   + " timeoutSeconds from the ConfigMap's webhook-configuration (default "
                   + WebhookRegistration.DEFAULT_CONFIGURATION
-                  + "); the leader patches only those two fields, never creates it")
+                  + "); with certificate files the leader patches only those two fields, never"
+                  + " creates it; without, it is the refresher's own")
           .value(
               "webhook-name",
               "NAME",
@@ -117,6 +120,41 @@ final class SyncCommand implements Command {
               "no-webhook-configuration-update",
               "leave the MutatingWebhookConfiguration alone (set failurePolicy and timeoutSeconds"
                   + " in it yourself)")
+          .value(
+              "webhook-url",
+              "URL",
+              "ACR_CREDENTIAL_WEBHOOK_URL",
+              "without certificate files: register https://HOST:PORT"
+                  + PodPullSecretWebhook.PATH
+                  + " instead of the Service (a refresher outside the cluster); the own certificate"
+                  + " then covers HOST")
+          .value(
+              "webhook-service",
+              "NAME",
+              "ACR_CREDENTIAL_WEBHOOK_SERVICE",
+              "without certificate files: the Service in front of the replicas, port 443, in the"
+                  + " refresher's namespace (default "
+                  + DEFAULT_WEBHOOK_SERVICE
+                  + ")")
+          .value(
+              "webhook-certificate-secret",
+              "NAME",
+              "ACR_CREDENTIAL_WEBHOOK_CERTIFICATE_SECRET",
+              "without certificate files: the Secret in the refresher's namespace holding its own"
+                  + " webhook CA and certificate (default "
+                  + SelfIssuedCertificate.DEFAULT_SECRET
+                  + ")")
+          .value(
+              "webhook-ca-lifetime",
+              "DURATION",
+              null,
+              "life of the own webhook CA (default 87600h = 10 years; renewed with a third left)")
+          .value(
+              "webhook-cert-lifetime",
+              "DURATION",
+              null,
+              "life of the own serving certificate (default 2160h = 90 days; renewed with a"
+                  + " third left)")
           .value("identity", "NAME", "POD_NAME", "this replica's identity (default: host name)")
           .value(
               "instance",
@@ -167,16 +205,19 @@ final class SyncCommand implements Command {
         + "leads through a Lease; SIGTERM releases it. Identities: see the ConfigMap's\n"
         + "acr-registry-info (default chain, RRSA, AccessKey, assumed role).\n\n"
         + "--once: exit 0 after every namespace in scope was reconciled, else 1 with one line.\n\n"
-        + "Pod webhook: with --webhook-cert-file and --webhook-key-file, and enable: true in the\n"
-        + "ConfigMap's webhook-configuration, every replica serves a mutating admission webhook at\n"
-        + "https://<address>:<webhook-port>"
+        + "Pod webhook: with enable: true in the ConfigMap's webhook-configuration, every replica\n"
+        + "serves a mutating admission webhook at https://<address>:<webhook-port>"
         + PodPullSecretWebhook.PATH
-        + " that adds the pull Secrets to\n"
-        + "Pods whose ServiceAccount the sync has not patched yet (register it with the\n"
-        + "MutatingWebhookConfiguration of deploy/webhook). While it is enabled, the leader\n"
-        + "keeps failurePolicy and timeoutSeconds of that registration's webhook entry equal to\n"
-        + "the ConfigMap's failure-policy and timeout-seconds (--webhook-configuration-name,\n"
-        + "--webhook-name; RBAC in deploy/webhook/rbac.yaml); nothing else in it is changed.\n\n"
+        + "\n"
+        + "that adds the pull Secrets to Pods whose ServiceAccount the sync has not patched yet.\n"
+        + "With nothing else set up the refresher issues and rotates its own certificate (Secret\n"
+        + "--webhook-certificate-secret in its namespace) and the leader keeps its own\n"
+        + "MutatingWebhookConfiguration --webhook-configuration-name (the Service\n"
+        + "--webhook-service, or --webhook-url outside the cluster; caBundle, failure-policy and\n"
+        + "timeout-seconds from the ConfigMap), removed on enable: false (deploy/webhook). With\n"
+        + "--webhook-cert-file and --webhook-key-file it serves those instead and only keeps\n"
+        + "failurePolicy and timeoutSeconds of your registration's entry --webhook-name\n"
+        + "(deploy/webhook-cert-manager).\n\n"
         + "Options:\n"
         + OPTIONS.describe();
   }
@@ -245,6 +286,9 @@ final class SyncCommand implements Command {
                   retry));
     }
     Optional<WebhookServer.Files> webhook = webhookFiles(p, once);
+    Optional<Refresher.SelfIssuedWebhook> selfIssued =
+        selfIssued(
+            p, once || webhook.isPresent(), p.value("lease-namespace").orElse(configNamespace));
     Refresher.Settings settings =
         new Refresher.Settings(
             api,
@@ -260,7 +304,8 @@ final class SyncCommand implements Command {
             List.of(),
             writeRate,
             webhook,
-            registration(p, webhook.isPresent()));
+            registration(p, webhook.isPresent() || selfIssued.isPresent()),
+            selfIssued);
     if (once) {
       try (Refresher refresher = new Refresher(settings)) {
         Duration timeout =
@@ -362,6 +407,92 @@ final class SyncCommand implements Command {
             port,
             Path.of(cert.get()),
             Path.of(key.get())));
+  }
+
+  /**
+   * The webhook with the refresher's own certificate and registration: whenever no certificate
+   * files are given (and not {@code --once}). Its namespace is the refresher's own.
+   */
+  static Optional<Refresher.SelfIssuedWebhook> selfIssued(
+      Options.Parsed p, boolean filesOrOnce, String namespace) {
+    Optional<String> url = p.value("webhook-url");
+    if (filesOrOnce) {
+      if (url.isPresent() && p.value("webhook-cert-file").isPresent()) {
+        throw CliException.usage(
+            "--webhook-url registers the refresher's own webhook, which it does only without"
+                + " --webhook-cert-file/--webhook-key-file (then the registration is yours: put the"
+                + " URL into it); give one or the other");
+      }
+      return Optional.empty();
+    }
+    int port = port(p.value("webhook-port").orElse("8443"), "--webhook-port");
+    int httpPort = port(p.value("http-port").orElse("8080"), "--http-port");
+    if (port != 0 && port == httpPort) {
+      throw CliException.usage(
+          "--webhook-port and --http-port are both " + port + "; give them different ports");
+    }
+    String service = p.value("webhook-service").orElse(DEFAULT_WEBHOOK_SERVICE).trim();
+    String secret =
+        p.value("webhook-certificate-secret").orElse(SelfIssuedCertificate.DEFAULT_SECRET).trim();
+    for (String[] name :
+        new String[][] {{"webhook-service", service}, {"webhook-certificate-secret", secret}}) {
+      if (!name[1].matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?") || name[1].length() > 63) {
+        throw CliException.usage(
+            "invalid --" + name[0] + " '" + name[1] + "': use a lower-case DNS label");
+      }
+    }
+    WebhookCertificates.Lifetimes life;
+    try {
+      life =
+          new WebhookCertificates.Lifetimes(
+              p.value("webhook-ca-lifetime")
+                  .map(SyncCommand::duration)
+                  .orElse(WebhookCertificates.Lifetimes.DEFAULT.ca()),
+              p.value("webhook-cert-lifetime")
+                  .map(SyncCommand::duration)
+                  .orElse(WebhookCertificates.Lifetimes.DEFAULT.serving()));
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage(
+          e.getMessage() + " (--webhook-ca-lifetime, --webhook-cert-lifetime)");
+    }
+    WebhookCertificates.Hosts hosts;
+    Optional<String> registered = Optional.empty();
+    if (url.isPresent()) {
+      java.net.URI uri;
+      try {
+        uri = new java.net.URI(url.get().trim());
+      } catch (java.net.URISyntaxException e) {
+        uri = null;
+      }
+      if (uri == null
+          || !"https".equals(uri.getScheme())
+          || uri.getHost() == null
+          || uri.getPort() < 1
+          || !(uri.getRawPath() == null
+              || uri.getRawPath().isEmpty()
+              || uri.getRawPath().equals("/"))
+          || uri.getRawQuery() != null
+          || uri.getRawFragment() != null
+          || uri.getRawUserInfo() != null) {
+        throw CliException.usage(
+            "invalid --webhook-url '"
+                + url.get()
+                + "': use https://HOST:PORT (the refresher appends "
+                + PodPullSecretWebhook.PATH
+                + ")");
+      }
+      hosts = WebhookCertificates.Hosts.ofHost(uri.getHost());
+      registered =
+          Optional.of("https://" + uri.getHost() + ":" + uri.getPort() + PodPullSecretWebhook.PATH);
+    } else {
+      hosts = WebhookCertificates.Hosts.ofService(namespace, service);
+    }
+    return Optional.of(
+        new Refresher.SelfIssuedWebhook(
+            p.value("http-address").orElse("0.0.0.0"),
+            port,
+            new SelfIssuedCertificate.Spec(namespace, secret, hosts, life),
+            new WebhookRegistration.Owned(namespace, registered, service, 443)));
   }
 
   /** The MutatingWebhookConfiguration entry to keep in line, when the webhook is served. */

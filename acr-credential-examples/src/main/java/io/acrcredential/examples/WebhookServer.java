@@ -76,7 +76,6 @@ final class WebhookServer implements AutoCloseable {
   record Files(String address, int port, Path certFile, Path keyFile) {}
 
   private final Server server;
-  private final ReloadingKeyManager keys;
 
   WebhookServer(Files files, PodPullSecretWebhook webhook, SyncMetrics metrics) throws IOException {
     this(files, webhook, metrics, System::nanoTime);
@@ -94,7 +93,27 @@ final class WebhookServer implements AutoCloseable {
       LongSupplier nanos,
       HttpServers.Limits limits)
       throws IOException {
-    this.keys = new ReloadingKeyManager(files.certFile(), files.keyFile(), nanos);
+    this(
+        files.address(),
+        files.port(),
+        new ReloadingKeyManager(files.certFile(), files.keyFile(), nanos),
+        webhook,
+        metrics,
+        limits);
+  }
+
+  /**
+   * Serves with the certificate the key manager chooses (the refresher's own, {@link
+   * SelfIssuedCertificate}).
+   */
+  WebhookServer(
+      String address,
+      int port,
+      X509ExtendedKeyManager keys,
+      PodPullSecretWebhook webhook,
+      SyncMetrics metrics,
+      HttpServers.Limits limits)
+      throws IOException {
     SSLContext tls;
     try {
       tls = SSLContext.getInstance("TLS");
@@ -106,8 +125,8 @@ final class WebhookServer implements AutoCloseable {
     server =
         HttpServers.start(
             "acr-webhook",
-            files.address(),
-            files.port(),
+            address,
+            port,
             limits,
             tls,
             new Handler.Abstract() {

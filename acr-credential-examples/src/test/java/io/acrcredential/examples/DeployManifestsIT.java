@@ -78,7 +78,7 @@ class DeployManifestsIT {
     List<String> files = new ArrayList<>();
     Object kustomization =
         new Yaml(new SafeConstructor(new LoaderOptions()))
-            .load(Files.readString(Path.of("deploy/kustomization.yaml")));
+            .load(Files.readString(Path.of("deploy/base/kustomization.yaml")));
     @SuppressWarnings("unchecked")
     List<String> resources = (List<String>) ((Map<String, Object>) kustomization).get("resources");
     files.addAll(resources);
@@ -92,7 +92,7 @@ class DeployManifestsIT {
             "networkpolicy.yaml");
     List<String> accepted = new ArrayList<>();
     for (String file : files) {
-      String text = Files.readString(Path.of("deploy", file), StandardCharsets.UTF_8);
+      String text = Files.readString(Path.of("deploy/base", file), StandardCharsets.UTF_8);
       for (Object doc : new Yaml(new SafeConstructor(new LoaderOptions())).loadAll(text)) {
         if (doc == null) {
           continue;
@@ -139,15 +139,20 @@ class DeployManifestsIT {
     ApiClient admin = server.adminClient();
     Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
     Map<String, Object> kustomization =
-        yaml.load(Files.readString(Path.of("deploy/webhook/kustomization.yaml")));
+        yaml.load(Files.readString(Path.of("deploy/webhook-cert-manager/kustomization.yaml")));
     assertThat((List<String>) kustomization.get("resources"))
-        .containsExactly(
-            "../", "service.yaml", "mutatingwebhook.yaml", "rbac.yaml", "networkpolicy.yaml");
+        .containsExactly("../base", "mutatingwebhook.yaml", "rbac.yaml");
+    assertThat((List<String>) kustomization.get("components"))
+        .containsExactly("../components/webhook-server");
     List<String> accepted = new ArrayList<>();
     String registration = null;
-    for (String file : List.of("service.yaml", "mutatingwebhook.yaml", "networkpolicy.yaml")) {
+    for (String file :
+        List.of(
+            "components/webhook-server/service.yaml",
+            "webhook-cert-manager/mutatingwebhook.yaml",
+            "components/webhook-server/networkpolicy.yaml")) {
       Map<String, Object> object =
-          yaml.load(Files.readString(Path.of("deploy/webhook", file), StandardCharsets.UTF_8));
+          yaml.load(Files.readString(Path.of("deploy", file), StandardCharsets.UTF_8));
       accepted.add(dryRun(admin, object));
       if (object.get("kind").equals("MutatingWebhookConfiguration")) {
         registration = (String) ((Map<String, Object>) object.get("metadata")).get("name");
@@ -170,7 +175,8 @@ class DeployManifestsIT {
     List<String> rbacKinds = new ArrayList<>();
     for (Object doc :
         yaml.loadAll(
-            Files.readString(Path.of("deploy/webhook/rbac.yaml"), StandardCharsets.UTF_8))) {
+            Files.readString(
+                Path.of("deploy/webhook-cert-manager/rbac.yaml"), StandardCharsets.UTF_8))) {
       Map<String, Object> object = (Map<String, Object>) doc;
       rbacKinds.add((String) object.get("kind"));
       accepted.add(dryRun(admin, object));
@@ -198,19 +204,28 @@ class DeployManifestsIT {
       }
     }
     assertThat(rbacKinds).containsExactly("ClusterRole", "ClusterRoleBinding");
-    Map<String, Object> deployment = yaml.load(Files.readString(Path.of("deploy/deployment.yaml")));
-    Map<String, Object> patch =
-        yaml.load(Files.readString(Path.of("deploy/webhook/deployment-patch.yaml")));
+    Map<String, Object> deployment =
+        yaml.load(Files.readString(Path.of("deploy/base/deployment.yaml")));
     Map<String, Object> podSpec = podSpec(deployment);
-    Map<String, Object> patchSpec = podSpec(patch);
     Map<String, Object> container = ((List<Map<String, Object>>) podSpec.get("containers")).get(0);
-    Map<String, Object> patchContainer =
-        ((List<Map<String, Object>>) patchSpec.get("containers")).get(0);
-    assertThat(patchContainer.get("name")).isEqualTo(container.get("name"));
-    for (String list : List.of("env", "ports", "volumeMounts")) {
-      mergeByName(container, patchContainer, list);
+    for (String file :
+        List.of(
+            "deploy/components/webhook-server/deployment-patch.yaml",
+            "deploy/webhook-cert-manager/deployment-patch.yaml")) {
+      Map<String, Object> patch = yaml.load(Files.readString(Path.of(file)));
+      Map<String, Object> patchSpec = podSpec(patch);
+      Map<String, Object> patchContainer =
+          ((List<Map<String, Object>>) patchSpec.get("containers")).get(0);
+      assertThat(patchContainer.get("name")).isEqualTo(container.get("name"));
+      for (String list : List.of("env", "ports", "volumeMounts")) {
+        if (patchContainer.containsKey(list)) {
+          mergeByName(container, patchContainer, list);
+        }
+      }
+      if (patchSpec.containsKey("volumes")) {
+        mergeByName(podSpec, patchSpec, "volumes");
+      }
     }
-    mergeByName(podSpec, patchSpec, "volumes");
     assertThat((List<Map<String, Object>>) container.get("env"))
         .extracting(e -> e.get("name"))
         .contains(
@@ -240,7 +255,7 @@ class DeployManifestsIT {
   }
 
   @SuppressWarnings("unchecked")
-  private static String dryRun(ApiClient admin, Map<String, Object> object) throws ApiException {
+  static String dryRun(ApiClient admin, Map<String, Object> object) throws ApiException {
     String kind = (String) object.get("kind");
     String[] api = KINDS.get(kind);
     assertThat(api).as("known kind " + kind).isNotNull();

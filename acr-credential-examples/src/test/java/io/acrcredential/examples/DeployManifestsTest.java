@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /** The shipped manifests agree with the code: RBAC rendered from the k8s module's template. */
 class DeployManifestsTest {
 
-  static final Path DEPLOY = Path.of("deploy");
+  static final Path DEPLOY = Path.of("deploy/base");
   static final String HEADER =
       "# GENERATED from acr-credential-k8s's RBAC template (RbacManifest.render) for namespace\n"
           + "# kube-system, ServiceAccount acr-credential, Lease acr-credential-sync and the domains"
@@ -60,7 +60,7 @@ class DeployManifestsTest {
     }
     assertThat(Files.readString(file, StandardCharsets.UTF_8))
         .as(
-            "deploy/rbac.yaml differs from the k8s module's RBAC template; regenerate it with"
+            "deploy/base/rbac.yaml differs from the k8s module's RBAC template; regenerate it with"
                 + " -Dacr.deploy.regenerate=true")
         .isEqualTo(expected);
   }
@@ -96,8 +96,9 @@ class DeployManifestsTest {
         };
     assertThat(policyPorts.apply("networkpolicy.yaml"))
         .containsExactly(containerPort("deployment.yaml", "http"));
-    assertThat(policyPorts.apply("webhook/networkpolicy.yaml"))
-        .containsExactly(containerPort("webhook/deployment-patch.yaml", "webhook"));
+    assertThat(policyPorts.apply("../components/webhook-server/networkpolicy.yaml"))
+        .containsExactly(
+            containerPort("../components/webhook-server/deployment-patch.yaml", "webhook"));
   }
 
   @SuppressWarnings("unchecked")

@@ -144,8 +144,8 @@ class HelmChartIT {
     V1Container container = container(defaults);
     assertThat(container.getImage())
         .isEqualTo("ghcr.io/acr-credential/acr-credential:" + chart.get("appVersion"));
-    assertThat(Files.readString(Path.of("deploy/deployment.yaml")))
-        .as("deploy/deployment.yaml names the image the chart does")
+    assertThat(Files.readString(Path.of("deploy/base/deployment.yaml")))
+        .as("deploy/base/deployment.yaml names the image the chart does")
         .contains("image: " + container.getImage() + "\n");
 
     // every value set

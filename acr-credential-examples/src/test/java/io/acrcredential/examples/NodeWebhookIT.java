@@ -65,13 +65,6 @@ class NodeWebhookIT {
                 server, node, cloud.acr(), INSTANCE.instanceId(), "127.0.0.7", List.of(domain))) {
       cloud.identities().addAccessKey(AK, SECRET);
       cloud.acr().addInstance(INSTANCE);
-      Path certFile = home.resolve("tls.crt");
-      Path keyFile = home.resolve("tls.key");
-      LocalKubeApiServer.ServingCertificate tls =
-          server.issueServingCertificate("acr-node-webhook");
-      Files.writeString(keyFile, tls.privateKeyPem());
-      Files.writeString(certFile, tls.certificatePem());
-
       Map<String, String> data = new LinkedHashMap<>();
       data.put("watch-namespace-selector", SCOPE_LABEL + "=" + run);
       data.put("webhook-configuration", "enable: true\n");
@@ -88,31 +81,11 @@ class NodeWebhookIT {
       env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
       env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
 
-      try (SyncProcess sync =
-          SyncProcess.start(
-              env,
-              "sync",
-              "--configmap",
-              cfg + "/acr-configuration",
-              "--instance",
-              cfg,
-              "--no-leader-election",
-              "--http-address",
-              "127.0.0.1",
-              "--http-port",
-              "0",
-              "--webhook-port",
-              "0",
-              "--webhook-cert-file",
-              certFile.toString(),
-              "--webhook-key-file",
-              keyFile.toString())) {
-        int port =
-            Integer.parseInt(
-                sync.awaitLog(
-                        "Pod webhook serving https://127\\.0\\.0\\.1:(\\d+)/mutate-pods",
-                        Duration.ofSeconds(90))
-                    .group(1));
+      try (SyncProcess.WithWebhook withWebhook =
+          SyncProcess.startWithWebhook(
+              server, "acr-node-webhook", home, env, cfg, "--no-leader-election")) {
+        SyncProcess sync = withWebhook.process();
+        int port = withWebhook.webhookPort();
         sync.awaitLog("first reconcile complete", Duration.ofSeconds(90));
 
         // ---- without the webhook: the race every peer tool has ----

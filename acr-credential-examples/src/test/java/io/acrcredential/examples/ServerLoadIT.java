@@ -117,39 +117,13 @@ class ServerLoadIT {
 
   @Test
   void slowConnectionsCostOnlyThemselvesAndPodCreationsThroughTheWebhook() throws Exception {
-    Path tls = Files.createDirectories(home.resolve("tls"));
-    LocalKubeApiServer.ServingCertificate cert = server.issueServingCertificate("acr-load-it");
-    Files.writeString(tls.resolve("tls.key"), cert.privateKeyPem());
-    Files.writeString(tls.resolve("tls.crt"), cert.certificatePem());
     String cfg = AcrConfigMaps.create(server, "loadcfg", config());
-    try (SyncProcess p =
-        SyncProcess.start(
-            env(),
-            "sync",
-            "--configmap",
-            cfg + "/acr-configuration",
-            "--instance",
-            cfg,
-            "--no-leader-election",
-            "--http-address",
-            "127.0.0.1",
-            "--http-port",
-            "0",
-            "--webhook-port",
-            "0",
-            "--webhook-cert-file",
-            tls.resolve("tls.crt").toString(),
-            "--webhook-key-file",
-            tls.resolve("tls.key").toString())) {
-      int probePort =
-          Integer.parseInt(
-              p.awaitLog("HTTP on 127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(90)).group(1));
-      int webhookPort =
-          Integer.parseInt(
-              p.awaitLog(
-                      "Pod webhook serving https://127\\.0\\.0\\.1:(\\d+)/mutate-pods",
-                      Duration.ofSeconds(90))
-                  .group(1));
+    try (SyncProcess.WithWebhook started =
+        SyncProcess.startWithWebhook(
+            server, "acr-load-it", home.resolve("tls"), env(), cfg, "--no-leader-election")) {
+      SyncProcess p = started.process();
+      int probePort = started.httpPort();
+      int webhookPort = started.webhookPort();
       p.awaitLog("first reconcile complete", Duration.ofSeconds(90));
       String reviewNs = namespace(true, false);
       HttpClient https =

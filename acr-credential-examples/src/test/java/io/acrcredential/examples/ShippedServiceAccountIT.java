@@ -64,7 +64,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 @WithKubeApiServer
 class ShippedServiceAccountIT {
 
-  static final Path DEPLOY = Path.of("deploy");
+  static final Path DEPLOY = Path.of("deploy/base");
   static final String AK = "LTAI5tShippedSa0001";
   static final String SECRET = "shippedSaSecret0123456789";
   static final String PASSWORD = "shipped-sa-password-0123";

@@ -89,6 +89,88 @@ final class SyncProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * A {@code sync} serving the Pod webhook from certificate files, as the webhook ITs start it.
+   *
+   * @param process the running program
+   * @param webhookPort the webhook's port on 127.0.0.1
+   * @param httpPort the port of /healthz, /readyz and /metrics on 127.0.0.1
+   * @param certFile the certificate file (replace it to rotate)
+   * @param keyFile the key file
+   * @param certificate what was written to them first
+   */
+  record WithWebhook(
+      SyncProcess process,
+      int webhookPort,
+      int httpPort,
+      Path certFile,
+      Path keyFile,
+      io.acrcredential.kube.testing.LocalKubeApiServer.ServingCertificate certificate)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      process.close();
+    }
+  }
+
+  /**
+   * Writes a serving certificate for 127.0.0.1 that the API server's CA signed into {@code tlsDir}
+   * and starts {@code sync} on the ConfigMap {@code configMapNamespace/acr-configuration} (also the
+   * instance name) with the webhook on an ephemeral port of 127.0.0.1 and those files; {@code more}
+   * follows (leader election, names). Returns once both ports are logged.
+   */
+  static WithWebhook startWithWebhook(
+      io.acrcredential.kube.testing.LocalKubeApiServer server,
+      String certificateName,
+      Path tlsDir,
+      Map<String, String> env,
+      String configMapNamespace,
+      String... more)
+      throws IOException, InterruptedException {
+    Files.createDirectories(tlsDir);
+    io.acrcredential.kube.testing.LocalKubeApiServer.ServingCertificate cert =
+        server.issueServingCertificate(certificateName);
+    Path certFile = tlsDir.resolve("tls.crt");
+    Path keyFile = tlsDir.resolve("tls.key");
+    Files.writeString(keyFile, cert.privateKeyPem(), StandardCharsets.US_ASCII);
+    Files.writeString(certFile, cert.certificatePem(), StandardCharsets.US_ASCII);
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "sync",
+                "--configmap",
+                configMapNamespace + "/acr-configuration",
+                "--instance",
+                configMapNamespace,
+                "--http-address",
+                "127.0.0.1",
+                "--http-port",
+                "0",
+                "--webhook-port",
+                "0",
+                "--webhook-cert-file",
+                certFile.toString(),
+                "--webhook-key-file",
+                keyFile.toString()));
+    args.addAll(List.of(more));
+    SyncProcess p = start(env, args.toArray(new String[0]));
+    try {
+      int http =
+          Integer.parseInt(
+              p.awaitLog("HTTP on 127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(90)).group(1));
+      int webhook =
+          Integer.parseInt(
+              p.awaitLog(
+                      "Pod webhook serving https://127\\.0\\.0\\.1:(\\d+)/mutate-pods",
+                      Duration.ofSeconds(90))
+                  .group(1));
+      return new WithWebhook(p, webhook, http, certFile, keyFile, cert);
+    } catch (RuntimeException | Error | InterruptedException e) {
+      p.close();
+      throw e;
+    }
+  }
+
   private static Thread pump(java.io.InputStream in, List<String> lines, String name) {
     Thread t =
         new Thread(

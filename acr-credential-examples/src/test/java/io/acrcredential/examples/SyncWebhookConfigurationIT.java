@@ -93,38 +93,23 @@ class SyncWebhookConfigurationIT {
 
   @Test
   void theLeaderKeepsTheNamedEntrysFailurePolicyAndTimeoutEqualToTheConfigMap() throws Exception {
-    Path tls = Files.createDirectories(home.resolve("tls"));
-    LocalKubeApiServer.ServingCertificate cert = server.issueServingCertificate("acr-whcfg-it");
-    Files.writeString(tls.resolve("tls.key"), cert.privateKeyPem());
-    Files.writeString(tls.resolve("tls.crt"), cert.certificatePem());
     String cfg = AcrConfigMaps.create(server, "whcfg", config("Ignore", 10, "15m"));
     String name = "acr-whcfg-it-" + run;
     Duration wait = Duration.ofSeconds(90);
-    try (SyncProcess p =
-        SyncProcess.start(
+    try (SyncProcess.WithWebhook started =
+        SyncProcess.startWithWebhook(
+            server,
+            "acr-whcfg-it",
+            home.resolve("tls"),
             env(),
-            "sync",
-            "--configmap",
-            cfg + "/acr-configuration",
-            "--instance",
             cfg,
             "--lease-namespace",
             cfg,
             "--identity",
             "whcfg-replica",
-            "--http-address",
-            "127.0.0.1",
-            "--http-port",
-            "0",
-            "--webhook-port",
-            "0",
-            "--webhook-cert-file",
-            tls.resolve("tls.crt").toString(),
-            "--webhook-key-file",
-            tls.resolve("tls.key").toString(),
             "--webhook-configuration-name",
             name)) {
-      p.awaitLog("Pod webhook serving", wait);
+      SyncProcess p = started.process();
       p.awaitLog("first reconcile complete", wait);
 
       // ---- not there yet: reported once, as a log line and an Event on the ConfigMap ----
@@ -197,7 +182,9 @@ class SyncWebhookConfigurationIT {
     String other = "acr-whcfg-rbac-other-" + run;
     List<Object> docs = new ArrayList<>();
     new Yaml(new SafeConstructor(new LoaderOptions()))
-        .loadAll(Files.readString(Path.of("deploy/webhook/rbac.yaml"), StandardCharsets.UTF_8))
+        .loadAll(
+            Files.readString(
+                Path.of("deploy/webhook-cert-manager/rbac.yaml"), StandardCharsets.UTF_8))
         .forEach(docs::add);
     @SuppressWarnings("unchecked")
     Map<String, Object> roleDoc = (Map<String, Object>) docs.get(0);

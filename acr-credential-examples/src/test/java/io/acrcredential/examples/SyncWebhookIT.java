@@ -112,46 +112,22 @@ class SyncWebhookIT {
   @Test
   void theProgramServesThePodWebhookRotatesItsCertificateAndStopsWhenDisabled() throws Exception {
     // ---- certificate files, as a mounted kubernetes.io/tls Secret would provide them ----
-    Path tls = Files.createDirectories(home.resolve("tls"));
-    Path certFile = tls.resolve("tls.crt");
-    Path keyFile = tls.resolve("tls.key");
-    LocalKubeApiServer.ServingCertificate first = server.issueServingCertificate("acr-webhook-it");
-    writeAtomically(keyFile, first.privateKeyPem());
-    writeAtomically(certFile, first.certificatePem());
-    BigInteger firstSerial = certificate(first.certificatePem()).getSerialNumber();
-    // the rotated pair, written while the refresher runs
-    LocalKubeApiServer.ServingCertificate second = server.issueServingCertificate("acr-webhook-it");
-    BigInteger secondSerial = certificate(second.certificatePem()).getSerialNumber();
-    assertThat(secondSerial).isNotEqualTo(firstSerial);
-
     String cfg = AcrConfigMaps.create(server, "whcfg", config(true));
-    try (SyncProcess p =
-        SyncProcess.start(
-            env(),
-            "sync",
-            "--configmap",
-            cfg + "/acr-configuration",
-            "--instance",
-            cfg,
-            "--no-leader-election",
-            "--http-address",
-            "127.0.0.1",
-            "--http-port",
-            "0",
-            "--webhook-port",
-            "0",
-            "--webhook-cert-file",
-            certFile.toString(),
-            "--webhook-key-file",
-            keyFile.toString())) {
-      int metricsPort =
-          Integer.parseInt(
-              p.awaitLog("HTTP on 127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(90)).group(1));
-      Matcher serving =
-          p.awaitLog(
-              "Pod webhook serving https://127\\.0\\.0\\.1:(\\d+)/mutate-pods",
-              Duration.ofSeconds(90));
-      int webhookPort = Integer.parseInt(serving.group(1));
+    try (SyncProcess.WithWebhook started =
+        SyncProcess.startWithWebhook(
+            server, "acr-webhook-it", home.resolve("tls"), env(), cfg, "--no-leader-election")) {
+      SyncProcess p = started.process();
+      Path certFile = started.certFile();
+      Path keyFile = started.keyFile();
+      LocalKubeApiServer.ServingCertificate first = started.certificate();
+      BigInteger firstSerial = certificate(first.certificatePem()).getSerialNumber();
+      // the rotated pair, written while the refresher runs
+      LocalKubeApiServer.ServingCertificate second =
+          server.issueServingCertificate("acr-webhook-it");
+      BigInteger secondSerial = certificate(second.certificatePem()).getSerialNumber();
+      assertThat(secondSerial).isNotEqualTo(firstSerial);
+      int metricsPort = started.httpPort();
+      int webhookPort = started.webhookPort();
       assertThat(webhookPort).isPositive().isNotEqualTo(metricsPort);
       p.awaitLog("first reconcile complete", Duration.ofSeconds(90));
       p.awaitLog(

@@ -139,6 +139,52 @@ class SyncAdmissionPolicyIT {
                 .getCode())
         .isEqualTo(403);
 
+    // the one exception: the refresher's own webhook certificate, by name, type and label, in its
+    // own namespace only
+    String certName = saName + "-webhook-certificate";
+    java.util.function.BiFunction<String, String, V1Secret> certificate =
+        (name, type) ->
+            new V1Secret()
+                .metadata(
+                    new V1ObjectMeta()
+                        .name(name)
+                        .labels(Map.of("acr-credential.io/webhook-certificate", "true")))
+                .type(type)
+                .data(Map.of("ca.crt", "x".getBytes(StandardCharsets.UTF_8)));
+    ApiException elsewhere =
+        catchApi(
+            () ->
+                sync.createNamespacedSecret(target, certificate.apply(certName, "Opaque"))
+                    .execute());
+    assertThat(elsewhere.getCode()).isEqualTo(403);
+    assertThat(elsewhere.getResponseBody()).contains(policyName);
+    assertThat(
+            catchApi(
+                    () ->
+                        sync.createNamespacedSecret(
+                                home, certificate.apply(saName + "-other", "Opaque"))
+                            .execute())
+                .getCode())
+        .as("another name")
+        .isEqualTo(403);
+    assertThat(
+            catchApi(
+                    () ->
+                        sync.createNamespacedSecret(
+                                home, certificate.apply(certName, "acr-test/other"))
+                            .execute())
+                .getCode())
+        .as("another type")
+        .isEqualTo(403);
+    V1Secret unlabelledCert = certificate.apply(certName, "Opaque");
+    unlabelledCert.getMetadata().setLabels(null);
+    assertThat(
+            catchApi(() -> sync.createNamespacedSecret(home, unlabelledCert).execute()).getCode())
+        .as("without the label")
+        .isEqualTo(403);
+    sync.createNamespacedSecret(home, certificate.apply(certName, "Opaque")).execute();
+    fx.admin.deleteNamespacedSecret(certName, home).execute();
+
     // what the sync does is allowed: the whole sync runs as this identity
     SyncFixture.Recorder rec = new SyncFixture.Recorder();
     try (PullSecretSync running =
