@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Turns a registry host into a login: which ACR registry the host belongs to (a mapped custom
@@ -25,7 +23,7 @@ import org.slf4j.LoggerFactory;
  */
 final class RegistryLogins implements AutoCloseable {
 
-  private static final Logger LOG = LoggerFactory.getLogger(RegistryLogins.class);
+  private static final LazyLog LOG = new LazyLog(RegistryLogins.class);
   private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
   private final CredentialConfig config;
