@@ -311,7 +311,9 @@ final class DiskTokenCache {
         throw new IllegalArgumentException("not a version 1 entry");
       }
       List<String> domains = new ArrayList<>();
-      json.path("domains").forEach(d -> domains.add(d.asText()));
+      for (JsonNode d : json.path("domains")) {
+        domains.add(d.asText());
+      }
       String username = text(json, "username");
       String password = text(json, "password");
       Instant expiresAt = UtcInstants.parse(text(json, "expiresAt"));
