@@ -39,6 +39,7 @@ JAVA
 javac --release 17 -d "$work/hello" "$work/hello/Hello.java"
 jar --create --file "$work/hello.jar" -C "$work/hello" Hello.class
 opts="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xss512k"
+opts="$opts -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"
 "$java" -Xshare:off -XX:DumpLoadedClassList="$work/hello.lst" $opts -cp "$work/hello.jar" Hello >/dev/null
 "$java" -Xshare:dump -XX:SharedClassListFile="$work/hello.lst" -XX:SharedArchiveFile="$work/hello.jsa" \
   $opts -cp "$work/hello.jar" >/dev/null 2>&1

@@ -158,7 +158,7 @@ public final class RegistryHosts {
     if (port.isEmpty()) {
       return "the port after ':' is empty";
     }
-    if (port.length() > 5 || !port.chars().allMatch(c -> c >= '0' && c <= '9')) {
+    if (port.length() > 5 || !isAllDigits(port)) {
       return "the port must be a number from 1 to 65535";
     }
     if (port.charAt(0) == '0') {
@@ -211,8 +211,19 @@ public final class RegistryHosts {
     return null;
   }
 
+  // Loops, not streams with lambdas: the node helpers check a host on every call, and the first
+  // lambda of a process starts the JVM's method-handle machinery.
   private static boolean isAllDigits(String s) {
-    return !s.isEmpty() && s.chars().allMatch(c -> c >= '0' && c <= '9');
+    if (s.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean isIpv4(String[] parts) {

@@ -3,7 +3,6 @@ package io.acrcredential.core;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * What a token is asked for: a registry edition in a region, the Enterprise Edition instance id,
@@ -21,9 +20,6 @@ import java.util.regex.Pattern;
 public record RegistryTarget(
     RegistryEdition edition, String regionId, Optional<String> instanceId, List<String> domains) {
 
-  private static final Pattern REGION = Pattern.compile("[a-z]{2,}(-[a-z0-9]+){1,4}");
-  private static final Pattern INSTANCE_ID = Pattern.compile("cri-[a-z0-9]{4,64}");
-
   /**
    * Validates and normalises the values.
    *
@@ -39,20 +35,25 @@ public record RegistryTarget(
     Objects.requireNonNull(instanceId, "instanceId");
     Objects.requireNonNull(domains, "domains");
     regionId = regionId.trim();
-    if (!REGION.matcher(regionId).matches()) {
+    if (!isRegionId(regionId)) {
       throw new IllegalArgumentException(
           "invalid region id '"
               + regionId
               + "': expected a form like cn-hangzhou or ap-southeast-1");
     }
-    instanceId = instanceId.map(String::trim).filter(s -> !s.isEmpty());
+    // no lambdas or regular expressions here: the node helpers build a target on every call, and
+    // the first lambda of a process starts the JVM's method-handle machinery
+    if (instanceId.isPresent()) {
+      String trimmed = instanceId.get().trim();
+      instanceId = trimmed.isEmpty() ? Optional.empty() : Optional.of(trimmed);
+    }
     if (edition == RegistryEdition.ENTERPRISE) {
-      String id =
-          instanceId.orElseThrow(
-              () ->
-                  new IllegalArgumentException(
-                      "an Enterprise Edition target needs an instance id (cri-…)"));
-      if (!INSTANCE_ID.matcher(id).matches()) {
+      if (instanceId.isEmpty()) {
+        throw new IllegalArgumentException(
+            "an Enterprise Edition target needs an instance id (cri-…)");
+      }
+      String id = instanceId.get();
+      if (!isInstanceId(id)) {
         throw new IllegalArgumentException(
             "invalid instance id '" + id + "': expected cri- followed by letters and digits");
       }
@@ -104,5 +105,42 @@ public record RegistryTarget(
     return edition == RegistryEdition.ENTERPRISE
         ? "enterprise " + instanceId.orElse("?") + " in " + regionId
         : "personal in " + regionId;
+  }
+
+  /** {@code [a-z]{2,}(-[a-z0-9]+){1,4}}, e.g. cn-hangzhou, ap-southeast-1. */
+  static boolean isRegionId(String s) {
+    String[] parts = s.split("-", -1);
+    if (parts.length < 2 || parts.length > 5 || parts[0].length() < 2) {
+      return false;
+    }
+    for (int i = 0; i < parts.length; i++) {
+      String part = parts[i];
+      if (part.isEmpty()) {
+        return false;
+      }
+      for (int j = 0; j < part.length(); j++) {
+        char c = part.charAt(j);
+        boolean letter = c >= 'a' && c <= 'z';
+        boolean digit = c >= '0' && c <= '9';
+        if (!(letter || (i > 0 && digit))) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** {@code cri-[a-z0-9]{4,64}}. */
+  static boolean isInstanceId(String s) {
+    if (!s.startsWith("cri-") || s.length() < 8 || s.length() > 68) {
+      return false;
+    }
+    for (int i = 4; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+        return false;
+      }
+    }
+    return true;
   }
 }

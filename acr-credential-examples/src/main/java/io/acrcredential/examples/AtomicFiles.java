@@ -27,7 +27,10 @@ final class AtomicFiles {
   static final Set<PosixFilePermission> OWNER_RW = PosixFilePermissions.fromString("rw-------");
   static final Set<PosixFilePermission> OWNER_RWX = PosixFilePermissions.fromString("rwx------");
 
-  private static final SecureRandom RANDOM = new SecureRandom();
+  /** Made on the first write: reading an entry (a warm helper call) starts no security provider. */
+  private static final class Random {
+    static final SecureRandom RANDOM = new SecureRandom();
+  }
 
   private AtomicFiles() {}
 
@@ -42,7 +45,7 @@ final class AtomicFiles {
     FileChannel channel = null;
     for (int attempt = 0; channel == null; attempt++) {
       byte[] random = new byte[8];
-      RANDOM.nextBytes(random);
+      Random.RANDOM.nextBytes(random);
       tmp =
           dir.resolve(
               "." + absolute.getFileName() + "." + HexFormat.of().formatHex(random) + ".tmp");

@@ -124,7 +124,8 @@ final class CredentialConfig {
   }
 
   static CredentialConfig from(Options.Parsed p, Invocation io, Source defaultSource) {
-    Source source = p.value("credential-source").map(Source::parse).orElse(defaultSource);
+    Optional<String> word = p.value("credential-source");
+    Source source = word.isPresent() ? Source.parse(word.get()) : defaultSource;
     return new CredentialConfig(
         source,
         p.value("ecs-ram-role"),

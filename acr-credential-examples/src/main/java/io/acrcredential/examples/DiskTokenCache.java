@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,8 +30,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Registry tokens kept on disk between the invocations of short-lived programs (the kubelet plugin
@@ -55,7 +54,9 @@ import org.slf4j.LoggerFactory;
  */
 final class DiskTokenCache {
 
-  private static final Logger LOG = LoggerFactory.getLogger(DiskTokenCache.class);
+  /** SLF4J starts only when a line is logged: a warm call logs nothing (see {@link LazyLog}). */
+  private static final LazyLog LOG = new LazyLog(DiskTokenCache.class);
+
   private static final Map<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
   private static final Set<PosixFilePermission> GROUP_OR_OTHER =
       PosixFilePermissions.fromString("---rwxrwx");
@@ -144,7 +145,7 @@ final class DiskTokenCache {
       PosixFileAttributeView view =
           Files.getFileAttributeView(
               absolute, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-      if (view.readAttributes().permissions().stream().anyMatch(GROUP_OR_OTHER::contains)) {
+      if (!Collections.disjoint(view.readAttributes().permissions(), GROUP_OR_OTHER)) {
         view.setPermissions(AtomicFiles.OWNER_RWX);
       }
       if (!Files.isWritable(absolute)) {
@@ -181,11 +182,13 @@ final class DiskTokenCache {
       return fetcher.get();
     }
     String name =
-        "token-" + JwtSubject.sha256(identityKey.get() + "\n" + targetKey(target)).substring(0, 40);
+        "token-" + Sha256.hex(identityKey.get() + "\n" + targetKey(target)).substring(0, 40);
     Path file = dir.get().resolve(name + ".json");
     Optional<Entry> cached = read(file);
     if (cached.isPresent() && fresh(cached.get())) {
-      LOG.debug("Using the cached token for {} from {}", target.describe(), file);
+      if (LOG.isDebugEnabled()) {
+        LOG.debug("Using the cached token for {} from {}", target.describe(), file);
+      }
       return cached.get().credential(target);
     }
     return locked(
@@ -225,13 +228,12 @@ final class DiskTokenCache {
     }
     String name =
         "instance-"
-            + JwtSubject.sha256(identityKey.get() + "\n" + regionId + "/" + instanceName)
-                .substring(0, 40);
+            + Sha256.hex(identityKey.get() + "\n" + regionId + "/" + instanceName).substring(0, 40);
     Path file = dir.get().resolve(name + ".json");
     try {
       if (trusted(file)) {
         JsonNode json = JsonTree.read(AtomicFiles.readBounded(file, MAX_ENTRY));
-        Instant until = Instant.parse(json.get("validUntil").asText());
+        Instant until = UtcInstants.parse(json.get("validUntil").asText());
         String id = json.get("instanceId").asText();
         if (until.isAfter(clock.instant()) && id.startsWith("cri-")) {
           return id;
@@ -309,10 +311,12 @@ final class DiskTokenCache {
         throw new IllegalArgumentException("not a version 1 entry");
       }
       List<String> domains = new ArrayList<>();
-      json.path("domains").forEach(d -> domains.add(d.asText()));
+      for (JsonNode d : json.path("domains")) {
+        domains.add(d.asText());
+      }
       String username = text(json, "username");
       String password = text(json, "password");
-      Instant expiresAt = Instant.parse(text(json, "expiresAt"));
+      Instant expiresAt = UtcInstants.parse(text(json, "expiresAt"));
       return Optional.of(new Entry(username, password, expiresAt, List.copyOf(domains)));
     } catch (IOException | IllegalArgumentException | DateTimeParseException e) {
       LOG.debug("Ignoring corrupted cache entry {}: {}", file, e.getClass().getSimpleName());

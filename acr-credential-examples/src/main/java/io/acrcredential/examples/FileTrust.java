@@ -34,7 +34,8 @@ final class FileTrust {
           Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.US_ASCII)) {
         if (line.startsWith("Uid:")) {
           // Uid: real effective saved filesystem
-          return Optional.of(Integer.parseInt(line.substring(4).trim().split("\\s+")[1]));
+          String[] ids = line.substring(4).trim().split("\t");
+          return Optional.of(Integer.parseInt(ids[1].trim()));
         }
       }
     } catch (IOException | RuntimeException e) {

@@ -100,7 +100,8 @@ final class KubeletCommand implements Command {
         RegistryHosts.isValid(host) ? Optional.of(RegistryHosts.normalize(host)) : Optional.empty();
     try (RegistryLogins logins =
         new RegistryLogins(config, DiskTokenCache.forUser(io), DomainMap.load(io))) {
-      Optional<RegistryTarget> target = normal.flatMap(logins::target);
+      Optional<RegistryTarget> target =
+          normal.isPresent() ? logins.target(normal.get()) : Optional.empty();
       if (target.isPresent()) {
         RegistryCredential c = logins.login(target.get());
         Duration remaining = Duration.between(io.clock().instant(), c.expiresAt());
@@ -223,7 +224,7 @@ final class KubeletCommand implements Command {
       throw CliException.failure("the request has no \"image\" (a non-empty string)");
     }
     String img = image.asText().strip();
-    if (img.chars().anyMatch(c -> c <= ' ')) {
+    if (hasControlOrSpace(img)) {
       throw CliException.failure("the request's image contains whitespace or control characters");
     }
     JsonNode token = json.get("serviceAccountToken");
@@ -290,5 +291,14 @@ final class KubeletCommand implements Command {
     }
     int nl = s.indexOf('\n');
     return nl < 0 ? s : s.substring(0, nl);
+  }
+
+  private static boolean hasControlOrSpace(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) <= ' ') {
+        return true;
+      }
+    }
+    return false;
   }
 }

@@ -54,7 +54,14 @@ final class LogSetup {
     if (System.getProperty(PROVIDER_PROPERTY) != null) {
       return;
     }
-    String command = List.of(args).stream().filter(a -> !a.startsWith("-")).findFirst().orElse("");
+    // a loop, not a stream: every class a helper call loads adds to its start
+    String command = "";
+    for (String a : args) {
+      if (!a.startsWith("-")) {
+        command = a;
+        break;
+      }
+    }
     boolean daemon = command.equals("sync") || command.equals("demo");
     System.setProperty(PROVIDER_PROPERTY, daemon ? LOGBACK : SIMPLE);
   }

@@ -107,6 +107,9 @@ public final class Main {
   static int run(List<String> arguments, Invocation io, List<Command> extra) {
     List<String> args = new ArrayList<>(arguments);
     boolean debug = args.remove("--debug");
+    if (debug) {
+      LazyLog.enableDebug();
+    }
     if (args.isEmpty()
         || args.get(0).equals("--help")
         || args.get(0).equals("-h")

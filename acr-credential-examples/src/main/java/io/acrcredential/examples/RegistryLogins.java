@@ -12,8 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.function.Supplier;
 
 /**
  * Turns a registry host into a login: which ACR registry the host belongs to (a mapped custom
@@ -25,7 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 final class RegistryLogins implements AutoCloseable {
 
-  private static final Logger LOG = LoggerFactory.getLogger(RegistryLogins.class);
+  private static final LazyLog LOG = new LazyLog(RegistryLogins.class);
   private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
   private final CredentialConfig config;
@@ -97,7 +96,24 @@ final class RegistryLogins implements AutoCloseable {
 
   /** The login for a target, from the disk cache or ACR. */
   RegistryCredential login(RegistryTarget target) {
-    return cache.get(identityKey, target, () -> provider().fetch(target));
+    return cache.get(identityKey, target, new Fetch(target));
+  }
+
+  /**
+   * The ACR call behind a cache miss. A class, not a lambda: a warm call then starts none of the
+   * JVM's method-handle machinery.
+   */
+  private final class Fetch implements Supplier<RegistryCredential> {
+    private final RegistryTarget target;
+
+    Fetch(RegistryTarget target) {
+      this.target = target;
+    }
+
+    @Override
+    public RegistryCredential get() {
+      return provider().fetch(target);
+    }
   }
 
   DiskTokenCache cache() {

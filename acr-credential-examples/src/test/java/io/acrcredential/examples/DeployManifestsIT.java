@@ -47,6 +47,7 @@ class DeployManifestsIT {
               "RoleBinding",
               new String[] {"/apis/rbac.authorization.k8s.io/v1", "rolebindings", "true"}),
           Map.entry("Deployment", new String[] {"/apis/apps/v1", "deployments", "true"}),
+          Map.entry("DaemonSet", new String[] {"/apis/apps/v1", "daemonsets", "true"}),
           Map.entry(
               "PodDisruptionBudget",
               new String[] {"/apis/policy/v1", "poddisruptionbudgets", "true"}),

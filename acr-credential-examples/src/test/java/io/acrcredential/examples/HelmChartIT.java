@@ -235,7 +235,50 @@ class HelmChartIT {
             "MutatingWebhookConfiguration acr-credential",
             "ServiceMonitor " + ns + "/acr-credential",
             "PrometheusRule " + ns + "/acr-credential",
-            "Certificate " + ns + "/acr-credential-webhook");
+            "Certificate " + ns + "/acr-credential-webhook",
+            "DaemonSet " + ns + "/acr-credential-node-installer");
+  }
+
+  /**
+   * The chart's node installer runs the same containers as src/main/deploy/node-installer.yaml (the
+   * manifest verify-installer-image.sh runs from the installer image): same commands, users,
+   * capabilities, mounts and host paths; only the image name and the labels differ.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void nodeInstallerIsTheShippedManifest() throws Exception {
+    Map<String, Object> rendered =
+        template(helm(), "kube-system", "-f", Helm.FULL_VALUES.toString()).stream()
+            .filter(o -> "DaemonSet".equals(o.get("kind")))
+            .findFirst()
+            .orElseThrow();
+    Map<String, Object> shipped =
+        (Map<String, Object>)
+            yaml.load(Files.readString(Path.of("src/main/deploy/node-installer.yaml")));
+    assertThat(podSpecWithoutImages(rendered)).isEqualTo(podSpecWithoutImages(shipped));
+    assertThat(
+            template(helm(), "kube-system").stream().filter(o -> "DaemonSet".equals(o.get("kind"))))
+        .as("the node installer is off by default")
+        .isEmpty();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> podSpecWithoutImages(Map<String, Object> daemonSet) {
+    Map<String, Object> template =
+        (Map<String, Object>) ((Map<String, Object>) daemonSet.get("spec")).get("template");
+    Map<String, Object> spec = new java.util.TreeMap<>((Map<String, Object>) template.get("spec"));
+    spec.remove("imagePullSecrets");
+    for (String key : List.of("initContainers", "containers")) {
+      List<Map<String, Object>> containers = new ArrayList<>();
+      for (Map<String, Object> c : (List<Map<String, Object>>) spec.get(key)) {
+        Map<String, Object> copy = new java.util.TreeMap<>(c);
+        copy.remove("image");
+        copy.remove("imagePullPolicy");
+        containers.add(copy);
+      }
+      spec.put(key, containers);
+    }
+    return spec;
   }
 
   // ---------------------------------------------------------------- install, upgrade, uninstall
