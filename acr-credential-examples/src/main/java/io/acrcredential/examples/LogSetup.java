@@ -133,12 +133,11 @@ final class LogSetup {
     root.addAppender(appender);
     context.getLogger("io.acrcredential").setLevel(project);
     // client-java logs every thread interrupted by a normal shutdown as an ERROR with a stack
-    // trace; the sync reports leader-election and processing failures itself
+    // trace; the sync reports processing failures itself
     for (String noisy :
         List.of(
             "io.kubernetes.client.informer.cache.ProcessorListener",
-            "io.kubernetes.client.informer.cache.Controller",
-            "io.kubernetes.client.extended.leaderelection.LeaderElector")) {
+            "io.kubernetes.client.informer.cache.Controller")) {
       context.getLogger(noisy).setLevel(Level.OFF);
     }
   }

@@ -1,16 +1,18 @@
 package io.acrcredential.k8s;
 
-import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
-import io.kubernetes.client.extended.leaderelection.LeaderElector;
-import io.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.kubernetes.client.openapi.ApiClient;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Leader election and the write fence: owns the elector's thread and tells the sync when it may
+ * Leader election and the write fence: owns the elector's threads and tells the sync when it may
  * write. Without {@link LeaderSettings} it leads as soon as {@link #start} is called.
  *
  * <p>Leadership as the fence sees it (elector callbacks plus Lease observations) is published to
@@ -31,8 +33,8 @@ final class Leadership {
 
   private volatile boolean closed;
   private boolean reported; // guarded by publish()'s lock
-  private Thread thread;
-  private volatile LeaderElector elector;
+  private volatile LeaseElector elector;
+  private ExecutorService hooks;
 
   /**
    * @param settings the election, or null to lead without one
@@ -67,13 +69,32 @@ final class Leadership {
     return fence;
   }
 
-  /** Leads at once without an election, else starts the elector's thread. */
+  /**
+   * Leads at once without an election, else starts the elector's lease thread and the thread its
+   * callbacks run on (so that a slow listener never delays a Lease request).
+   */
   void start(ThreadFactory threads) {
     if (settings == null) {
       becomeLeader();
-    } else {
-      thread = threads.newThread(this::loop);
-      thread.start();
+      return;
+    }
+    hooks = Executors.newSingleThreadExecutor(threads);
+    LeaseElector e =
+        new LeaseElector(
+            fence.wrap(
+                new KubeLeaseStore(
+                    apiClient, settings.namespace(), settings.name(), settings.identity())),
+            settings.leaseDuration(),
+            settings.renewDeadline(),
+            settings.retryPeriod(),
+            System::nanoTime,
+            () -> OffsetDateTime.now(ZoneOffset.UTC),
+            () -> ThreadLocalRandom.current().nextDouble(),
+            () -> Threads.runUnlessClosing(hooks, this::becomeLeader),
+            () -> Threads.runUnlessClosing(hooks, this::stopLeading));
+    elector = e;
+    if (!closed) {
+      e.start(threads);
     }
   }
 
@@ -83,44 +104,14 @@ final class Leadership {
     fence.close();
   }
 
-  /** Gives the lease up when held (a standby takes over at once) and ends the elector's thread. */
+  /** Gives the lease up when held (a standby takes over at once) and ends the elector's threads. */
   void close() {
     closeFence();
-    LeaderElector e = elector;
+    LeaseElector e = elector;
     if (e != null) {
       e.close();
     }
-    Threads.interruptAndJoin(thread);
-  }
-
-  private void loop() {
-    while (!closed) {
-      LeaseLock lock =
-          new LeaseLock(settings.namespace(), settings.name(), settings.identity(), apiClient);
-      LeaderElector le =
-          new LeaderElector(
-              new LeaderElectionConfig(
-                  fence.wrap(lock),
-                  settings.leaseDuration(),
-                  settings.renewDeadline(),
-                  settings.retryPeriod()),
-              t -> LOG.warn("leader election for {}: {}", instance, t.toString()));
-      elector = le;
-      if (closed) {
-        break;
-      }
-      le.run(this::becomeLeader, this::stopLeading);
-      if (closed) {
-        break;
-      }
-      // LeaderElector does not re-acquire after losing the lease: start a fresh one.
-      le.close();
-      try {
-        Thread.sleep(settings.retryPeriod().toMillis());
-      } catch (InterruptedException e) {
-        return;
-      }
-    }
+    Threads.shutdown(hooks);
   }
 
   private void becomeLeader() {

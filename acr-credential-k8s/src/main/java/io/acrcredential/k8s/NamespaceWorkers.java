@@ -1,6 +1,5 @@
 package io.acrcredential.k8s;
 
-import io.kubernetes.client.extended.workqueue.DefaultDelayingQueue;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.V1Namespace;
@@ -8,8 +7,6 @@ import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ObjectReference;
 import io.kubernetes.client.openapi.models.V1Status;
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
@@ -29,14 +26,11 @@ final class NamespaceWorkers {
   private final ApiClient apiClient;
   private final WriteFence fence;
   private final EventReporter events;
-  private final Duration retryBase;
-  private final Duration retryMax;
   private final Consumer<Consumer<SyncListener>> listeners;
-  private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+  private final WorkQueue<String> queue;
 
   private volatile boolean closed;
-  private ExecutorService queueExecutor;
-  private DefaultDelayingQueue<String> queue;
+  private volatile boolean open;
   private ExecutorService workers;
 
   NamespaceWorkers(
@@ -49,15 +43,13 @@ final class NamespaceWorkers {
     this.apiClient = apiClient;
     this.fence = fence;
     this.events = events;
-    this.retryBase = retryBase;
-    this.retryMax = retryMax;
     this.listeners = listeners;
+    this.queue = new WorkQueue<>(retryBase, retryMax, System::nanoTime);
   }
 
-  /** Creates the queue; namespaces enqueued from now on wait for {@link #startWorkers}. */
-  void open(String threadPrefix) {
-    queueExecutor = Executors.newSingleThreadExecutor(Threads.named(threadPrefix + "-queue"));
-    queue = new DefaultDelayingQueue<>(queueExecutor);
+  /** Opens the queue; namespaces enqueued from now on wait for {@link #startWorkers}. */
+  void open() {
+    open = true;
   }
 
   /**
@@ -85,27 +77,20 @@ final class NamespaceWorkers {
   }
 
   void enqueue(String namespace) {
-    if (namespace != null && !closed && queue != null) {
+    if (namespace != null && !closed && open) {
       queue.add(namespace);
     }
   }
 
   /** Forgets a deleted namespace's failure count. */
   void forget(String namespace) {
-    failures.remove(namespace);
+    queue.forget(namespace);
   }
 
   void close() {
     closed = true;
-    if (queue != null) {
-      queue.shutDown();
-    }
+    queue.shutDown();
     Threads.shutdown(workers);
-  }
-
-  /** Stops the queue's own thread; after the informers, which may still enqueue. */
-  void shutdownQueue() {
-    Threads.shutdown(queueExecutor);
   }
 
   private void workLoop(
@@ -113,7 +98,7 @@ final class NamespaceWorkers {
     while (!closed) {
       String ns;
       try {
-        ns = queue.get();
+        ns = queue.take();
       } catch (InterruptedException e) {
         return;
       }
@@ -141,13 +126,13 @@ final class NamespaceWorkers {
       throws InterruptedException {
     V1Namespace namespace = namespaces.apply(ns);
     if (namespace == null) {
-      failures.remove(ns);
+      queue.forget(ns);
       forget.accept(ns);
       return;
     }
     try {
       NamespaceSyncResult result = reconcile.apply(namespace);
-      failures.remove(ns);
+      queue.forget(ns);
       if (result != null) {
         if (result.wroteAnything()) {
           LOG.info(
@@ -180,13 +165,11 @@ final class NamespaceWorkers {
 
   private void fail(V1Namespace namespace, int status, String message) throws InterruptedException {
     String ns = namespace.getMetadata().getName();
-    int attempt = failures.merge(ns, 1, Integer::sum);
-    Duration delay = backoff(attempt);
+    WorkQueue.Retry retry = queue.retryLater(ns); // ignored once the queue is shut down
+    int attempt = retry.attempt();
+    Duration delay = retry.delay();
     LOG.warn(
         "namespace {}: sync failed (attempt {}, retry in {}): {}", ns, attempt, delay, message);
-    if (!closed) {
-      queue.addAfter(ns, delay);
-    }
     SyncFailure failure = new SyncFailure(ns, message, status, attempt, delay);
     listeners.accept(l -> l.syncFailed(failure));
     if (status == 403) {
@@ -204,10 +187,7 @@ final class NamespaceWorkers {
   }
 
   Duration backoff(int attempt) {
-    long base = retryBase.toMillis();
-    long max = retryMax.toMillis();
-    long delay = base << Math.min(attempt - 1, 30);
-    return Duration.ofMillis(Math.min(max, delay <= 0 ? max : delay));
+    return queue.backoff(attempt);
   }
 
   /** An API error in one line: the Status message when the body is one. */

@@ -168,7 +168,7 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
     }
     String prefix = threadPrefix();
     scheduler = Executors.newSingleThreadScheduledExecutor(Threads.named(prefix + "-credentials"));
-    work.open(prefix);
+    work.open();
     SyncInformers i =
         new SyncInformers(
             factory,
@@ -430,7 +430,6 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
     leadership.close();
     informers.close();
     Threads.shutdown(scheduler);
-    work.shutdownQueue();
     LOG.info("acr-credential sync {} stopped", markers.instance());
   }
 

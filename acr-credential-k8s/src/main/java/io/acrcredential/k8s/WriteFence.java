@@ -1,19 +1,18 @@
 package io.acrcredential.k8s;
 
-import io.kubernetes.client.extended.leaderelection.LeaderElectionRecord;
-import io.kubernetes.client.extended.leaderelection.Lock;
 import io.kubernetes.client.openapi.ApiException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * Decides, immediately before each write request, whether this instance may still send it: it must
  * not be closed, must lead, and with leader election must still hold the Lease by what it last saw.
  *
- * <p>client-java's {@code LeaderElector} reports the loss of leadership only when its renew loop
- * gives up, up to the renew deadline after it first read a Lease held by someone else. This fence
- * learns from the Lease requests themselves, through {@link #wrap(Lock)}:
+ * <p>The elector reports the loss of leadership on its callback thread, after the request that
+ * showed it; a renewal that silently stalls is no event at all. This fence learns from the Lease
+ * requests themselves, through {@link #wrap(LeaseStore)}:
  *
  * <ul>
  *   <li>a read showing another holder (or none) closes it at once;
@@ -119,18 +118,18 @@ final class WriteFence {
   }
 
   /**
-   * Wraps the Lock an elector uses so that this fence learns of every renewal and of every read
+   * Wraps the store an elector uses so that this fence learns of every renewal and of every read
    * that shows another holder.
    */
-  Lock wrap(Lock lock) {
+  LeaseStore wrap(LeaseStore store) {
     if (!elected) {
-      throw new IllegalStateException("a fence without leader election wraps no Lock");
+      throw new IllegalStateException("a fence without leader election wraps no Lease");
     }
-    if (!identity.equals(lock.identity())) {
+    if (!identity.equals(store.identity())) {
       throw new IllegalArgumentException(
-          "the Lock's identity " + lock.identity() + " is not the fence's " + identity);
+          "the Lease store's identity " + store.identity() + " is not the fence's " + identity);
     }
-    return new FencedLock(lock);
+    return new FencedStore(store);
   }
 
   private String reason() {
@@ -163,35 +162,34 @@ final class WriteFence {
   }
 
   /** Records what the Lease requests of one elector show; all calls come from its lease thread. */
-  private final class FencedLock implements Lock {
-    private final Lock delegate;
+  private final class FencedStore implements LeaseStore {
+    private final LeaseStore delegate;
 
-    FencedLock(Lock delegate) {
+    FencedStore(LeaseStore delegate) {
       this.delegate = delegate;
     }
 
     @Override
-    public LeaderElectionRecord get() throws ApiException {
-      LeaderElectionRecord record = delegate.get();
-      if (record == null || !identity.equals(record.getHolderIdentity())) {
+    public LeaseRecord get() throws ApiException {
+      LeaseRecord record = delegate.get();
+      if (record == null || !identity.equals(record.holder())) {
         lost();
       }
       return record;
     }
 
     @Override
-    public boolean create(LeaderElectionRecord record) {
+    public boolean create(LeaseRecord record) {
       return send(record, delegate::create);
     }
 
     @Override
-    public boolean update(LeaderElectionRecord record) {
+    public boolean update(LeaseRecord record) {
       return send(record, delegate::update);
     }
 
-    private boolean send(
-        LeaderElectionRecord record, java.util.function.Predicate<LeaderElectionRecord> request) {
-      boolean ours = identity.equals(record.getHolderIdentity());
+    private boolean send(LeaseRecord record, Predicate<LeaseRecord> request) {
+      boolean ours = identity.equals(record.holder());
       if (!ours) {
         lost(); // giving the Lease up (close): stop writing before the release is sent
       }

@@ -40,12 +40,14 @@ class LeaderKillIT {
   private final SyncFixture fx;
 
   /**
-   * The latest moment after the kill at which client-java's LeaderElector may start leading. It
-   * polls the Lease every {@code retry * (1 + 1.2 * random)}, so up to 2.2 retry periods apart: the
-   * leader's last renewal (just before the kill) is observed up to one poll later, the Lease counts
-   * from that observation, the acquiring poll comes up to one poll after the Lease ran out, and the
-   * acquire loop notices its success after up to one more retry period of sleep. One second is
-   * added for the API round trips and this test's 20 ms polling on a loaded machine.
+   * The latest moment after the kill at which the standby may start leading. The bound was set for
+   * client-java-extended's LeaderElector, which polled the Lease every {@code retry * (1 + 1.2 *
+   * random)} and slept one more retry period after acquiring: the leader's last renewal is observed
+   * up to one poll later, the Lease counts from that observation, the acquiring poll comes up to
+   * one poll after the Lease ran out, plus that retry period. The sync's own {@code LeaseElector}
+   * polls every {@code retry * (1 + 0.2 * random)} and leads right after acquiring, so it stays
+   * well inside. One second is added for the API round trips and this test's 20 ms polling on a
+   * loaded machine.
    */
   static Duration worstCaseTakeover() {
     Duration poll = Duration.ofMillis(RETRY.toMillis() * 22 / 10);

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.acrcredential.k8s.config.AcrConfiguration;
 import io.acrcredential.k8s.config.ServiceAccountScope;
-import io.kubernetes.client.extended.leaderelection.LeaderElectionRecord;
-import io.kubernetes.client.extended.leaderelection.Lock;
 import io.kubernetes.client.informer.cache.Cache;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -16,8 +14,8 @@ import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,22 +48,27 @@ class NamespaceReconcilerFenceTest {
   private String leaseHolder = "me";
 
   /** A Lease as the fence sees it through its wrapper. */
-  private final Lock lease =
+  private final LeaseStore lease =
       fence.wrap(
-          new Lock() {
+          new LeaseStore() {
             @Override
-            public LeaderElectionRecord get() {
-              return new LeaderElectionRecord(leaseHolder, 15, new Date(), new Date(), 0);
+            public LeaseRecord get() {
+              return new LeaseRecord(
+                  leaseHolder,
+                  Duration.ofSeconds(15),
+                  OffsetDateTime.now(),
+                  OffsetDateTime.now(),
+                  0);
             }
 
             @Override
-            public boolean create(LeaderElectionRecord record) {
+            public boolean create(LeaseRecord record) {
               return update(record);
             }
 
             @Override
-            public boolean update(LeaderElectionRecord record) {
-              leaseHolder = record.getHolderIdentity();
+            public boolean update(LeaseRecord record) {
+              leaseHolder = record.holder();
               return true;
             }
 
@@ -154,7 +157,10 @@ class NamespaceReconcilerFenceTest {
 
   private void lead() {
     fence.lead();
-    assertThat(lease.update(new LeaderElectionRecord("me", 15, new Date(), new Date(), 0)))
+    assertThat(
+            lease.update(
+                new LeaseRecord(
+                    "me", Duration.ofSeconds(15), OffsetDateTime.now(), OffsetDateTime.now(), 0)))
         .isTrue();
   }
 

@@ -58,7 +58,7 @@ class ShutdownIT {
     await("leader", sync::isLeader);
     List<String> running = newThreads(before);
     assertThat(running).anyMatch(n -> n.startsWith("acr-sync-" + inst + "-worker"));
-    assertThat(running).anyMatch(n -> n.startsWith("leader-elector-"));
+    assertThat(running).anyMatch(n -> n.startsWith("acr-sync-" + inst + "-leader"));
     assertThat(running)
         .as("the per-name Secret informer runs")
         .anyMatch(n -> n.startsWith("informer-controller-V1Secret"));

@@ -3,11 +3,9 @@ package io.acrcredential.k8s;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.kubernetes.client.extended.leaderelection.LeaderElectionRecord;
-import io.kubernetes.client.extended.leaderelection.Lock;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,10 +21,10 @@ class WriteFenceTest {
   private final WriteFence fence =
       WriteFence.elected("me", RENEW_DEADLINE, nanos::get, changes::incrementAndGet);
   private final FakeLease lease = new FakeLease("me");
-  private final Lock lock = fence.wrap(lease);
+  private final LeaseStore lock = fence.wrap(lease);
 
   /** An in-memory Lease; an update can take time (it moves the fake clock) or be refused. */
-  private static final class FakeLease implements Lock {
+  private static final class FakeLease implements LeaseStore {
     final String identity;
     String holder;
     long updateTakes;
@@ -39,17 +37,18 @@ class WriteFenceTest {
     }
 
     @Override
-    public LeaderElectionRecord get() {
-      return new LeaderElectionRecord(holder, 15, new Date(), new Date(), 0);
+    public LeaseRecord get() {
+      return new LeaseRecord(
+          holder, Duration.ofSeconds(15), OffsetDateTime.now(), OffsetDateTime.now(), 0);
     }
 
     @Override
-    public boolean create(LeaderElectionRecord record) {
+    public boolean create(LeaseRecord record) {
       return update(record);
     }
 
     @Override
-    public boolean update(LeaderElectionRecord record) {
+    public boolean update(LeaseRecord record) {
       duringUpdate.run();
       if (clock != null) {
         clock.addAndGet(updateTakes);
@@ -57,7 +56,7 @@ class WriteFenceTest {
       if (refuse) {
         return false;
       }
-      holder = record.getHolderIdentity();
+      holder = record.holder();
       return true;
     }
 
@@ -72,8 +71,9 @@ class WriteFenceTest {
     }
   }
 
-  private static LeaderElectionRecord record(String holder) {
-    return new LeaderElectionRecord(holder, 15, new Date(), new Date(), 0);
+  private static LeaseRecord record(String holder) {
+    return new LeaseRecord(
+        holder, Duration.ofSeconds(15), OffsetDateTime.now(), OffsetDateTime.now(), 0);
   }
 
   private void renew() {
@@ -191,7 +191,7 @@ class WriteFenceTest {
     renew();
     List<Boolean> openDuringRelease = new ArrayList<>();
     lease.duringUpdate = () -> openDuringRelease.add(fence.mayWrite());
-    assertThat(lock.update(new LeaderElectionRecord())).isTrue();
+    assertThat(lock.update(new LeaseRecord(null, Duration.ofSeconds(1), null, null, 0))).isTrue();
     assertThat(openDuringRelease).containsExactly(false);
     assertThat(fence.mayWrite()).isFalse();
   }

@@ -45,11 +45,11 @@ final class PlainHttp {
           null,
           ctx.where() + " at " + ctx.endpoint() + ": " + e.getMessage() + "; not read further.");
     } catch (IOException e) {
-      IOException safe = OkHttpSdkClient.sanitized(e);
+      IOException safe = SdkHttp.sanitized(e);
       throw new TokenException(
           Reason.NETWORK,
           null,
-          (OkHttpSdkClient.isTimeout(e) ? "Timed out waiting for " : "Could not reach ")
+          (SdkHttp.isTimeout(e) ? "Timed out waiting for " : "Could not reach ")
               + ctx.where()
               + " at "
               + ctx.endpoint()

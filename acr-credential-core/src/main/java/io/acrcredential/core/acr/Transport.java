@@ -6,6 +6,7 @@ import com.aliyuncs.http.HttpClientConfig;
 import com.aliyuncs.http.HttpClientType;
 import com.aliyuncs.http.HttpUtil;
 import com.aliyuncs.profile.DefaultProfile;
+import io.acrcredential.core.acr.internal.OkHttpSdkClient;
 import java.time.Clock;
 import java.time.Duration;
 import okhttp3.OkHttpClient;
@@ -56,7 +57,9 @@ record Transport(
     HttpClientConfig config = new HttpClientConfig();
     config.setClientType(HttpClientType.Custom);
     config.setCustomClientClassName(OkHttpSdkClient.class.getName());
-    config.setExtParam(OkHttpSdkClient.OKHTTP_PARAM, http);
+    config.setExtParam(
+        OkHttpSdkClient.EXCHANGE_PARAM,
+        new SdkHttp(http, connectTimeout.toMillis(), readTimeout.toMillis()));
     config.setConnectionTimeoutMillis(connectTimeout.toMillis());
     config.setReadTimeoutMillis(readTimeout.toMillis());
     config.setProtocolType(com.aliyuncs.http.ProtocolType.HTTPS);

@@ -1,19 +1,16 @@
 package io.acrcredential.core.acr;
 
-import com.aliyuncs.http.CallBack;
 import com.aliyuncs.http.FormatType;
-import com.aliyuncs.http.HttpClientConfig;
 import com.aliyuncs.http.HttpRequest;
 import com.aliyuncs.http.HttpResponse;
-import com.aliyuncs.http.IHttpClient;
 import com.aliyuncs.http.MethodType;
+import io.acrcredential.core.acr.internal.OkHttpSdkClient;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -23,51 +20,27 @@ import okhttp3.Response;
 import okhttp3.ResponseBody;
 
 /**
- * Not part of the API: the transport that Alibaba's SDK instantiates by reflection ({@code
- * HttpClientType.Custom}) so that every OpenAPI call goes through OkHttp instead of Apache
- * HttpClient.
- *
- * <p>It must be public with a public {@code (HttpClientConfig)} constructor because the SDK's
- * {@code HttpClientFactory} creates it reflectively. One instance is created per SDK client; the
- * {@link OkHttpClient} to use travels in the config's ext params (key {@link #OKHTTP_PARAM}), so
- * there is no static state. I/O failures are re-thrown with messages that never contain the
- * request's query string (which carries signatures and STS tokens).
+ * Sends the SDK's requests through OkHttp: what {@link OkHttpSdkClient}, the transport Alibaba's
+ * SDK instantiates by reflection, delegates to (it travels in the SDK config's ext params, so there
+ * is no static state). I/O failures are re-thrown with messages that never contain the request's
+ * query string (which carries signatures and STS tokens).
  */
-public final class OkHttpSdkClient extends IHttpClient {
+final class SdkHttp implements OkHttpSdkClient.Exchange {
 
-  /**
-   * The {@link HttpClientConfig#getExtParam(Object)} key holding the shared {@link OkHttpClient}.
-   */
-  static final String OKHTTP_PARAM = "io.acrcredential.okhttp";
+  private final OkHttpClient http;
 
-  // Assigned in init(), which the super constructor calls; deliberately no initializer.
-  private OkHttpClient http;
-
-  /**
-   * Called by the SDK's {@code HttpClientFactory}.
-   *
-   * @param config the SDK client's HTTP settings
-   * @throws com.aliyuncs.exceptions.ClientException never; declared by the SDK's constructor
-   */
-  public OkHttpSdkClient(HttpClientConfig config) throws com.aliyuncs.exceptions.ClientException {
-    super(config);
-  }
-
-  @Override
-  protected void init(HttpClientConfig config) {
-    Object shared = config.getExtParam(OKHTTP_PARAM);
-    OkHttpClient base = shared instanceof OkHttpClient c ? c : new OkHttpClient();
+  SdkHttp(OkHttpClient base, long connectTimeoutMillis, long readTimeoutMillis) {
     this.http =
         base.newBuilder()
-            .connectTimeout(config.getConnectionTimeoutMillis(), TimeUnit.MILLISECONDS)
-            .readTimeout(config.getReadTimeoutMillis(), TimeUnit.MILLISECONDS)
+            .connectTimeout(connectTimeoutMillis, TimeUnit.MILLISECONDS)
+            .readTimeout(readTimeoutMillis, TimeUnit.MILLISECONDS)
             .followRedirects(false)
             .followSslRedirects(false)
             .build();
   }
 
   @Override
-  public HttpResponse syncInvoke(HttpRequest request) throws IOException {
+  public HttpResponse send(HttpRequest request) throws IOException {
     OkHttpClient client = http;
     if (request.getSysConnectTimeout() != null || request.getSysReadTimeout() != null) {
       OkHttpClient.Builder b = client.newBuilder();
@@ -168,32 +141,5 @@ public final class OkHttpSdkClient extends IHttpClient {
     }
     copy.setStackTrace(e.getStackTrace());
     return copy;
-  }
-
-  @Override
-  public Future<HttpResponse> asyncInvoke(HttpRequest request, CallBack callback) {
-    throw new UnsupportedOperationException("acr-credential makes only synchronous SDK calls");
-  }
-
-  @Override
-  @Deprecated
-  public void ignoreSSLCertificate() {
-    throw new UnsupportedOperationException("certificate checks cannot be turned off");
-  }
-
-  @Override
-  @Deprecated
-  public void restoreSSLCertificate() {
-    // Certificate checks are always on.
-  }
-
-  @Override
-  public boolean isSingleton() {
-    return false;
-  }
-
-  @Override
-  public void close() {
-    // The OkHttpClient is shared and owned by the AcrTokenProvider that created it.
   }
 }
