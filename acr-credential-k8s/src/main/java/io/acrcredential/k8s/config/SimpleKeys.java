@@ -85,6 +85,22 @@ final class SimpleKeys {
     return Optional.of(v);
   }
 
+  Optional<Boolean> parseTakeOver(String value) {
+    if (!ParseRun.usable(value)) {
+      return Optional.empty();
+    }
+    Optional<Boolean> b = YamlFields.parseBooleanText(value.strip());
+    if (b.isEmpty()) {
+      problems.error(
+          TAKE_OVER_ALIBABA_SECRETS,
+          TAKE_OVER_ALIBABA_SECRETS,
+          yaml.echo(value.strip())
+              + " is not a boolean; expected true (default: Secrets Alibaba's helper wrote are"
+              + " taken over) or false (they stay clashes, never written)");
+    }
+    return b;
+  }
+
   SecretLayout parseLayout(Map<String, String> values) {
     String layout = values.get(SECRET_LAYOUT);
     String name = values.get(SECRET_NAME);
