@@ -1,11 +1,14 @@
 package io.acrcredential.examples;
 
 import io.acrcredential.k8s.NamespaceSyncResult;
+import io.acrcredential.k8s.SecretClash;
 import io.acrcredential.k8s.SyncFailure;
 import io.acrcredential.k8s.SyncListener;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +32,8 @@ final class ReconcileTracker implements SyncListener {
    * @param deleted pull Secrets deleted
    * @param serviceAccounts ServiceAccounts patched
    * @param failures namespaces that failed, with the reason
+   * @param takenOver Secrets of Alibaba's helper taken over, as namespace/name
+   * @param clashes pull Secret names held by a Secret not taken over, with the reason
    */
   record Pass(
       String trigger,
@@ -38,7 +43,14 @@ final class ReconcileTracker implements SyncListener {
       int updated,
       int deleted,
       int serviceAccounts,
-      Map<String, String> failures) {
+      Map<String, String> failures,
+      List<String> takenOver,
+      List<SecretClash> clashes) {
+
+    Pass {
+      takenOver = List.copyOf(takenOver);
+      clashes = List.copyOf(clashes);
+    }
 
     String summary() {
       return namespaces
@@ -51,6 +63,10 @@ final class ReconcileTracker implements SyncListener {
           + " deleted, "
           + serviceAccounts
           + " ServiceAccount(s) patched"
+          + (takenOver.isEmpty()
+              ? ""
+              : ", " + takenOver.size() + " taken over from Alibaba's helper")
+          + (clashes.isEmpty() ? "" : ", " + clashes.size() + " clash(es)")
           + (failures.isEmpty() ? "" : ", " + failures.size() + " namespace(s) failed");
     }
   }
@@ -66,6 +82,8 @@ final class ReconcileTracker implements SyncListener {
   private int deleted;
   private int serviceAccounts;
   private Map<String, String> failures;
+  private List<String> takenOver;
+  private List<SecretClash> clashes;
   private CompletableFuture<Pass> future = new CompletableFuture<>();
 
   ReconcileTracker(Consumer<Pass> onComplete) {
@@ -87,6 +105,8 @@ final class ReconcileTracker implements SyncListener {
       expected = namespaces.size();
       created = updated = deleted = serviceAccounts = 0;
       failures = new LinkedHashMap<>();
+      takenOver = new ArrayList<>();
+      clashes = new ArrayList<>();
       if (future.isDone()) {
         future = new CompletableFuture<>();
       }
@@ -109,20 +129,26 @@ final class ReconcileTracker implements SyncListener {
         result.secretsCreated().size(),
         result.secretsUpdated().size(),
         result.secretsDeleted().size(),
-        result.serviceAccountsUpdated().size());
+        result.serviceAccountsUpdated().size(),
+        result);
   }
 
   @Override
   public void syncFailed(SyncFailure failure) {
-    report(failure.namespace(), failure.message(), 0, 0, 0, 0);
+    report(failure.namespace(), failure.message(), 0, 0, 0, 0, null);
   }
 
-  private void report(String ns, String failure, int c, int u, int d, int sa) {
+  private void report(
+      String ns, String failure, int c, int u, int d, int sa, NamespaceSyncResult result) {
     Pass done = null;
     CompletableFuture<Pass> f;
     synchronized (lock) {
       if (pending == null || !pending.remove(ns)) {
         return;
+      }
+      if (result != null) {
+        result.secretsTakenOver().forEach(name -> takenOver.add(ns + "/" + name));
+        clashes.addAll(result.clashes());
       }
       created += c;
       updated += u;
@@ -151,7 +177,9 @@ final class ReconcileTracker implements SyncListener {
             updated,
             deleted,
             serviceAccounts,
-            Map.copyOf(failures));
+            Map.copyOf(failures),
+            takenOver,
+            clashes);
     pending = null;
     return p;
   }

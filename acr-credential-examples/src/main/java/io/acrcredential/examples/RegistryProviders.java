@@ -171,7 +171,8 @@ final class RegistryProviders implements TokenProvider, AutoCloseable {
         configuration.secretLayout(),
         configuration.notifyEmail(),
         configuration.webhook(),
-        configuration.acrApiVersion());
+        configuration.acrApiVersion(),
+        configuration.takeOverAlibabaSecrets());
   }
 
   private Optional<RegistryTarget> route(

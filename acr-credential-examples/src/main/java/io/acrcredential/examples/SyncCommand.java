@@ -1,5 +1,6 @@
 package io.acrcredential.examples;
 
+import io.acrcredential.k8s.SecretClash;
 import io.acrcredential.k8s.config.AcrConfigParser;
 import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import io.kubernetes.client.openapi.ApiClient;
@@ -12,6 +13,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.regex.Matcher;
@@ -204,7 +207,10 @@ final class SyncCommand implements Command {
         + "previous value and is reported as a log line and an Event. With several replicas one\n"
         + "leads through a Lease; SIGTERM releases it. Identities: see the ConfigMap's\n"
         + "acr-registry-info (default chain, RRSA, AccessKey, assumed role).\n\n"
-        + "--once: exit 0 after every namespace in scope was reconciled, else 1 with one line.\n\n"
+        + "--once: exit 0 after every namespace in scope was reconciled, else 1 with one line.\n"
+        + "It prints a summary naming every Secret taken over from Alibaba's helper and every\n"
+        + "clash (a Secret of another owner under a pull Secret's name, never written); a clash\n"
+        + "leaves its namespace without a working pull Secret, so it exits 1 then too.\n\n"
         + "Pod webhook: with enable: true in the ConfigMap's webhook-configuration, every replica\n"
         + "serves a mutating admission webhook at https://<address>:<webhook-port>"
         + PodPullSecretWebhook.PATH
@@ -312,7 +318,30 @@ final class SyncCommand implements Command {
             p.value("timeout").map(SyncCommand::duration).orElse(Duration.ofMinutes(2));
         ReconcileTracker.Pass pass = refresher.runOnce(timeout);
         io.out().println("synced " + pass.summary() + " in " + pass.took().toMillis() + " ms");
+        for (String secret : pass.takenOver()) {
+          io.out().println("  taken over from Alibaba's helper: Secret " + secret);
+        }
+        for (SecretClash clash : pass.clashes()) {
+          io.out()
+              .println(
+                  "  clash: Secret "
+                      + clash.namespace()
+                      + "/"
+                      + clash.secretName()
+                      + " is not acr-credential's and was left untouched: "
+                      + clash.reason());
+        }
         io.out().flush();
+        if (!pass.clashes().isEmpty()) {
+          Set<String> namespaces = new TreeSet<>();
+          pass.clashes().forEach(c -> namespaces.add(c.namespace()));
+          throw CliException.failure(
+              namespaces.size()
+                  + " namespace(s) left without a working pull Secret by a clash ("
+                  + String.join(", ", namespaces)
+                  + "): rename or delete those Secrets, or see the migration guide"
+                  + " (docs/migrating-from-alibaba-helper.md)");
+        }
         return 0;
       }
     }
@@ -532,11 +561,16 @@ final class SyncCommand implements Command {
 
   static ApiClient kubeClient(Optional<String> kubeconfig) {
     try {
+      ApiClient client;
       if (kubeconfig.isPresent()) {
         String first = kubeconfig.get().split(java.io.File.pathSeparator)[0];
-        return Config.fromConfig(first);
+        client = Config.fromConfig(first);
+      } else {
+        client = Config.defaultClient();
       }
-      return Config.defaultClient();
+      // the API server's audit log and metrics then name the program and its version
+      client.setUserAgent("acr-credential/" + Main.version());
+      return client;
     } catch (IOException | RuntimeException e) {
       throw CliException.failure(
           "cannot load the Kubernetes client configuration"

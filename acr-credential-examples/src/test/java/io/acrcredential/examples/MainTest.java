@@ -26,6 +26,26 @@ class MainTest {
     cli.close();
   }
 
+  /** The version in this module's POM (its parent's), which the build filters into a resource. */
+  static String pomVersion() throws java.io.IOException {
+    String pom = java.nio.file.Files.readString(Path.of("pom.xml"));
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile(
+                "<artifactId>acr-credential-parent</artifactId>\\s*<version>([^<]+)</version>")
+            .matcher(pom);
+    assertThat(m.find()).as("parent version in pom.xml").isTrue();
+    return m.group(1);
+  }
+
+  @Test
+  void versionIsTheBuildsAlsoOutsideTheJar() throws Exception {
+    // these tests run from target/classes, without a jar manifest: the build's resource decides
+    Result r = cli.run("", "--version");
+    assertThat(r.exit()).isZero();
+    assertThat(r.stdout().strip()).isEqualTo("acr-credential " + pomVersion());
+    assertThat(Main.version()).isEqualTo(pomVersion()).doesNotContain("development", "${");
+  }
+
   @Test
   void helpListsEveryCommandAndEachHasItsOwn() {
     Result r = cli.run("", "--help");

@@ -192,6 +192,89 @@ class SyncCommandIT {
     assertThat(cloud.acr().callCount(FakeApi.GET_AUTHORIZATION_TOKEN)).isEqualTo(1);
   }
 
+  /** What Alibaba's helper leaves in a namespace: its Secret for DOMAIN, listed by the SA. */
+  private void alibabaSecret(String ns, String username) throws ApiException {
+    String auth =
+        java.util.Base64.getEncoder()
+            .encodeToString((username + ":old-token").getBytes(StandardCharsets.UTF_8));
+    String json =
+        "{\"auths\":{\""
+            + DOMAIN
+            + "\":{\"username\":\""
+            + username
+            + "\",\"password\":\"old-token\",\"auth\":\""
+            + auth
+            + "\"}}}";
+    core.createNamespacedSecret(
+            ns,
+            new V1Secret()
+                .metadata(new V1ObjectMeta().name(DockerConfig.secretName(DOMAIN)))
+                .type("kubernetes.io/dockerconfigjson")
+                .data(Map.of(".dockerconfigjson", json.getBytes(StandardCharsets.UTF_8))))
+        .execute();
+    V1ServiceAccount sa = core.readNamespacedServiceAccount("default", ns).execute();
+    sa.setImagePullSecrets(
+        List.of(new V1LocalObjectReference().name(DockerConfig.secretName(DOMAIN))));
+    core.replaceNamespacedServiceAccount("default", ns, sa).execute();
+  }
+
+  @Test
+  void onceNamesEveryTakeOverAndClashAndFailsWhileAClashLeavesANamespaceWithoutPullSecret()
+      throws Exception {
+    String name = DockerConfig.secretName(DOMAIN);
+    String switched = namespace("switched");
+    alibabaSecret(switched, "cr_temp_user");
+    String users = namespace("users");
+    alibabaSecret(users, "dev@1234567890"); // the user's own login under that name
+    String plain = namespace("plain");
+    String cfg =
+        AcrConfigMaps.create(server, "cfg", config(switched + "," + users + "," + plain, "15m"));
+
+    Processes.Result r = once(env(), "--configmap", cfg + "/acr-configuration", "--instance", cfg);
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.stdout())
+        .contains("synced 3 namespace(s) in scope: 1 Secret(s) created")
+        .contains("1 taken over from Alibaba's helper, 1 clash(es)")
+        .contains("  taken over from Alibaba's helper: Secret " + switched + "/" + name)
+        .contains(
+            "  clash: Secret "
+                + users
+                + "/"
+                + name
+                + " is not acr-credential's and was left untouched: its login for "
+                + DOMAIN
+                + " is not a temporary ACR login")
+        .doesNotContain(PASSWORD)
+        .doesNotContain("old-token");
+    assertThat(r.stderr().strip())
+        .isEqualTo(
+            "error: 1 namespace(s) left without a working pull Secret by a clash ("
+                + users
+                + "): rename or delete those Secrets, or see the migration guide"
+                + " (docs/migrating-from-alibaba-helper.md)");
+    String taken =
+        new String(
+            pullSecret(switched).orElseThrow().getData().get(".dockerconfigjson"),
+            StandardCharsets.UTF_8);
+    assertThat(taken).contains(PASSWORD).doesNotContain("old-token");
+    assertThat(
+            new String(
+                pullSecret(users).orElseThrow().getData().get(".dockerconfigjson"),
+                StandardCharsets.UTF_8))
+        .as("the user's Secret is not written")
+        .contains("old-token");
+
+    // the user removes their Secret: the next run creates ours there and succeeds
+    core.deleteNamespacedSecret(name, users).execute();
+    Processes.Result again =
+        once(env(), "--configmap", cfg + "/acr-configuration", "--instance", cfg);
+    assertThat(again.exit()).as(again.toString()).isZero();
+    assertThat(again.stdout())
+        .contains("synced 3 namespace(s) in scope: 1 Secret(s) created")
+        .doesNotContain("clash")
+        .doesNotContain("taken over");
+  }
+
   private Processes.Result once(Map<String, String> env, String... args) {
     List<String> cmd =
         new java.util.ArrayList<>(
@@ -283,6 +366,10 @@ class SyncCommandIT {
             "--lease-duration",
             "6s")) {
       Matcher http = p.awaitLog("HTTP on 127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(60));
+      String version = MainTest.pomVersion();
+      assertThat(p.stderr.get(0))
+          .as("the first log line names the build's version")
+          .contains("acr-credential " + version + " sync starting");
       int port = Integer.parseInt(http.group(1));
       p.awaitLog("first reconcile complete (\\d+) ms after process start", Duration.ofSeconds(60));
       assertThat(pullSecret(ns1)).isPresent();
@@ -307,10 +394,19 @@ class SyncCommandIT {
                   + "@cn-hangzhou\"} 1\\.[0-9]+E9\n")
           .contains("acr_credential_namespaces_failing 0")
           .contains("acr_credential_secret_clashes_total 0")
-          .contains("acr_credential_build_info{version=")
+          .contains("acr_credential_build_info{version=\"" + version + "\"}")
           .contains("jvm_memory_used_bytes{area=\"heap\"}")
           .doesNotContain(PASSWORD)
           .doesNotContain(SECRET);
+
+      assertThat(
+              cloud
+                  .acr()
+                  .lastRequest(FakeApi.GET_AUTHORIZATION_TOKEN)
+                  .orElseThrow()
+                  .header("User-Agent"))
+          .as("the ACR call names the program's real version")
+          .endsWith(" acr-credential/" + version);
 
       // a ConfigMap edit is applied live: a second namespace comes into scope
       String ns2 = namespace("daemon");

@@ -15,6 +15,8 @@ final class Markers {
   static final String INSTANCE_LABEL = "acr-credential.io/instance";
   static final String EXPIRES_ANNOTATION = "acr-credential.io/expires-at";
   static final String DOMAINS_ANNOTATION = "acr-credential.io/domains";
+  static final String TAKEN_OVER_ANNOTATION = "acr-credential.io/taken-over-from";
+  static final String TAKEN_OVER_FROM = "aliyun-acr-credential-helper";
   static final String SA_ANNOTATION_PREFIX = "acr-credential.io/pull-secrets-";
 
   private final String instance;

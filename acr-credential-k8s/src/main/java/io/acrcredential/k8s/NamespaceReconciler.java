@@ -24,6 +24,8 @@ import java.util.Set;
 import java.util.function.Consumer;
 import okhttp3.Call;
 import okhttp3.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Brings one namespace to the desired state: pull Secrets present with the current bytes, stale
@@ -38,6 +40,7 @@ import okhttp3.Response;
  */
 final class NamespaceReconciler {
 
+  private static final Logger LOG = LoggerFactory.getLogger(NamespaceReconciler.class);
   static final String SECRET_TYPE = "kubernetes.io/dockerconfigjson";
   static final String DATA_KEY = ".dockerconfigjson";
   private static final int SERVICE_ACCOUNT_ATTEMPTS = 5;
@@ -90,6 +93,7 @@ final class NamespaceReconciler {
     CREATED,
     UPDATED,
     UNCHANGED,
+    TAKEN_OVER,
     CLASH
   }
 
@@ -117,13 +121,17 @@ final class NamespaceReconciler {
     List<String> created = new ArrayList<>();
     List<String> updated = new ArrayList<>();
     List<String> deleted = new ArrayList<>();
+    List<String> takenOver = new ArrayList<>();
+    List<SecretClash> clashes = new ArrayList<>();
     Set<String> usable = new LinkedHashSet<>();
 
     for (DesiredSecret d : desired.values()) {
-      Outcome outcome = ensureSecret(ns, d, deleted);
+      Outcome outcome =
+          ensureSecret(ns, d, configuration.takeOverAlibabaSecrets(), deleted, clashes);
       switch (outcome) {
         case CREATED -> created.add(d.name());
         case UPDATED -> updated.add(d.name());
+        case TAKEN_OVER -> takenOver.add(d.name());
         default -> {}
       }
       if (outcome != Outcome.CLASH) {
@@ -157,14 +165,36 @@ final class NamespaceReconciler {
     List<String> saUpdated = new ArrayList<>();
     ServiceAccountScope saScope = configuration.serviceAccounts();
     List<String> wantedNames = List.copyOf(usable);
+    Set<String> adopted = adoptedEntries(ns, usable, takenOver);
     for (V1ServiceAccount sa : serviceAccounts.list(ns)) {
       String name = sa.getMetadata().getName();
       List<String> wanted = inScope && saScope.includes(name) ? wantedNames : List.of();
-      if (updateServiceAccount(sa, wanted)) {
+      if (updateServiceAccount(sa, wanted, adopted)) {
         saUpdated.add(name);
       }
     }
-    return new NamespaceSyncResult(ns, inScope, created, updated, deleted, saUpdated);
+    return new NamespaceSyncResult(
+        ns, inScope, created, updated, deleted, saUpdated, takenOver, clashes);
+  }
+
+  /**
+   * The pull Secret names whose existing ServiceAccount entries count as this instance's although
+   * its annotation does not record them: those of Secrets taken over from Alibaba's helper (now, or
+   * earlier: the Secret's annotation says so), whose entries that helper added.
+   */
+  private Set<String> adoptedEntries(String ns, Set<String> usable, List<String> takenOver) {
+    Set<String> adopted = new LinkedHashSet<>(takenOver);
+    for (String name : usable) {
+      V1Secret cached = secrets.get(ns, name);
+      if (cached != null
+          && markers.isOurs(cached.getMetadata().getLabels())
+          && cached.getMetadata().getAnnotations() != null
+          && Markers.TAKEN_OVER_FROM.equals(
+              cached.getMetadata().getAnnotations().get(Markers.TAKEN_OVER_ANNOTATION))) {
+        adopted.add(name);
+      }
+    }
+    return adopted;
   }
 
   /** Whether this reconciler last saw the Secret {@code name} in {@code ns} held by another. */
@@ -181,7 +211,8 @@ final class NamespaceReconciler {
 
   // ---- Secrets ----
 
-  private Outcome ensureSecret(String ns, DesiredSecret d, List<String> deleted)
+  private Outcome ensureSecret(
+      String ns, DesiredSecret d, boolean takeOver, List<String> deleted, List<SecretClash> clashes)
       throws ApiException, InterruptedException, NotLeaderException {
     V1Secret cached = secrets.get(ns, d.name());
     String key = ns + "/" + d.name();
@@ -226,8 +257,23 @@ final class NamespaceReconciler {
       return Outcome.CREATED;
     }
     if (!markers.isOurs(live.getMetadata().getLabels())) {
-      knownClashes.add(ns + "/" + d.name());
-      reportClash(ns, live);
+      String why = AlibabaSecret.whyNot(live, d);
+      if (why == null && takeOver) {
+        takeOver(ns, live, d);
+        knownClashes.remove(key);
+        unseenWrites.put(
+            key, new Written(cached == null ? null : cached.getMetadata().getResourceVersion(), d));
+        return Outcome.TAKEN_OVER;
+      }
+      if (why == null) {
+        why =
+            "it is what Alibaba's helper wrote, but take-over-alibaba-secrets is false in the"
+                + " configuration";
+      }
+      knownClashes.add(key);
+      SecretClash clash = new SecretClash(ns, d.name(), why);
+      clashes.add(clash);
+      reportClash(live, clash);
       return Outcome.CLASH;
     }
     knownClashes.remove(ns + "/" + d.name());
@@ -256,6 +302,31 @@ final class NamespaceReconciler {
     body.setData(Map.of(DATA_KEY, d.dockerConfigJson()));
     body.setStringData(null);
     return body;
+  }
+
+  /**
+   * Rewrites a Secret Alibaba's helper wrote as this instance's: fresh login, its labels and
+   * annotations, and the mark that it was taken over. Conditional on the resourceVersion read, so a
+   * Secret changed since is not overwritten (409: the namespace is retried and decides again).
+   */
+  private void takeOver(String ns, V1Secret live, DesiredSecret d)
+      throws ApiException, InterruptedException, NotLeaderException {
+    V1Secret body = updated(live, d);
+    body.getMetadata()
+        .setAnnotations(
+            merged(
+                body.getMetadata().getAnnotations(),
+                Map.of(Markers.TAKEN_OVER_ANNOTATION, Markers.TAKEN_OVER_FROM)));
+    beforeWrite();
+    api.replaceNamespacedSecret(d.name(), ns, body).execute();
+    LOG.info(
+        "took over Secret {}/{} that Alibaba's aliyun-acr-credential-helper wrote for {}: it now"
+            + " holds a fresh login and is managed by acr-credential (instance {}); the"
+            + " ServiceAccount entries naming it count as this instance's",
+        ns,
+        d.name(),
+        d.domains().get(0),
+        markers.instance());
   }
 
   /** Creates the Secret; false when the name is taken (409), whoever holds it. */
@@ -365,10 +436,20 @@ final class NamespaceReconciler {
     }
   }
 
-  private void reportClash(String ns, V1Secret live) throws InterruptedException {
+  private void reportClash(V1Secret live, SecretClash clash) throws InterruptedException {
     V1ObjectMeta m = live.getMetadata();
+    String ns = clash.namespace();
     if (reportedClashes.add(ns + "/" + m.getName() + "@" + m.getResourceVersion())) {
-      clashListener.accept(new SecretClash(ns, m.getName()));
+      LOG.warn(
+          "Secret {}/{} has the name of a pull Secret but is not managed by acr-credential"
+              + " (instance {}) and is not taken over: {}. It is left untouched and not added to"
+              + " ServiceAccounts; the namespace has no pull Secret of acr-credential under that"
+              + " name",
+          ns,
+          m.getName(),
+          markers.instance(),
+          clash.reason());
+      clashListener.accept(clash);
     }
     events.warn(
         ns,
@@ -384,7 +465,9 @@ final class NamespaceReconciler {
             + m.getName()
             + " is not managed by acr-credential (instance "
             + markers.instance()
-            + ") but has the name of its pull Secret; it is left untouched and not added to"
+            + ") but has the name of its pull Secret, and is not taken over: "
+            + clash.reason()
+            + ". It is left untouched and not added to"
             + " ServiceAccounts. Rename or delete it, or label it "
             + Markers.MANAGED_LABEL
             + "=true and "
@@ -396,16 +479,27 @@ final class NamespaceReconciler {
 
   // ---- ServiceAccounts ----
 
-  private boolean updateServiceAccount(V1ServiceAccount cached, List<String> wanted)
+  private boolean updateServiceAccount(
+      V1ServiceAccount cached, List<String> wanted, Set<String> adopted)
       throws ApiException, InterruptedException, NotLeaderException {
     String key = markers.serviceAccountAnnotation();
     V1ServiceAccount sa = cached;
     for (int attempt = 1; ; attempt++) {
       Map<String, String> annotations = sa.getMetadata().getAnnotations();
       String recorded = annotations == null ? null : annotations.get(key);
+      Set<String> counted = PullSecretListEdit.parse(recorded);
+      for (String name : adopted) {
+        if (wanted.contains(name)) { // only where this instance wants it: others keep theirs
+          counted.add(name);
+        }
+      }
       PullSecretListEdit edit =
-          PullSecretListEdit.apply(sa.getImagePullSecrets(), recorded, wanted);
-      if (!edit.changed()) {
+          PullSecretListEdit.apply(
+              sa.getImagePullSecrets(),
+              counted.isEmpty() ? null : String.join(",", counted),
+              wanted);
+      if (!edit.changed()
+          && Objects.equals(PullSecretListEdit.normalise(recorded), edit.recorded())) {
         return false;
       }
       V1ServiceAccount body = copy(sa, V1ServiceAccount.class);

@@ -63,7 +63,7 @@ record PullSecretListEdit(List<V1LocalObjectReference> entries, String recorded,
     return names;
   }
 
-  private static String normalise(String recorded) {
+  static String normalise(String recorded) {
     Set<String> set = parse(recorded);
     return set.isEmpty() ? null : String.join(",", set);
   }

@@ -69,6 +69,13 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
   /** Annotation with the comma-separated registry domains a Secret holds. */
   public static final String DOMAINS_ANNOTATION = Markers.DOMAINS_ANNOTATION;
 
+  /**
+   * Annotation on a Secret that Alibaba's helper wrote and this project took over; value {@code
+   * aliyun-acr-credential-helper}. The ServiceAccount entries naming such a Secret count as this
+   * instance's (they are removed with it).
+   */
+  public static final String TAKEN_OVER_ANNOTATION = Markers.TAKEN_OVER_ANNOTATION;
+
   /** The default instance name. */
   public static final String DEFAULT_INSTANCE = "default";
 

@@ -117,7 +117,9 @@ class PullSecretSyncIT {
           "the other pull Secret is added to SA app",
           () -> fx.pullSecrets(ns, "app").contains(SH_SECRET));
       await("the clash is reported", () -> !rec.clashes.isEmpty());
-      assertThat(rec.clashes).containsExactly(new SecretClash(ns, HZ_SECRET));
+      assertThat(rec.clashes)
+          .containsExactly(
+              new SecretClash(ns, HZ_SECRET, "its type is not kubernetes.io/dockerconfigjson"));
       await(
           "a NameClash event on the user's Secret",
           () ->

@@ -30,7 +30,8 @@ record Transport(
   /**
    * Every call through this transport has a total deadline and never follows a redirect (a redirect
    * could carry a signed request or an OIDC token to another origin); both are set on the client
-   * itself, so the SDK's calls, the credential calls and the metadata calls share them.
+   * itself, so the SDK's calls, the credential calls and the metadata calls share them, as they
+   * share the {@code User-Agent} ({@link UserAgent}).
    */
   Transport {
     http =
@@ -40,6 +41,7 @@ record Transport(
             .callTimeout(callTimeout)
             .followRedirects(false)
             .followSslRedirects(false)
+            .addInterceptor(UserAgent.interceptor())
             .build();
   }
 

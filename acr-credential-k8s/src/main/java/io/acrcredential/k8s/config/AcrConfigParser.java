@@ -72,6 +72,13 @@ public final class AcrConfigParser {
   /** Extension key: the Secret name for the combined layout. */
   public static final String SECRET_NAME = ConfigKeys.SECRET_NAME;
 
+  /**
+   * Extension key: {@code true} (default) or {@code false}, whether Secrets that Alibaba's helper
+   * wrote under the per-domain names are taken over; see {@link
+   * AcrConfiguration#takeOverAlibabaSecrets()}.
+   */
+  public static final String TAKE_OVER_ALIBABA_SECRETS = ConfigKeys.TAKE_OVER_ALIBABA_SECRETS;
+
   /** Every key this parser knows, Alibaba's first. */
   static final Set<String> KNOWN_KEYS = ConfigKeys.KNOWN_KEYS;
 

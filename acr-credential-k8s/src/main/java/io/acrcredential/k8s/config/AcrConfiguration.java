@@ -28,6 +28,9 @@ import java.util.Set;
  * @param notifyEmail a contact shown in events, if configured
  * @param webhook the Pod webhook settings (see {@code PodPullSecretWebhook})
  * @param acrApiVersion the ACR API version; only {@code 2018-12-01} exists for this purpose
+ * @param takeOverAlibabaSecrets whether a Secret that Alibaba's helper wrote under a per-domain
+ *     pull Secret name (its type, a temporary login for that domain alone) is taken over; when
+ *     false, or for anything else under that name, the Secret is a clash and never written
  */
 public record AcrConfiguration(
     NamespaceScope namespaces,
@@ -38,7 +41,8 @@ public record AcrConfiguration(
     SecretLayout secretLayout,
     Optional<String> notifyEmail,
     WebhookSettings webhook,
-    String acrApiVersion) {
+    String acrApiVersion,
+    boolean takeOverAlibabaSecrets) {
 
   /** The default {@code expiring-threshold}. */
   public static final Duration DEFAULT_EXPIRING_THRESHOLD = Duration.ofMinutes(15);
@@ -63,6 +67,7 @@ public record AcrConfiguration(
    * @param notifyEmail a contact shown in events, if configured
    * @param webhook the Pod webhook settings (see {@code PodPullSecretWebhook})
    * @param acrApiVersion the ACR API version; only {@code 2018-12-01} exists for this purpose
+   * @param takeOverAlibabaSecrets whether Secrets Alibaba's helper wrote are taken over
    * @throws IllegalArgumentException when the threshold is out of range
    * @throws NullPointerException naming a missing component
    */
@@ -152,6 +157,7 @@ public record AcrConfiguration(
     b.notifyEmail = notifyEmail;
     b.webhook = webhook;
     b.acrApiVersion = acrApiVersion;
+    b.takeOverAlibabaSecrets = takeOverAlibabaSecrets;
     return b;
   }
 
@@ -166,8 +172,21 @@ public record AcrConfiguration(
     private Optional<String> notifyEmail = Optional.empty();
     private WebhookSettings webhook = WebhookSettings.defaults();
     private String acrApiVersion = ACR_API_VERSION;
+    private boolean takeOverAlibabaSecrets = true;
 
     private Builder() {}
+
+    /**
+     * Sets whether Secrets that Alibaba's helper wrote under the per-domain names are taken over
+     * (default true).
+     *
+     * @param takeOver false to leave them alone as clashes
+     * @return this builder
+     */
+    public Builder takeOverAlibabaSecrets(boolean takeOver) {
+      this.takeOverAlibabaSecrets = takeOver;
+      return this;
+    }
 
     /**
      * Sets the namespace scope (default: namespace {@code default}).
@@ -284,7 +303,8 @@ public record AcrConfiguration(
           secretLayout,
           notifyEmail,
           webhook,
-          acrApiVersion);
+          acrApiVersion,
+          takeOverAlibabaSecrets);
     }
   }
 }

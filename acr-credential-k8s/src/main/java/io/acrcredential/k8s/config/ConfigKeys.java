@@ -29,6 +29,7 @@ final class ConfigKeys {
   static final String PATCH_SERVICE_ACCOUNTS = "patch-service-accounts";
   static final String SECRET_LAYOUT = "secret-layout";
   static final String SECRET_NAME = "secret-name";
+  static final String TAKE_OVER_ALIBABA_SECRETS = "take-over-alibaba-secrets";
 
   static final Set<String> KNOWN_KEYS =
       Collections.unmodifiableSet(
@@ -47,5 +48,6 @@ final class ConfigKeys {
                   EXCLUDE_NAMESPACE,
                   PATCH_SERVICE_ACCOUNTS,
                   SECRET_LAYOUT,
-                  SECRET_NAME)));
+                  SECRET_NAME,
+                  TAKE_OVER_ALIBABA_SECRETS)));
 }

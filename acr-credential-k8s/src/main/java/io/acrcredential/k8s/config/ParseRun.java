@@ -63,6 +63,13 @@ final class ParseRun {
         () -> b.webhook(simple.parseWebhook(values.get(WEBHOOK_CONFIGURATION))),
         null);
     guard(SECRET_LAYOUT, () -> b.secretLayout(simple.parseLayout(values)), null);
+    guard(
+        TAKE_OVER_ALIBABA_SECRETS,
+        () ->
+            simple
+                .parseTakeOver(values.get(TAKE_OVER_ALIBABA_SECRETS))
+                .map(b::takeOverAlibabaSecrets),
+        null);
     guard(ACR_REGISTRY_INFO, () -> registries.parseRegistries(values, rrsa, b), null);
 
     AcrConfiguration config;

@@ -453,7 +453,15 @@ final class RegistryKeys {
       if (!sessionLengthInRange(key, loc, seconds)) {
         return null;
       }
-      problems.warn(key, loc + "." + FIELD_EXPIRE_DURATION, "is ignored without assumeRoleARN");
+      // 3600 is the default that Alibaba's documented template carries on every item, with or
+      // without a role: it says nothing, so it costs no warning on every reload. Any other value
+      // was chosen by someone and is worth a word.
+      if (seconds != IdentitySpec.MIN_SESSION_SECONDS) {
+        problems.warn(
+            key,
+            loc + "." + FIELD_EXPIRE_DURATION,
+            "is ignored without assumeRoleARN (only the default 3600 goes without a warning)");
+      }
     }
     return new IdentitySpec(source, role);
   }

@@ -85,6 +85,22 @@ final class SimpleKeys {
     return Optional.of(v);
   }
 
+  Optional<Boolean> parseTakeOver(String value) {
+    if (!ParseRun.usable(value)) {
+      return Optional.empty();
+    }
+    Optional<Boolean> b = YamlFields.parseBooleanText(value.strip());
+    if (b.isEmpty()) {
+      problems.error(
+          TAKE_OVER_ALIBABA_SECRETS,
+          TAKE_OVER_ALIBABA_SECRETS,
+          yaml.echo(value.strip())
+              + " is not a boolean; expected true (default: Secrets Alibaba's helper wrote are"
+              + " taken over) or false (they stay clashes, never written)");
+    }
+    return b;
+  }
+
   SecretLayout parseLayout(Map<String, String> values) {
     String layout = values.get(SECRET_LAYOUT);
     String name = values.get(SECRET_NAME);
@@ -197,14 +213,8 @@ final class SimpleKeys {
         }
       }
     }
-    if (enabled) {
-      problems.warn(
-          key,
-          key + ".enable",
-          "takes effect only where the Pod webhook is served: by acr-credential sync started with"
-              + " --webhook-cert-file and --webhook-key-file (see its deploy/webhook), or by an"
-              + " embedding operator serving PodPullSecretWebhook");
-    }
+    // No warning for enable: true: whether the Pod webhook is served is the embedder's business
+    // (acr-credential sync serves it with a certificate of its own), and Alibaba's template sets it.
     return new WebhookSettings(enabled, policy, timeout);
   }
 }

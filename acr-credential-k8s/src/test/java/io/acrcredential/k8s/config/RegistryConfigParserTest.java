@@ -342,6 +342,16 @@ class RegistryConfigParserTest {
   }
 
   @Test
+  void alibabasDefaultExpireDurationWithABlankRoleIsNoProblem() {
+    ConfigParseResult r =
+        parse(
+            "acr-registry-info",
+            "- instanceId: \"\"\n  assumeRoleARN: \"\"\n  expireDuration: 3600\n");
+    noProblems(r);
+    assertThat(r.config().registries().get(0).identity()).isEqualTo(IdentitySpec.defaultChain());
+  }
+
+  @Test
   void nonStringScalarsAreClearErrors() {
     ConfigParseResult r =
         parse(
