@@ -182,7 +182,9 @@ final class AcrChecks implements Step {
             + f.s.refresher()
             + " may not "
             + String.join(", ", denied),
-        "in namespace " + f.ns + "; apply deploy/base/rbac.yaml (ClusterRole acr-credential) with the",
+        "in namespace "
+            + f.ns
+            + "; apply deploy/base/rbac.yaml (ClusterRole acr-credential) with the",
         "pull Secret names in its resourceNames, or pass --refresher-service-account");
   }
 }

@@ -43,7 +43,9 @@ final class ScopeChecks implements Step {
             Outcome.FAILED,
             "ConfigMap " + f.cm + " not found",
             Doctor.RANK_CONFIG,
-            "ConfigMap " + f.cm + " does not exist; create it (deploy/base/configmap.yaml) or point",
+            "ConfigMap "
+                + f.cm
+                + " does not exist; create it (deploy/base/configmap.yaml) or point",
             "--configmap at the one the refresher reads");
       } else {
         f.unknown(

@@ -214,7 +214,8 @@ final class SimpleKeys {
       }
     }
     // No warning for enable: true: whether the Pod webhook is served is the embedder's business
-    // (acr-credential sync serves it with a certificate of its own), and Alibaba's template sets it.
+    // (acr-credential sync serves it with a certificate of its own), and Alibaba's template sets
+    // it.
     return new WebhookSettings(enabled, policy, timeout);
   }
 }
