@@ -230,6 +230,7 @@ final class SecretInformers implements SecretCache, AutoCloseable {
             V1SecretList.class,
             0L,
             (type, error) -> failed(self[0], error));
+    informer.setTransform(CacheTrim.SECRETS); // no token and no managedFields in the cache
     Entry e = new Entry(name, factory, informer);
     self[0] = e;
     informer.addEventHandler(handler);

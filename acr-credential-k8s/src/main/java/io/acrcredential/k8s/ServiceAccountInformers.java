@@ -393,6 +393,7 @@ final class ServiceAccountInformers implements ServiceAccountSource, AutoCloseab
             V1ServiceAccountList.class,
             0L,
             (type, error) -> failed(self[0], error));
+    informer.setTransform(CacheTrim.SERVICE_ACCOUNTS); // no managedFields in the cache
     Entry e = new Entry(namespace, factory, informer);
     self[0] = e;
     informer.addEventHandler(handler);

@@ -113,6 +113,11 @@ final class SyncInformers {
                       .buildCall(null),
               V1Namespace.class,
               V1NamespaceList.class);
+      if (ownsFactory) {
+        // the sync's own informer keeps only what the scope reads (an embedder's factory may hand
+        // the informer to others, who expect whole objects)
+        namespaceInformer.setTransform(CacheTrim.NAMESPACES);
+      }
     }
     // A cluster-wide ServiceAccount informer the embedder's factory already holds is read whatever
     // the scope (it costs nothing more); otherwise the sync's own informers follow the scope.
