@@ -6,8 +6,12 @@ import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * The transforms the sync's own informers apply before an object enters their cache, so that the
@@ -15,21 +19,27 @@ import java.util.Map;
  * what is written back:
  *
  * <ul>
- *   <li><b>Namespace</b>: name, uid, resourceVersion, labels, deletionTimestamp (the scope and the
+ *   <li><b>Namespace</b>: name, resourceVersion, labels, deletionTimestamp (the scope and the
  *       reconciler read nothing else, and a Namespace is never written).
- *   <li><b>ServiceAccount</b>: everything but {@code managedFields}: an update is a PUT of the
- *       cached object with the edited {@code imagePullSecrets}, which must not drop fields others
- *       set. The API server keeps the stored {@code managedFields} when an update carries none.
- *   <li><b>Secret</b>: everything but {@code managedFields}, with its data replaced by a digest
- *       ({@link SecretDigest}): no token in the cache.
+ *   <li><b>ServiceAccount</b>: everything but {@code managedFields}, {@code creationTimestamp} and
+ *       {@code uid}: an update is a PUT of the cached object with the edited {@code
+ *       imagePullSecrets}, which must not drop fields others set. The API server keeps the stored
+ *       {@code managedFields} when an update carries none, and ignores the other two.
+ *   <li><b>Secret</b>: the same (its {@code uid} kept: deletions are conditional on it), with its
+ *       data replaced by a digest ({@link SecretDigest}): no token in the cache.
  * </ul>
  *
  * Repeated strings (namespace names, label and annotation keys and values, pull Secret names) are
- * interned, so that thousands of objects share one copy of each. A transform that gets another type
- * (a deletion whose final state is unknown) passes it through. Informers of an embedder's factory
- * are never given a transform: their objects are the embedder's.
+ * interned, and equal label and annotation maps and {@code imagePullSecrets} lists, which most of
+ * the sync's objects have, are one shared immutable instance (weakly held here): the cached objects
+ * are read, never changed (a write starts from a copy). Empty collections become null (the same to
+ * the API server; the generated model starts every collection as an empty one of its own). A
+ * transform that gets another type (a deletion whose final state is unknown) passes it through.
+ * Informers of an embedder's factory are never given a transform: their objects are the embedder's.
  */
 final class CacheTrim {
+
+  private static final WeakHashMap<Object, WeakReference<Object>> SHARED = new WeakHashMap<>();
 
   private CacheTrim() {}
 
@@ -48,16 +58,15 @@ final class CacheTrim {
     if (m == null) {
       return ns;
     }
-    Map<String, String> labels = intern(m.getLabels());
+    Map<String, String> labels = internedCopy(m.getLabels());
     return new V1Namespace()
         .metadata(
             new V1ObjectMeta()
                 .name(intern(m.getName()))
-                .uid(m.getUid())
                 .resourceVersion(m.getResourceVersion())
-                .labels(labels == null ? Map.of() : labels)
+                // unique per namespace (kubernetes.io/metadata.name): compact, not shared
+                .labels(labels == null ? Map.of() : Map.copyOf(labels))
                 .deletionTimestamp(m.getDeletionTimestamp())
-                // the generated model starts every collection as an empty one of its own
                 .annotations(null)
                 .finalizers(null)
                 .managedFields(null)
@@ -66,27 +75,35 @@ final class CacheTrim {
 
   static V1ServiceAccount serviceAccount(V1ServiceAccount sa) {
     trimMetadata(sa.getMetadata());
-    if (sa.getSecrets() != null && sa.getSecrets().isEmpty()) {
-      sa.setSecrets(null); // the same to the API server, and no empty list per object
+    if (sa.getMetadata() != null) {
+      sa.getMetadata().setUid(null);
     }
-    if (sa.getImagePullSecrets() != null) {
-      for (V1LocalObjectReference r : sa.getImagePullSecrets()) {
-        r.setName(intern(r.getName()));
+    sa.setApiVersion(intern(sa.getApiVersion()));
+    sa.setKind(intern(sa.getKind()));
+    if (sa.getSecrets() != null && sa.getSecrets().isEmpty()) {
+      sa.setSecrets(null);
+    }
+    List<V1LocalObjectReference> refs = sa.getImagePullSecrets();
+    if (refs != null) {
+      List<V1LocalObjectReference> copy = new ArrayList<>(refs.size());
+      for (V1LocalObjectReference r : refs) {
+        copy.add(r == null ? null : shared(new V1LocalObjectReference().name(intern(r.getName()))));
       }
+      sa.setImagePullSecrets(copy.isEmpty() ? null : shared(List.copyOf(copy)));
     }
     return sa;
   }
 
   /**
-   * Drops {@code managedFields}, interns the repeated strings and replaces empty collections with
-   * null (the same to the API server: the generated model starts every collection as an empty one
-   * of its own, five per object); changes {@code m}.
+   * Drops {@code managedFields} and {@code creationTimestamp}, interns the repeated strings, shares
+   * equal maps and replaces empty collections with null; changes {@code m}.
    */
   static void trimMetadata(V1ObjectMeta m) {
     if (m == null) {
       return;
     }
     m.setManagedFields(null);
+    m.setCreationTimestamp(null);
     if (m.getFinalizers() != null && m.getFinalizers().isEmpty()) {
       m.setFinalizers(null);
     }
@@ -95,21 +112,40 @@ final class CacheTrim {
     }
     m.setNamespace(intern(m.getNamespace()));
     m.setName(intern(m.getName()));
-    m.setLabels(intern(m.getLabels()));
-    m.setAnnotations(intern(m.getAnnotations()));
+    m.setLabels(sharedMap(m.getLabels()));
+    m.setAnnotations(sharedMap(m.getAnnotations()));
   }
 
-  private static String intern(String s) {
+  static String intern(String s) {
     return s == null ? null : s.intern();
   }
 
-  /** A copy with interned keys and values; null when empty. */
-  private static Map<String, String> intern(Map<String, String> map) {
+  /** An immutable map with interned keys and values, one instance for equal maps; null if empty. */
+  private static Map<String, String> sharedMap(Map<String, String> map) {
+    Map<String, String> copy = internedCopy(map);
+    return copy == null ? null : shared(Map.copyOf(copy));
+  }
+
+  private static Map<String, String> internedCopy(Map<String, String> map) {
     if (map == null || map.isEmpty()) {
       return null;
     }
     Map<String, String> copy = new HashMap<>((int) (map.size() / 0.75f) + 1);
     map.forEach((k, v) -> copy.put(intern(k), intern(v)));
     return copy;
+  }
+
+  /** The instance equal to {@code value} that is already shared, else {@code value} itself. */
+  @SuppressWarnings("unchecked")
+  private static <T> T shared(T value) {
+    synchronized (SHARED) {
+      WeakReference<Object> ref = SHARED.get(value);
+      Object existing = ref == null ? null : ref.get();
+      if (existing != null) {
+        return (T) existing;
+      }
+      SHARED.put(value, new WeakReference<>(value));
+      return value;
+    }
   }
 }

@@ -51,6 +51,9 @@ final class SecretDigest {
     byte[] digest = digest(secret.getData());
     secret.setData(Map.of(DIGEST_KEY, digest));
     secret.setStringData(null);
+    secret.setType(CacheTrim.intern(secret.getType()));
+    secret.setApiVersion(CacheTrim.intern(secret.getApiVersion()));
+    secret.setKind(CacheTrim.intern(secret.getKind()));
     CacheTrim.trimMetadata(secret.getMetadata());
     return secret;
   }

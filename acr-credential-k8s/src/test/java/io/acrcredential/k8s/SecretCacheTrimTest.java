@@ -112,7 +112,8 @@ class SecretCacheTrimTest {
               @Override
               public void onDelete(V1Secret obj, boolean finalStateUnknown) {}
             },
-            executor);
+            executor,
+            new ListGate());
     try {
       informers.watch(List.of(SECRET_NAME));
       long deadline = System.currentTimeMillis() + WAIT_MS;
@@ -154,6 +155,32 @@ class SecretCacheTrimTest {
       executor.shutdownNow();
       assertThat(executor.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
     }
+  }
+
+  @Test
+  void theListIsReleasedOnceTheWatchStarts() throws Exception {
+    V1SecretList list =
+        new V1SecretList()
+            .metadata(new io.kubernetes.client.openapi.models.V1ListMeta().resourceVersion("9"))
+            .items(List.of(served("team-a", Map.of("k", new byte[] {1}))));
+    ApiClient client = servingClient(new JSON().serialize(list), new AtomicInteger());
+    io.kubernetes.client.openapi.apis.CoreV1Api api =
+        new io.kubernetes.client.openapi.apis.CoreV1Api(client);
+    ListGate gate = new ListGate();
+    ReleasingListerWatcher<V1Secret, V1SecretList> lw =
+        new ReleasingListerWatcher<>(
+            client,
+            p -> api.listSecretForAllNamespaces().watch(p.watch).buildCall(null),
+            V1Secret.class,
+            V1SecretList.class,
+            gate);
+    V1SecretList listed =
+        lw.list(new io.kubernetes.client.util.CallGeneratorParams(false, null, null));
+    assertThat(listed.getItems()).hasSize(1);
+    assertThat(gate.held()).as("held from the list until the watch").isTrue();
+    lw.watch(new io.kubernetes.client.util.CallGeneratorParams(true, "9", 1)).close();
+    assertThat(listed.getItems()).as("released when the watch starts").isEmpty();
+    assertThat(gate.held()).isFalse();
   }
 
   @Test
@@ -206,6 +233,7 @@ class SecretCacheTrimTest {
                 new V1ObjectMeta()
                     .name("default")
                     .namespace(new String("team-a".toCharArray()))
+                    .creationTimestamp(OffsetDateTime.parse("2026-12-05T00:00:00Z"))
                     .annotations(Map.of("a", "b"))
                     .managedFields(List.of(new V1ManagedFieldsEntry().manager("kcm"))))
             .automountServiceAccountToken(false)
@@ -215,8 +243,25 @@ class SecretCacheTrimTest {
     assertThat(trimmed.getAutomountServiceAccountToken()).isFalse();
     assertThat(trimmed.getImagePullSecrets()).extracting("name").containsExactly("mine");
     assertThat(trimmed.getMetadata().getAnnotations()).isEqualTo(Map.of("a", "b"));
+    assertThat(trimmed.getMetadata().getCreationTimestamp()).isNull();
     // one shared copy of the namespace name
     assertThat(trimmed.getMetadata().getNamespace()).isSameAs(kept.getMetadata().getName());
+
+    // equal maps and pull Secret lists of different objects are one instance
+    V1ServiceAccount other =
+        (V1ServiceAccount)
+            CacheTrim.SERVICE_ACCOUNTS.transform(
+                new V1ServiceAccount()
+                    .metadata(
+                        new V1ObjectMeta()
+                            .name("builder")
+                            .namespace("team-b")
+                            .annotations(new java.util.HashMap<>(Map.of("a", "b"))))
+                    .imagePullSecrets(List.of(new V1LocalObjectReference().name("mine"))));
+    assertThat(other.getMetadata().getAnnotations())
+        .isSameAs(trimmed.getMetadata().getAnnotations());
+    assertThat(other.getImagePullSecrets()).isSameAs(trimmed.getImagePullSecrets());
+    assertThat(other.getMetadata().getLabels()).isNull();
   }
 
   /** Every String and byte[] (as UTF-8) reachable from {@code roots} through fields. */
