@@ -19,8 +19,8 @@ import java.util.WeakHashMap;
  * what is written back:
  *
  * <ul>
- *   <li><b>Namespace</b>: name, resourceVersion, labels, deletionTimestamp (the scope and the
- *       reconciler read nothing else, and a Namespace is never written).
+ *   <li><b>Namespace</b>: name, uid, resourceVersion, labels, deletionTimestamp (the scope, the
+ *       reconciler and its Events read nothing else, and a Namespace is never written).
  *   <li><b>ServiceAccount</b>: everything but {@code managedFields}, {@code creationTimestamp} and
  *       {@code uid}: an update is a PUT of the cached object with the edited {@code
  *       imagePullSecrets}, which must not drop fields others set. The API server keeps the stored
@@ -63,6 +63,7 @@ final class CacheTrim {
         .metadata(
             new V1ObjectMeta()
                 .name(intern(m.getName()))
+                .uid(m.getUid()) // the involved object of the Events about a namespace
                 .resourceVersion(m.getResourceVersion())
                 // unique per namespace (kubernetes.io/metadata.name): compact, not shared
                 .labels(labels == null ? Map.of() : Map.copyOf(labels))

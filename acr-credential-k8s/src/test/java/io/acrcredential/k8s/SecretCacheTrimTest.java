@@ -222,6 +222,7 @@ class SecretCacheTrimTest {
     V1Namespace kept = (V1Namespace) CacheTrim.NAMESPACES.transform(ns);
     assertThat(kept.getMetadata().getName()).isEqualTo("team-a");
     assertThat(kept.getMetadata().getResourceVersion()).isEqualTo("5");
+    assertThat(kept.getMetadata().getUid()).isEqualTo("u1");
     assertThat(kept.getMetadata().getLabels()).isEqualTo(Map.of("env", "prod"));
     assertThat(kept.getMetadata().getDeletionTimestamp()).isEqualTo(deleting);
     assertThat(kept.getMetadata().getAnnotations()).isNull();
