@@ -362,8 +362,7 @@ final class NamespaceReconciler {
     if (!SECRET_TYPE.equals(s.getType()) || Boolean.TRUE.equals(s.getImmutable())) {
       return false;
     }
-    Map<String, byte[]> data = s.getData();
-    if (data == null || data.size() != 1 || !d.sameBytes(data.get(DATA_KEY))) {
+    if (!SecretDigest.holds(s, d)) { // the cache keeps a digest of the data, not the bytes
       return false;
     }
     return containsAll(s.getMetadata().getLabels(), markers.labels())

@@ -2,8 +2,10 @@ package io.acrcredential.k8s;
 
 import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.informer.SharedIndexInformer;
-import io.kubernetes.client.informer.SharedInformerFactory;
+import io.kubernetes.client.informer.cache.Cache;
+import io.kubernetes.client.informer.cache.Caches;
 import io.kubernetes.client.informer.cache.Lister;
+import io.kubernetes.client.informer.impl.DefaultSharedIndexInformer;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -35,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * #prune} stops it. Without that, Secrets of a registry removed from the configuration would stay
  * behind.
  *
- * <p>Each informer lives in a {@link SharedInformerFactory} of its own (a factory holds one
- * informer per type); all share one executor, owned by this object. Thread-safe.
+ * <p>Each informer is started on the executor given (owned by the caller; no informer factory, see
+ * {@code start}). Its cache keeps each Secret trimmed ({@link CacheTrim}). Thread-safe.
  */
 final class SecretInformers implements SecretCache, AutoCloseable {
 
@@ -46,21 +48,20 @@ final class SecretInformers implements SecretCache, AutoCloseable {
   private final String labelSelector;
   private final ResourceEventHandler<V1Secret> handler;
   private final ExecutorService executor;
+  private final ListGate gate;
   private final Map<String, Entry> entries = new LinkedHashMap<>();
   private boolean closed;
 
   private static final class Entry {
     final String name;
-    final SharedInformerFactory factory;
     final SharedIndexInformer<V1Secret> informer;
     final Lister<V1Secret> lister;
     volatile boolean retiring;
     volatile boolean failed;
     volatile boolean forbiddenReported;
 
-    Entry(String name, SharedInformerFactory factory, SharedIndexInformer<V1Secret> informer) {
+    Entry(String name, SharedIndexInformer<V1Secret> informer) {
       this.name = name;
-      this.factory = factory;
       this.informer = informer;
       this.lister = new Lister<>(informer.getIndexer());
     }
@@ -71,16 +72,19 @@ final class SecretInformers implements SecretCache, AutoCloseable {
    * @param labelSelector this instance's label selector, sent along with the name selector
    * @param handler receives every informer's events
    * @param executor runs the informers' start-up; shut down by the owner after {@link #close()}
+   * @param gate lets one list of the sync at a time go ahead
    */
   SecretInformers(
       ApiClient client,
       String labelSelector,
       ResourceEventHandler<V1Secret> handler,
-      ExecutorService executor) {
+      ExecutorService executor,
+      ListGate gate) {
     this.client = client;
     this.labelSelector = labelSelector;
     this.handler = handler;
     this.executor = executor;
+    this.gate = gate;
   }
 
   /**
@@ -186,7 +190,12 @@ final class SecretInformers implements SecretCache, AutoCloseable {
     }
     List<V1Secret> result = new ArrayList<>();
     for (Entry e : all) {
-      result.addAll(e.lister.namespace(namespace).list());
+      // one name per informer: at most one Secret per namespace, found by its key (the caches
+      // keep no index by namespace)
+      V1Secret s = e.lister.namespace(namespace).get(e.name);
+      if (s != null) {
+        result.add(s);
+      }
     }
     return result;
   }
@@ -214,26 +223,37 @@ final class SecretInformers implements SecretCache, AutoCloseable {
   private Entry start(String name) {
     CoreV1Api api = new CoreV1Api(client);
     String fieldSelector = "metadata.name=" + name;
-    SharedInformerFactory factory = new SharedInformerFactory(client, executor, false);
     Entry[] self = new Entry[1];
-    SharedIndexInformer<V1Secret> informer =
-        factory.sharedIndexInformerFor(
-            p ->
-                api.listSecretForAllNamespaces()
-                    .fieldSelector(fieldSelector)
-                    .labelSelector(labelSelector)
-                    .resourceVersion(p.resourceVersion)
-                    .timeoutSeconds(p.timeoutSeconds)
-                    .watch(p.watch)
-                    .buildCall(null),
+    // Built here rather than by a factory, for a cache without the usual index by namespace: with
+    // one name per informer, a namespace holds at most one of its Secrets, found by its key, and
+    // the index would cost a set per namespace per name.
+    DefaultSharedIndexInformer<V1Secret, V1SecretList> informer =
+        new DefaultSharedIndexInformer<>(
             V1Secret.class,
-            V1SecretList.class,
+            new ReleasingListerWatcher<>(
+                client,
+                p ->
+                    api.listSecretForAllNamespaces()
+                        .fieldSelector(fieldSelector)
+                        .labelSelector(labelSelector)
+                        .resourceVersion(p.resourceVersion)
+                        .timeoutSeconds(p.timeoutSeconds)
+                        .watch(p.watch)
+                        .buildCall(null),
+                V1Secret.class,
+                V1SecretList.class,
+                gate),
             0L,
+            new Cache<>(
+                Caches.NAMESPACE_INDEX,
+                s -> List.of(),
+                Caches::deletionHandlingMetaNamespaceKeyFunc),
             (type, error) -> failed(self[0], error));
-    Entry e = new Entry(name, factory, informer);
+    informer.setTransform(CacheTrim.SECRETS); // no token and no managedFields in the cache
+    Entry e = new Entry(name, informer);
     self[0] = e;
     informer.addEventHandler(handler);
-    factory.startAllRegisteredInformers();
+    executor.submit(informer::run);
     LOG.debug("watching pull Secrets named {}", name);
     return e;
   }
@@ -258,6 +278,6 @@ final class SecretInformers implements SecretCache, AutoCloseable {
   }
 
   private static void stop(Entry e) {
-    e.factory.stopAllRegisteredInformers(false);
+    e.informer.stop();
   }
 }

@@ -56,6 +56,7 @@ final class ServiceAccountInformers implements ServiceAccountSource, AutoCloseab
   private final ExecutorService executor;
   private final String annotation;
   private final ServiceAccountSource shared;
+  private final ListGate gate;
 
   private Entry cluster; // own cluster-wide informer, wanted or retiring
   private final Map<String, Entry> namespaced = new LinkedHashMap<>();
@@ -106,6 +107,18 @@ final class ServiceAccountInformers implements ServiceAccountSource, AutoCloseab
       ExecutorService executor,
       String annotation,
       SharedIndexInformer<V1ServiceAccount> sharedClusterInformer) {
+    this(client, handler, executor, annotation, sharedClusterInformer, new ListGate());
+  }
+
+  /** The same, with the sync's {@link ListGate} (one list of the sync at a time). */
+  ServiceAccountInformers(
+      ApiClient client,
+      ResourceEventHandler<V1ServiceAccount> handler,
+      ExecutorService executor,
+      String annotation,
+      SharedIndexInformer<V1ServiceAccount> sharedClusterInformer,
+      ListGate gate) {
+    this.gate = gate;
     this.client = client;
     this.handler = handler;
     this.executor = executor;
@@ -377,22 +390,27 @@ final class ServiceAccountInformers implements ServiceAccountSource, AutoCloseab
     Entry[] self = new Entry[1];
     SharedIndexInformer<V1ServiceAccount> informer =
         factory.sharedIndexInformerFor(
-            p ->
-                namespace == null
-                    ? api.listServiceAccountForAllNamespaces()
-                        .resourceVersion(p.resourceVersion)
-                        .timeoutSeconds(p.timeoutSeconds)
-                        .watch(p.watch)
-                        .buildCall(null)
-                    : api.listNamespacedServiceAccount(namespace)
-                        .resourceVersion(p.resourceVersion)
-                        .timeoutSeconds(p.timeoutSeconds)
-                        .watch(p.watch)
-                        .buildCall(null),
+            new ReleasingListerWatcher<>(
+                client,
+                p ->
+                    namespace == null
+                        ? api.listServiceAccountForAllNamespaces()
+                            .resourceVersion(p.resourceVersion)
+                            .timeoutSeconds(p.timeoutSeconds)
+                            .watch(p.watch)
+                            .buildCall(null)
+                        : api.listNamespacedServiceAccount(namespace)
+                            .resourceVersion(p.resourceVersion)
+                            .timeoutSeconds(p.timeoutSeconds)
+                            .watch(p.watch)
+                            .buildCall(null),
+                V1ServiceAccount.class,
+                V1ServiceAccountList.class,
+                gate),
             V1ServiceAccount.class,
-            V1ServiceAccountList.class,
             0L,
             (type, error) -> failed(self[0], error));
+    informer.setTransform(CacheTrim.SERVICE_ACCOUNTS); // no managedFields in the cache
     Entry e = new Entry(namespace, factory, informer);
     self[0] = e;
     informer.addEventHandler(handler);

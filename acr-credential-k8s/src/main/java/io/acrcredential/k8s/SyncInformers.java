@@ -13,6 +13,7 @@ import io.kubernetes.client.openapi.models.V1NamespaceList;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import io.kubernetes.client.util.CallGenerator;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,7 @@ final class SyncInformers {
   private final Consumer<String> enqueue;
   private final Consumer<String> namespaceDeleted;
   private final AtomicBoolean pruneScheduled = new AtomicBoolean();
+  private final ListGate listGate = new ListGate(); // one full list at a time: bounds the heap
 
   private volatile boolean closed;
   private SharedIndexInformer<V1Namespace> namespaceInformer;
@@ -88,7 +90,8 @@ final class SyncInformers {
     secretExecutor =
         Executors.newCachedThreadPool(Threads.named(threadPrefix + "-secret-informers"));
     secrets =
-        new SecretInformers(ownInformerClient, markers.selector(), secretHandler(), secretExecutor);
+        new SecretInformers(
+            ownInformerClient, markers.selector(), secretHandler(), secretExecutor, listGate);
     secrets.watch(secretNames);
   }
 
@@ -102,17 +105,28 @@ final class SyncInformers {
     CoreV1Api informerApi = new CoreV1Api(listClient);
     namespaceInformer = factory.getExistingSharedIndexInformer(V1Namespace.class);
     if (namespaceInformer == null) {
-      namespaceInformer =
-          factory.sharedIndexInformerFor(
-              p ->
-                  informerApi
-                      .listNamespace()
-                      .resourceVersion(p.resourceVersion)
-                      .timeoutSeconds(p.timeoutSeconds)
-                      .watch(p.watch)
-                      .buildCall(null),
-              V1Namespace.class,
-              V1NamespaceList.class);
+      CallGenerator calls =
+          p ->
+              informerApi
+                  .listNamespace()
+                  .resourceVersion(p.resourceVersion)
+                  .timeoutSeconds(p.timeoutSeconds)
+                  .watch(p.watch)
+                  .buildCall(null);
+      if (ownsFactory) {
+        // The sync's own informer keeps only what the scope reads and does not keep its last list
+        // (an embedder's factory may hand the informer to others, who expect whole objects).
+        namespaceInformer =
+            factory.sharedIndexInformerFor(
+                new ReleasingListerWatcher<>(
+                    listClient, calls, V1Namespace.class, V1NamespaceList.class, listGate),
+                V1Namespace.class,
+                0L);
+        namespaceInformer.setTransform(CacheTrim.NAMESPACES);
+      } else {
+        namespaceInformer =
+            factory.sharedIndexInformerFor(calls, V1Namespace.class, V1NamespaceList.class);
+      }
     }
     // A cluster-wide ServiceAccount informer the embedder's factory already holds is read whatever
     // the scope (it costs nothing more); otherwise the sync's own informers follow the scope.
@@ -130,7 +144,8 @@ final class SyncInformers {
                 false),
             serviceAccountExecutor,
             markers.serviceAccountAnnotation(),
-            sharedServiceAccounts);
+            sharedServiceAccounts,
+            listGate);
     namespaces = new Lister<>(namespaceInformer.getIndexer());
     namespaceInformer.addEventHandler(
         handler(
