@@ -34,6 +34,7 @@ public final class PullSecretSyncBuilder {
   double writesPerSecond = 20;
   int writeBurst = 40;
   Duration resyncPeriod = Duration.ofMinutes(10);
+  boolean reuseStoredTokens = true;
   Duration retryBase = Duration.ofSeconds(1);
   Duration retryMax = Duration.ofMinutes(5);
   LeaderSettings leader;
@@ -167,6 +168,24 @@ public final class PullSecretSyncBuilder {
    */
   public PullSecretSyncBuilder eventComponent(String component) {
     this.component = Objects.requireNonNull(component, "eventComponent");
+    return this;
+  }
+
+  /**
+   * Whether the tokens stored in the managed pull Secrets are used as a cache (default true): on
+   * start and on becoming leader, a registry's token read back from its Secrets (a few, chosen at
+   * random, with a direct read) that is still valid beyond the renewal threshold is used as it is,
+   * so that a restart or failover makes no token request and no write while the stored tokens are
+   * fresh. Only this instance's Secrets are read; a stored token that is not exactly what the sync
+   * would write (edited, inconsistent annotations, other domains, different in the sampled
+   * namespaces) is refetched. Registries whose domains are resolved at run time are always fetched.
+   * Turning it off fetches new tokens on every start and rewrites every Secret.
+   *
+   * @param reuse whether to use the stored tokens
+   * @return this builder
+   */
+  public PullSecretSyncBuilder reuseStoredTokens(boolean reuse) {
+    this.reuseStoredTokens = reuse;
     return this;
   }
 
