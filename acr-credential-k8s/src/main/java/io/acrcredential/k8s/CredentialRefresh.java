@@ -66,6 +66,7 @@ final class CredentialRefresh {
   private final LongSupplier namespacesInScope;
   private final StoredCredentials stored;
   private final BooleanSupplier leads;
+  private final boolean rateFollowsCluster;
   private final AtomicInteger failures = new AtomicInteger();
   private final CacheListener subscriber =
       new CacheListener() {
@@ -96,6 +97,8 @@ final class CredentialRefresh {
    *     namespace cache exists
    * @param stored the pull Secrets read back as a token cache, or null to always fetch
    * @param leads whether this replica writes now
+   * @param rateFollowsCluster whether the configured write rate is the default, derived from the
+   *     number of managed Secrets (no explicit rate was given)
    */
   CredentialRefresh(
       TokenProvider tokenProvider,
@@ -107,7 +110,8 @@ final class CredentialRefresh {
       Runnable onChange,
       LongSupplier namespacesInScope,
       StoredCredentials stored,
-      BooleanSupplier leads) {
+      BooleanSupplier leads,
+      boolean rateFollowsCluster) {
     this.tokenProvider = tokenProvider;
     this.configuration = configuration;
     this.clock = clock;
@@ -118,6 +122,7 @@ final class CredentialRefresh {
     this.namespacesInScope = namespacesInScope;
     this.stored = stored;
     this.leads = leads;
+    this.rateFollowsCluster = rateFollowsCluster;
   }
 
   /** Subscribes to the provider's changes and runs the first fetch (stored tokens first). */
@@ -202,6 +207,7 @@ final class CredentialRefresh {
     }
     snapshot = current;
     builtWhileLeading = leads.getAsBoolean();
+    followClusterSize();
     onSnapshot.accept(current);
     if (!current.sameSecrets(previous)) {
       LOG.info("credentials changed: {}", current);
@@ -335,6 +341,36 @@ final class CredentialRefresh {
               + " new tokens");
     }
     return CredentialSnapshot.build(config, tokenProvider, previous, clock.instant(), problems);
+  }
+
+  /**
+   * Sets the default write rate from the number of managed Secrets and the renewal window ({@link
+   * RotationPace#defaultRate}); does nothing when an explicit rate was given or before the
+   * namespace cache and the first credentials exist. On the scheduler thread.
+   */
+  void followClusterSize() {
+    CredentialSnapshot s = snapshot;
+    if (!rateFollowsCluster || s == null || closed) {
+      return;
+    }
+    long inScope = namespacesInScope.getAsLong();
+    if (inScope < 0) {
+      return;
+    }
+    long secrets = inScope * (s.secrets().size() + s.protectedNames().size());
+    double rate = RotationPace.defaultRate(secrets, configuration.get().expiringThreshold());
+    double before = limiter.configuredRate();
+    if (rate != before) {
+      limiter.configure(rate);
+      LOG.info(
+          "write rate {}/s (was {}/s): {} managed Secret(s) in {} namespace(s), each rewritable"
+              + " within half of the {} s renewal window",
+          rate(rate),
+          rate(before),
+          secrets,
+          inScope,
+          configuration.get().expiringThreshold().toSeconds());
+    }
   }
 
   /**

@@ -91,6 +91,7 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
   private final WriteFence fence;
   private final NamespaceWorkers work;
   private final boolean reuseStoredTokens;
+  private final boolean writeRateExplicit;
 
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -124,6 +125,7 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
             now -> notifyListeners(l -> l.leadershipChanged(now)));
     this.fence = leadership.fence();
     this.reuseStoredTokens = b.reuseStoredTokens;
+    this.writeRateExplicit = b.writeRateExplicit;
     if (b.informerFactory != null) {
       this.factory = b.informerFactory;
       this.ownsFactory = false;
@@ -205,7 +207,8 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
             this::enqueueAll,
             () -> i.countInScope(configuration.namespaces()),
             reuseStoredTokens ? storedCredentials(i) : null,
-            fence::mayWrite);
+            fence::mayWrite,
+            !writeRateExplicit);
     credentials.start();
     starter = Threads.named(prefix + "-start").newThread(this::awaitCachesThenRun);
     starter.start();
@@ -462,6 +465,7 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
       return;
     }
     runOnScheduler(i::schedulePrune);
+    runOnScheduler(credentials::followClusterSize); // the namespace count is known now
     NamespaceReconciler r = reconciler;
     work.startWorkers(
         workerCount,
@@ -472,6 +476,7 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
     scheduler.scheduleWithFixedDelay(
         () -> {
           i.secrets().prune();
+          credentials.followClusterSize();
           enqueueAll();
         },
         resyncPeriod.toMillis(),

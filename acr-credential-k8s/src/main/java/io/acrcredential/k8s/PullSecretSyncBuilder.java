@@ -35,6 +35,7 @@ public final class PullSecretSyncBuilder {
   int writeBurst = 40;
   Duration resyncPeriod = Duration.ofMinutes(10);
   boolean reuseStoredTokens = true;
+  boolean writeRateExplicit;
   Duration retryBase = Duration.ofSeconds(1);
   Duration retryMax = Duration.ofMinutes(5);
   LeaderSettings leader;
@@ -204,7 +205,11 @@ public final class PullSecretSyncBuilder {
   }
 
   /**
-   * The client-side limit on write requests (default 20 per second, bursts of 40).
+   * The client-side limit on write requests. Without it the rate follows the cluster: enough to
+   * rewrite every managed Secret (namespaces in scope × Secrets per namespace) within half of the
+   * renewal window ({@code expiring-threshold}), at least 20 and at most 1,000 per second, bursts
+   * of 40; for example 67/s for 30,000 Secrets renewed 15 minutes before expiry. A rate given here
+   * is used as it is (a rotation still raises it when needed, see the module README).
    *
    * @param perSecond sustained writes per second, positive
    * @param burst writes allowed at once, at least 1
@@ -220,6 +225,7 @@ public final class PullSecretSyncBuilder {
     }
     this.writesPerSecond = perSecond;
     this.writeBurst = burst;
+    this.writeRateExplicit = true;
     return this;
   }
 
