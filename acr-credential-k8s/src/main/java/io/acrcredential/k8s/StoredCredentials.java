@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
@@ -64,6 +65,9 @@ final class StoredCredentials {
   private final Supplier<Collection<String>> namespacesWithSecrets;
   private final BooleanSupplier cacheSettled;
   private final Markers markers;
+  // the reason last logged per registry: a retry during an outage does not repeat it at INFO
+  private final Map<RegistryTarget, String> lastLogged =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * @param reader direct reads from the API server
@@ -163,6 +167,8 @@ final class StoredCredentials {
           why = "its expiry " + agreed.expiresAt() + " is implausibly far ahead";
         }
       }
+      String logged = lastLogged.put(target, why == null ? "" : why);
+      boolean repeat = Objects.equals(logged, why == null ? "" : why);
       if (why == null) {
         usable.put(target, agreed);
         allSampled.addAll(sampled); // what confirms() checks: only the Secrets of what is used
@@ -172,6 +178,8 @@ final class StoredCredentials {
             target.describe(),
             agreed.expiresAt(),
             sampled.size());
+      } else if (repeat) {
+        LOG.debug("not using the stored token for {}: {}", target.describe(), why);
       } else {
         LOG.info(
             "not using the stored token for {}: {}; fetching a new one", target.describe(), why);
