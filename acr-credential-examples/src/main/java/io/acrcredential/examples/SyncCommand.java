@@ -172,7 +172,9 @@ final class SyncCommand implements Command {
               "write-rate",
               "N",
               "ACR_CREDENTIAL_WRITE_RATE",
-              "at most N write requests per second to the API server (default 20); a"
+              "at most N write requests per second to the API server (default: enough to"
+                  + " rewrite every managed Secret within half of the renewal window, at least"
+                  + " 20); a"
                   + " rotation raises it (up to 1000/s) when N could not give every Secret the new"
                   + " token within half of the time left before the old one expires")
           .value(

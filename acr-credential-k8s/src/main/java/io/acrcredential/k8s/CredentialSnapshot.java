@@ -72,6 +72,11 @@ final class CredentialSnapshot {
     return credentials.values().stream().map(RegistryCredential::expiresAt).min(Instant::compareTo);
   }
 
+  /** The credential held for a registry, or null. */
+  RegistryCredential credential(RegistryTarget target) {
+    return credentials.get(target);
+  }
+
   /** Whether another snapshot would write exactly the same Secrets. */
   boolean sameSecrets(CredentialSnapshot other) {
     return other != null

@@ -24,10 +24,6 @@ record DesiredSecret(
     return dockerConfigJson.clone();
   }
 
-  boolean sameBytes(byte[] other) {
-    return other != null && Arrays.equals(dockerConfigJson, other);
-  }
-
   @Override
   public boolean equals(Object o) {
     return o instanceof DesiredSecret d

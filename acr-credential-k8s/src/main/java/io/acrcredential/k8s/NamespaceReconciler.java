@@ -359,20 +359,11 @@ final class NamespaceReconciler {
   }
 
   boolean upToDate(V1Secret s, DesiredSecret d) {
-    if (!SECRET_TYPE.equals(s.getType()) || Boolean.TRUE.equals(s.getImmutable())) {
-      return false;
-    }
-    if (!SecretDigest.holds(s, d)) { // the cache keeps a digest of the data, not the bytes
-      return false;
-    }
-    return containsAll(s.getMetadata().getLabels(), markers.labels())
-        && containsAll(s.getMetadata().getAnnotations(), annotations(d));
+    return SecretContent.holds(s, d, markers.labels());
   }
 
   private Map<String, String> annotations(DesiredSecret d) {
-    return Map.of(
-        Markers.EXPIRES_ANNOTATION, d.expiresAt().toString(),
-        Markers.DOMAINS_ANNOTATION, String.join(",", d.domains()));
+    return SecretContent.annotations(d);
   }
 
   private V1Secret readSecret(String ns, String name) throws ApiException {
@@ -550,18 +541,6 @@ final class NamespaceReconciler {
 
   private <T> T copy(T object, Class<T> type) {
     return json.deserialize(json.serialize(object), type);
-  }
-
-  private static boolean containsAll(Map<String, String> actual, Map<String, String> wanted) {
-    if (actual == null) {
-      return wanted.isEmpty();
-    }
-    for (Map.Entry<String, String> e : wanted.entrySet()) {
-      if (!e.getValue().equals(actual.get(e.getKey()))) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static Map<String, String> merged(Map<String, String> base, Map<String, String> extra) {

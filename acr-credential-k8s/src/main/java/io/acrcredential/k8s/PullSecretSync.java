@@ -97,6 +97,8 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
   private final Leadership leadership;
   private final WriteFence fence;
   private final NamespaceWorkers work;
+  private final boolean reuseStoredTokens;
+  private final boolean writeRateExplicit;
 
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -125,10 +127,12 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
             b.leader,
             b.apiClient,
             b.instance,
-            this::enqueueAll,
+            this::leading,
             this::runOnScheduler,
             now -> notifyListeners(l -> l.leadershipChanged(now)));
     this.fence = leadership.fence();
+    this.reuseStoredTokens = b.reuseStoredTokens;
+    this.writeRateExplicit = b.writeRateExplicit;
     if (b.informerFactory != null) {
       this.factory = b.informerFactory;
       this.ownsFactory = false;
@@ -208,7 +212,10 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
             scheduler,
             this::watchSecretNames,
             this::enqueueAll,
-            () -> i.countInScope(configuration.namespaces()));
+            () -> i.countInScope(configuration.namespaces()),
+            reuseStoredTokens ? storedCredentials(i) : null,
+            fence::mayWrite,
+            !writeRateExplicit);
     credentials.start();
     starter = Threads.named(prefix + "-start").newThread(this::awaitCachesThenRun);
     starter.start();
@@ -464,6 +471,7 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
       return;
     }
     runOnScheduler(i::schedulePrune);
+    runOnScheduler(credentials::followClusterSize); // the namespace count is known now
     NamespaceReconciler r = reconciler;
     work.startWorkers(
         workerCount,
@@ -474,6 +482,7 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
     scheduler.scheduleWithFixedDelay(
         () -> {
           i.secrets().prune();
+          credentials.followClusterSize();
           enqueueAll();
         },
         resyncPeriod.toMillis(),
@@ -482,6 +491,41 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
     ready = true;
     leadership.start(Threads.named(threadPrefix() + "-leader"));
     LOG.info("acr-credential sync {} ready", markers.instance());
+  }
+
+  /**
+   * This replica (again) may write: first take the tokens the Secrets hold now if they are fresh
+   * (written by the previous leader), then reconcile every namespace.
+   */
+  private void leading() {
+    runOnScheduler(
+        () -> {
+          CredentialRefresh c = credentials;
+          if (c != null && reuseStoredTokens) {
+            c.refresh(CredentialRefresh.Reason.LEADING);
+          }
+          enqueueAll();
+        });
+  }
+
+  /** The managed Secrets as a token cache: read back with a direct GET. */
+  private StoredCredentials storedCredentials(SyncInformers i) {
+    CoreV1Api api = new CoreV1Api(apiClient);
+    return new StoredCredentials(
+        (ns, name) -> {
+          try {
+            return api.readNamespacedSecret(name, ns).execute();
+          } catch (ApiException e) {
+            if (e.getCode() == 404) {
+              return null;
+            }
+            throw e;
+          }
+        },
+        i.secrets(),
+        () -> i.secrets().namespaces(),
+        () -> i.secrets().settled(),
+        markers);
   }
 
   private void namespaceDeleted(String namespace) {

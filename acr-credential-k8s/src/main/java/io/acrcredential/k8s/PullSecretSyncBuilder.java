@@ -34,6 +34,8 @@ public final class PullSecretSyncBuilder {
   double writesPerSecond = 20;
   int writeBurst = 40;
   Duration resyncPeriod = Duration.ofMinutes(10);
+  boolean reuseStoredTokens = true;
+  boolean writeRateExplicit;
   Duration retryBase = Duration.ofSeconds(1);
   Duration retryMax = Duration.ofMinutes(5);
   LeaderSettings leader;
@@ -171,6 +173,24 @@ public final class PullSecretSyncBuilder {
   }
 
   /**
+   * Whether the tokens stored in the managed pull Secrets are used as a cache (default true): on
+   * start and on becoming leader, a registry's token read back from its Secrets (a few, chosen at
+   * random, with a direct read) that is still valid beyond the renewal threshold is used as it is,
+   * so that a restart or failover makes no token request and no write while the stored tokens are
+   * fresh. Only this instance's Secrets are read; a stored token that is not exactly what the sync
+   * would write (edited, inconsistent annotations, other domains, different in the sampled
+   * namespaces) is refetched. Registries whose domains are resolved at run time are always fetched.
+   * Turning it off fetches new tokens on every start and rewrites every Secret.
+   *
+   * @param reuse whether to use the stored tokens
+   * @return this builder
+   */
+  public PullSecretSyncBuilder reuseStoredTokens(boolean reuse) {
+    this.reuseStoredTokens = reuse;
+    return this;
+  }
+
+  /**
    * How many namespaces are reconciled in parallel (default 4).
    *
    * @param count 1 to 64
@@ -185,7 +205,11 @@ public final class PullSecretSyncBuilder {
   }
 
   /**
-   * The client-side limit on write requests (default 20 per second, bursts of 40).
+   * The client-side limit on write requests. Without it the rate follows the cluster: enough to
+   * rewrite every managed Secret (namespaces in scope × Secrets per namespace) within half of the
+   * renewal window ({@code expiring-threshold}), at least 20 and at most 1,000 per second, bursts
+   * of 40; for example 67/s for 30,000 Secrets renewed 15 minutes before expiry. A rate given here
+   * is used as it is (a rotation still raises it when needed, see the module README).
    *
    * @param perSecond sustained writes per second, positive
    * @param burst writes allowed at once, at least 1
@@ -201,6 +225,7 @@ public final class PullSecretSyncBuilder {
     }
     this.writesPerSecond = perSecond;
     this.writeBurst = burst;
+    this.writeRateExplicit = true;
     return this;
   }
 

@@ -19,6 +19,28 @@ record RotationPace(double rate, double required, Duration raiseFor) {
   /** The highest write rate a rotation raises to, writes per second. */
   static final double MAX_RATE = 1000;
 
+  /** The lowest default write rate, writes per second (a small cluster's steady state). */
+  static final double DEFAULT_MIN_RATE = 20;
+
+  /**
+   * The default write rate for {@code secrets} managed Secrets renewed {@code renewalWindow} before
+   * their token expires: fast enough to rewrite every one of them within half of that window, so a
+   * rotation (or a restart over stored tokens near expiry) ends before the old token expires with
+   * the other half as margin; never below {@link #DEFAULT_MIN_RATE} nor above {@link #MAX_RATE}.
+   *
+   * @param secrets how many Secrets the sync manages (namespaces in scope × Secrets per namespace)
+   * @param renewalWindow how long before expiry a token is renewed (the expiring threshold)
+   * @return writes per second
+   */
+  static double defaultRate(long secrets, Duration renewalWindow) {
+    long windowMillis = renewalWindow.toMillis();
+    if (secrets <= 0 || windowMillis <= 0) {
+      return DEFAULT_MIN_RATE;
+    }
+    double needed = secrets / (windowMillis / 2000.0);
+    return Math.min(MAX_RATE, Math.max(DEFAULT_MIN_RATE, Math.ceil(needed)));
+  }
+
   /** Whether the configured rate is not enough and {@link #rate} is above it. */
   boolean raised(double configuredRate) {
     return rate > configuredRate;

@@ -11,7 +11,7 @@ import java.util.function.LongSupplier;
  */
 final class WriteLimiter {
 
-  private final double configuredPerNano;
+  private double configuredPerNano;
   private final double burst;
   private final LongSupplier nanoTime;
   private double tokens;
@@ -90,8 +90,20 @@ final class WriteLimiter {
   }
 
   /** The configured (not raised) rate, writes per second. */
-  double configuredRate() {
+  synchronized double configuredRate() {
     return configuredPerNano * 1e9;
+  }
+
+  /**
+   * Changes the configured rate (the default follows the number of managed Secrets); tokens earned
+   * so far count at the old rate, a raise in force stays.
+   */
+  synchronized void configure(double perSecond) {
+    if (!(perSecond > 0)) {
+      throw new IllegalArgumentException("write rate must be positive, got " + perSecond);
+    }
+    refill(nanoTime.getAsLong());
+    configuredPerNano = perSecond / 1e9;
   }
 
   private double perNano(long now) {

@@ -70,4 +70,40 @@ class RotationPaceTest {
     RotationPace pace = RotationPace.plan(100_000, NOW, NOW.plusSeconds(60), 5000, 1000);
     assertThat(pace.rate()).isGreaterThanOrEqualTo(5000);
   }
+
+  @Test
+  void defaultRateRewritesEveryManagedSecretWithinHalfTheRenewalWindow() {
+    // the case: 10,000 namespaces x 3 registries, renewed 15 min before expiry
+    double rate = RotationPace.defaultRate(30_000, Duration.ofMinutes(15));
+    assertThat(rate).isEqualTo(67); // 30,000 / 450 s = 66.7, rounded up
+    assertThat(30_000 / rate).isLessThanOrEqualTo(Duration.ofMinutes(15).toSeconds() / 2.0);
+    // twice the Secrets, twice the rate; half the window, twice the rate
+    assertThat(RotationPace.defaultRate(60_000, Duration.ofMinutes(15))).isEqualTo(134);
+    assertThat(RotationPace.defaultRate(30_000, Duration.ofSeconds(450))).isEqualTo(134);
+  }
+
+  @Test
+  void defaultRateStaysBetweenTheFloorAndTheCap() {
+    assertThat(RotationPace.defaultRate(1000, Duration.ofMinutes(15)))
+        .isEqualTo(RotationPace.DEFAULT_MIN_RATE);
+    assertThat(RotationPace.defaultRate(0, Duration.ofMinutes(15)))
+        .isEqualTo(RotationPace.DEFAULT_MIN_RATE);
+    assertThat(RotationPace.defaultRate(100, Duration.ZERO))
+        .isEqualTo(RotationPace.DEFAULT_MIN_RATE);
+    assertThat(RotationPace.defaultRate(10_000_000, Duration.ofMinutes(15)))
+        .isEqualTo(RotationPace.MAX_RATE);
+    // 9,000 Secrets in 450 s need exactly 20/s: the floor and the need meet
+    assertThat(RotationPace.defaultRate(9_000, Duration.ofMinutes(15))).isEqualTo(20);
+    assertThat(RotationPace.defaultRate(9_001, Duration.ofMinutes(15))).isEqualTo(21);
+  }
+
+  @Test
+  void aRotationAtTheDefaultRateNeedsNoRaise() {
+    for (long secrets : new long[] {10, 9_001, 30_000, 100_000, 450_000}) {
+      double rate = RotationPace.defaultRate(secrets, Duration.ofMinutes(15));
+      RotationPace pace =
+          RotationPace.plan(secrets, NOW, NOW.plus(Duration.ofMinutes(15)), rate, 1000);
+      assertThat(pace.raised(rate)).as("%d Secrets at %s/s", secrets, rate).isFalse();
+    }
+  }
 }

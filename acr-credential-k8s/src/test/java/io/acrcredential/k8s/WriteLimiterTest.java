@@ -85,4 +85,24 @@ class WriteLimiterTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("write rate");
   }
+
+  @Test
+  void configuringANewRateSpacesTheNextWritesAtIt() {
+    WriteLimiter limiter = new WriteLimiter(1, 1, nanos::get);
+    assertThat(limiter.reserve()).isZero();
+    limiter.configure(4);
+    assertThat(limiter.configuredRate()).isEqualTo(4);
+    assertThat(limiter.reserve()).isEqualTo(SECOND / 4);
+    assertThat(limiter.currentRate()).isEqualTo(4);
+  }
+
+  @Test
+  void aRaiseAboveANewlyConfiguredRateStays() {
+    WriteLimiter limiter = new WriteLimiter(1, 1, nanos::get);
+    limiter.raiseUntil(100, 5 * SECOND);
+    limiter.configure(10);
+    assertThat(limiter.currentRate()).isEqualTo(100);
+    nanos.addAndGet(5 * SECOND);
+    assertThat(limiter.currentRate()).isEqualTo(10);
+  }
 }
