@@ -436,6 +436,26 @@ class SelfIssuedWebhookIT {
                       .labels(Map.of(SelfIssuedCertificate.MANAGED_LABEL, "true")))
               .type("Opaque");
       String elsewhere = server.createNamespace("siwsb");
+      // RBAC allows this create (a create has no name at authorization time); the admission policy
+      // refuses it, once the API server's policy informer has the policy: probe with a harmless
+      // Secret of another name first (without the wait this failed once under load in CI)
+      int[] probes = {0};
+      await(
+          "the admission policy in force",
+          Duration.ofSeconds(60),
+          () -> {
+            String probe = "vap-probe-" + probes[0]++;
+            try {
+              asSa.createNamespacedSecret(
+                      elsewhere,
+                      new V1Secret().metadata(new V1ObjectMeta().name(probe)).type("Opaque"))
+                  .execute();
+              new CoreV1Api(admin).deleteNamespacedSecret(probe, elsewhere).execute();
+              return false;
+            } catch (ApiException e) {
+              return e.getCode() == 403;
+            }
+          });
       assertThat(catchCode(() -> asSa.createNamespacedSecret(elsewhere, foreign).execute()))
           .as("the certificate Secret outside the refresher's namespace")
           .isEqualTo(403);
