@@ -1,32 +1,27 @@
 package io.acrcredential.benchmarks;
 
+import static io.acrcredential.benchmarks.Figures.awaitCount;
+import static io.acrcredential.benchmarks.Figures.fmt;
+import static io.acrcredential.benchmarks.Figures.heapAfterGc;
+import static io.acrcredential.benchmarks.Figures.kib;
+import static io.acrcredential.benchmarks.Figures.mib;
+import static io.acrcredential.benchmarks.Figures.percentile;
+import static io.acrcredential.benchmarks.Figures.since;
+import static io.acrcredential.benchmarks.Figures.status;
+
 import io.acrcredential.core.CachingTokenProvider;
 import io.acrcredential.core.DockerConfig;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.acr.AcrTokenProvider;
-import io.acrcredential.core.acr.AlibabaCredentials;
-import io.acrcredential.k8s.NamespaceSyncResult;
 import io.acrcredential.k8s.PullSecretSync;
-import io.acrcredential.k8s.SyncFailure;
-import io.acrcredential.k8s.SyncListener;
 import io.acrcredential.k8s.config.AcrConfiguration;
-import io.acrcredential.k8s.config.IdentitySpec;
-import io.acrcredential.k8s.config.LabelSelector;
-import io.acrcredential.k8s.config.NamespaceScope;
-import io.acrcredential.k8s.config.RegistryEntry;
-import io.acrcredential.k8s.config.ServiceAccountScope;
-import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.testing.FakeAlibabaCloud;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.models.V1Namespace;
-import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Secret;
-import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,16 +29,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -73,10 +61,11 @@ public final class HeapBenchmark {
 
   private static final String LABEL_KEY = "acr-heap";
   private static final String LABEL_VALUE = "in";
+  private static final String LABEL = LABEL_KEY + "=" + LABEL_VALUE;
   private static final String PREFIX = "heap-";
   private static final String BUILDER_SA = "builder";
   private static final String INSTANCE = "heapbench";
-  private static final List<String> REGIONS = List.of("cn-hangzhou", "cn-shanghai", "cn-beijing");
+  private static final List<String> REGIONS = SyncSetup.REGIONS;
   private static final String AK = "LTAI5tHeapBenchAccessKey";
   private static final String SK = "heapBenchSecretheapBenchSecret";
 
@@ -87,11 +76,11 @@ public final class HeapBenchmark {
   private final Path deployment;
   private final int settleSeconds;
   private final int pauseSeconds;
-  private final List<RegistryTarget> targets = new ArrayList<>();
+  private final List<RegistryTarget> targets = SyncSetup.targets();
   private final List<String> domains = new ArrayList<>();
-  private final List<String> report = new ArrayList<>();
+  private final Report report = new Report();
 
-  private LocalKubeApiServer server;
+  private Cluster cluster;
   private CoreV1Api admin;
   private FakeAlibabaCloud cloud;
   private int created;
@@ -111,11 +100,7 @@ public final class HeapBenchmark {
             options.getOrDefault("deployment", "acr-credential-examples/deploy/deployment.yaml"));
     this.settleSeconds = Integer.parseInt(options.getOrDefault("settle-seconds", "30"));
     this.pauseSeconds = Integer.parseInt(options.getOrDefault("pause-seconds", "0"));
-    for (String region : REGIONS) {
-      String domain = "registry." + region + ".aliyuncs.com";
-      domains.add(domain);
-      targets.add(RegistryTarget.personal(region).withDomains(List.of(domain)));
-    }
+    targets.forEach(t -> domains.addAll(t.domains()));
   }
 
   /**
@@ -125,22 +110,15 @@ public final class HeapBenchmark {
    * @throws Exception when the benchmark cannot run
    */
   public static void main(String[] args) throws Exception {
-    Map<String, String> options = new java.util.HashMap<>();
-    for (int i = 0; i < args.length; i += 2) {
-      if (!args[i].startsWith("--") || i + 1 >= args.length) {
-        throw new IllegalArgumentException(
-            "arguments are --name value pairs, e.g. --stages 1000,3000; got " + args[i]);
-      }
-      options.put(args[i].substring(2), args[i + 1]);
-    }
+    Map<String, String> options = Figures.options(args, "--stages 1000,3000");
     new HeapBenchmark(options).run();
     System.exit(0); // the local API server's shutdown hook stops its processes
   }
 
   private void run() throws Exception {
     long t0 = System.nanoTime();
-    server = LocalKubeApiServer.builder().startupTimeout(Duration.ofMinutes(3)).start();
-    admin = new CoreV1Api(server.adminClient());
+    cluster = Cluster.start(PREFIX, LABEL, BUILDER_SA);
+    admin = cluster.admin();
     cloud = FakeAlibabaCloud.start();
     cloud.identities().addAccessKey(AK, SK);
     List<String> rows = new ArrayList<>();
@@ -150,13 +128,13 @@ public final class HeapBenchmark {
               + " java %s; benchmark JVM max heap %s",
           Arrays.toString(stages),
           targets.size(),
-          server,
+          cluster,
           Runtime.getRuntime().availableProcessors(),
           System.getProperty("java.version"),
           mib(Runtime.getRuntime().maxMemory()));
       for (int n : stages) {
         long s = System.nanoTime();
-        createNamespaces(n - created, created);
+        cluster.createNamespaces(created, n - created);
         created = n;
         line("stage %d: namespaces and ServiceAccounts ready in %s", n, since(s));
         rows.add(stage(n));
@@ -170,16 +148,9 @@ public final class HeapBenchmark {
       line("|---|---|---|---|---|---|---|---|");
       rows.forEach(this::line);
       cloud.close();
-      server.close();
+      cluster.close();
       line("total run time %s", since(t0));
-      Path out = Path.of("target", "heap-" + stages[stages.length - 1] + ".txt");
-      try {
-        Files.createDirectories(out.getParent());
-        Files.write(out, report);
-        System.out.println("report written to " + out.toAbsolutePath());
-      } catch (IOException e) {
-        System.out.println("could not write " + out + ": " + e);
-      }
+      report.write("heap-" + stages[stages.length - 1] + ".txt");
     }
   }
 
@@ -187,32 +158,19 @@ public final class HeapBenchmark {
 
   private String stage(int n) throws Exception {
     AcrConfiguration.Builder config =
-        AcrConfiguration.builder()
-            .namespaces(NamespaceScope.matching(LabelSelector.parse(LABEL_KEY + "=" + LABEL_VALUE)))
-            .serviceAccounts(ServiceAccountScope.named(List.of("default", BUILDER_SA)));
-    for (RegistryTarget t : targets) {
-      config.addRegistry(RegistryEntry.of(t, IdentitySpec.defaultChain()));
-    }
-    Progress progress = new Progress();
+        SyncSetup.configuration(LABEL, List.of("default", BUILDER_SA), targets);
+    Progress progress = new Progress(PREFIX);
     long heapBefore = heapAfterGc();
     long share;
     Duration firstSync;
     List<Duration> emptied;
     List<Duration> deleted;
     Duration rotation;
-    try (AcrTokenProvider provider =
-            AcrTokenProvider.builder()
-                .credentials(AlibabaCredentials.accessKey(AK, SK))
-                .endpoint("http://" + cloud.acr().endpoint())
-                .build();
-        CachingTokenProvider cache =
-            CachingTokenProvider.builder(provider)
-                .refreshBeforeExpiry(Duration.ofMinutes(15))
-                .refreshJitter(Duration.ZERO)
-                .build();
+    try (AcrTokenProvider provider = SyncSetup.acrProvider(AK, SK, cloud.acr().endpoint());
+        CachingTokenProvider cache = SyncSetup.cache(provider, Duration.ofMinutes(15));
         PullSecretSync sync =
             PullSecretSync.builder()
-                .apiClient(server.adminClient())
+                .apiClient(cluster.server().adminClient())
                 .configuration(config.build())
                 .tokenProvider(cache)
                 .writeRateLimit(writeRate, (int) Math.max(1, writeRate))
@@ -240,7 +198,7 @@ public final class HeapBenchmark {
       deleted = new ArrayList<>();
       String secretName = DockerConfig.secretName(domains.get(0));
       for (int k = 0; k < driftSamples; k++) {
-        String ns = name((int) ((long) k * n / driftSamples));
+        String ns = cluster.name((int) ((long) k * n / driftSamples));
         emptied.add(emptyAndAwaitRepair(ns, secretName));
         deleted.add(deleteAndAwaitRestore(ns, secretName));
       }
@@ -380,7 +338,7 @@ public final class HeapBenchmark {
       env.put("MALLOC_ARENA_MAX", arenas);
     }
     env.put("HOME", dir.toString());
-    env.put("KUBECONFIG", server.kubeconfig().toString());
+    env.put("KUBECONFIG", cluster.server().kubeconfig().toString());
     env.put("POD_NAMESPACE", "kube-system");
     env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
     env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
@@ -488,152 +446,7 @@ public final class HeapBenchmark {
     return m.find() ? m.group(1) + "m" : null;
   }
 
-  // ---- setup ----
-
-  private static String name(int i) {
-    return PREFIX + String.format(Locale.ROOT, "%05d", i);
-  }
-
-  /** Creates namespaces {@code from..from+count-1} with the label and SA "builder". */
-  private void createNamespaces(int count, int from) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(8);
-    try {
-      List<Future<?>> done = new ArrayList<>();
-      for (int i = from; i < from + count; i++) {
-        String ns = name(i);
-        done.add(
-            pool.submit(
-                () -> {
-                  admin
-                      .createNamespace(
-                          new V1Namespace()
-                              .metadata(
-                                  new V1ObjectMeta()
-                                      .name(ns)
-                                      .labels(Map.of(LABEL_KEY, LABEL_VALUE))))
-                      .execute();
-                  admin
-                      .createNamespacedServiceAccount(
-                          ns, new V1ServiceAccount().metadata(new V1ObjectMeta().name(BUILDER_SA)))
-                      .execute();
-                  return null;
-                }));
-      }
-      for (Future<?> f : done) {
-        f.get();
-      }
-    } finally {
-      pool.shutdown();
-    }
-    long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-    while (true) {
-      Set<String> withDefault = new HashSet<>();
-      for (V1ServiceAccount sa :
-          admin
-              .listServiceAccountForAllNamespaces()
-              .fieldSelector("metadata.name=default")
-              .execute()
-              .getItems()) {
-        withDefault.add(sa.getMetadata().getNamespace());
-      }
-      boolean all = true;
-      for (int i = 0; i < from + count && all; i++) {
-        all = withDefault.contains(name(i));
-      }
-      if (all) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("default ServiceAccounts missing after 10 minutes");
-      }
-      Thread.sleep(500);
-    }
-  }
-
-  private static final class Progress implements SyncListener {
-    final Map<String, Long> synced = new ConcurrentHashMap<>();
-    final Map<String, Long> rotated = new ConcurrentHashMap<>();
-    final LongAdder failures = new LongAdder();
-    volatile boolean watchRotation;
-
-    @Override
-    public void namespaceSynced(NamespaceSyncResult r) {
-      if (!r.inScope() || !r.namespace().startsWith(PREFIX)) {
-        return;
-      }
-      long now = System.nanoTime();
-      synced.putIfAbsent(r.namespace(), now);
-      if (watchRotation && !r.secretsUpdated().isEmpty()) {
-        rotated.putIfAbsent(r.namespace(), now);
-      }
-    }
-
-    @Override
-    public void syncFailed(SyncFailure failure) {
-      failures.increment();
-    }
-  }
-
-  private static void awaitCount(Map<String, Long> map, int n, Duration max, String what)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + max.toNanos();
-    while (map.size() < n) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(what + ": only " + map.size() + " of " + n + " namespaces");
-      }
-      Thread.sleep(5);
-    }
-  }
-
-  // ---- figures ----
-
-  private static long heapAfterGc() {
-    for (int i = 0; i < 3; i++) {
-      System.gc();
-    }
-    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-  }
-
-  private static long status(long pid, String field) throws IOException {
-    for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-      if (l.startsWith(field)) {
-        return Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024;
-      }
-    }
-    return -1;
-  }
-
-  private static Duration percentile(List<Duration> values, int p) {
-    if (values.isEmpty()) {
-      return Duration.ZERO;
-    }
-    List<Duration> sorted = new ArrayList<>(values);
-    Collections.sort(sorted);
-    int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
-    return sorted.get(Math.max(0, Math.min(index, sorted.size() - 1)));
-  }
-
-  private static String mib(long bytes) {
-    return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
-  }
-
-  private static String kib(long bytes) {
-    return String.format(Locale.ROOT, "%.2f KiB", bytes / 1024.0);
-  }
-
-  private static String fmt(Duration d) {
-    return d.toMillis() < 10_000
-        ? d.toMillis() + " ms"
-        : String.format(Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
-  }
-
-  private static String since(long startNanos) {
-    return fmt(Duration.ofNanos(System.nanoTime() - startNanos));
-  }
-
   private void line(String format, Object... args) {
-    String s = args.length == 0 ? format : String.format(Locale.ROOT, format, args);
-    report.add(s);
-    System.out.println(s);
+    report.line(format, args);
   }
 }

@@ -1,42 +1,21 @@
 package io.acrcredential.benchmarks;
 
+import static io.acrcredential.benchmarks.Figures.fmt;
+import static io.acrcredential.benchmarks.Figures.since;
+
 import io.acrcredential.core.CachingTokenProvider;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.acr.AcrTokenProvider;
-import io.acrcredential.core.acr.AlibabaCredentials;
-import io.acrcredential.k8s.NamespaceSyncResult;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.PullSecretSyncBuilder;
-import io.acrcredential.k8s.SyncListener;
 import io.acrcredential.k8s.config.AcrConfiguration;
-import io.acrcredential.k8s.config.IdentitySpec;
-import io.acrcredential.k8s.config.LabelSelector;
-import io.acrcredential.k8s.config.NamespaceScope;
-import io.acrcredential.k8s.config.RegistryEntry;
-import io.acrcredential.k8s.config.ServiceAccountScope;
-import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.testing.FakeAcr;
 import io.acrcredential.testing.FakeIdentities;
-import io.kubernetes.client.openapi.ApiClient;
-import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.models.V1Namespace;
-import io.kubernetes.client.openapi.models.V1ObjectMeta;
-import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.LongAdder;
 import okhttp3.Interceptor;
 import okhttp3.Response;
@@ -63,10 +42,8 @@ import okhttp3.Response;
  */
 public final class RestartBenchmark {
 
-  private static final String LABEL_KEY = "acr-bench";
-  private static final String LABEL_VALUE = "restart";
+  private static final String LABEL = "acr-bench=restart";
   private static final String PREFIX = "restart-";
-  private static final List<String> REGIONS = List.of("cn-hangzhou", "cn-shanghai", "cn-beijing");
   private static final String AK = "LTAI5tRestartBenchKey01";
   private static final String SK = "restartSecretrestartSecret";
   private static final Duration RENEW_BEFORE = Duration.ofMinutes(15);
@@ -75,22 +52,16 @@ public final class RestartBenchmark {
   private final int namespaceCount;
   private final double writeRate;
   private final boolean rotation;
-  private final List<RegistryTarget> targets = new ArrayList<>();
-  private final List<String> report = new ArrayList<>();
+  private final List<RegistryTarget> targets = SyncSetup.targets();
+  private final Report report = new Report();
 
-  private LocalKubeApiServer server;
-  private CoreV1Api admin;
+  private Cluster cluster;
   private FakeAcr acr;
 
   private RestartBenchmark(Map<String, String> options) {
     this.namespaceCount = Integer.parseInt(options.getOrDefault("namespaces", "1000"));
     this.writeRate = Double.parseDouble(options.getOrDefault("write-rate", "1000"));
     this.rotation = Boolean.parseBoolean(options.getOrDefault("rotation", "true"));
-    for (String region : REGIONS) {
-      targets.add(
-          RegistryTarget.personal(region)
-              .withDomains(List.of("registry." + region + ".aliyuncs.com")));
-    }
   }
 
   /**
@@ -100,14 +71,7 @@ public final class RestartBenchmark {
    * @throws Exception when the benchmark cannot run
    */
   public static void main(String[] args) throws Exception {
-    Map<String, String> options = new HashMap<>();
-    for (int i = 0; i < args.length; i += 2) {
-      if (!args[i].startsWith("--") || i + 1 >= args.length) {
-        throw new IllegalArgumentException(
-            "arguments are --name value pairs, e.g. --namespaces 1000; got " + args[i]);
-      }
-      options.put(args[i].substring(2), args[i + 1]);
-    }
+    Map<String, String> options = Figures.options(args, "--namespaces 1000");
     boolean ok = new RestartBenchmark(options).run();
     System.exit(ok ? 0 : 1); // the local API server's shutdown hook stops its processes
   }
@@ -140,60 +104,20 @@ public final class RestartBenchmark {
     }
   }
 
-  /** Records when each namespace was reconciled, from a mark on, and when this replica led. */
-  private static final class Progress implements SyncListener {
-    final Map<String, Long> synced = new ConcurrentHashMap<>();
-    final Map<String, Long> rotated = new ConcurrentHashMap<>();
-    volatile boolean counting = true;
-    volatile boolean watchRotation;
-    volatile long ledAt;
-
-    @Override
-    public void namespaceSynced(NamespaceSyncResult r) {
-      if (!r.inScope() || !r.namespace().startsWith(PREFIX)) {
-        return;
-      }
-      long now = System.nanoTime();
-      if (counting) {
-        synced.putIfAbsent(r.namespace(), now);
-      }
-      if (watchRotation && !r.secretsUpdated().isEmpty()) {
-        rotated.putIfAbsent(r.namespace(), now);
-      }
-    }
-
-    @Override
-    public void leadershipChanged(boolean leader) {
-      if (leader) {
-        ledAt = System.nanoTime();
-      }
-    }
-  }
-
   /** One refresher process: its own ACR client and token cache. */
   private final class Replica implements AutoCloseable {
     final Writes writes = new Writes();
-    final Progress progress = new Progress();
+    final Progress progress = new Progress(PREFIX);
     final AcrTokenProvider provider;
     final CachingTokenProvider cache;
     final PullSecretSync sync;
 
     Replica(boolean reuse, String identity, boolean defaultWriteRate) {
-      provider =
-          AcrTokenProvider.builder()
-              .credentials(AlibabaCredentials.accessKey(AK, SK))
-              .endpoint("http://" + acr.endpoint())
-              .build();
-      cache =
-          CachingTokenProvider.builder(provider)
-              .refreshBeforeExpiry(RENEW_BEFORE)
-              .refreshJitter(Duration.ZERO)
-              .build();
-      ApiClient client = server.adminClient();
-      client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(writes).build());
+      provider = SyncSetup.acrProvider(AK, SK, acr.endpoint());
+      cache = SyncSetup.cache(provider, RENEW_BEFORE);
       PullSecretSyncBuilder b =
           PullSecretSync.builder()
-              .apiClient(client)
+              .apiClient(cluster.client(writes))
               .configuration(configuration())
               .tokenProvider(cache)
               .instanceName("bench")
@@ -225,15 +149,9 @@ public final class RestartBenchmark {
   }
 
   private AcrConfiguration configuration() {
-    AcrConfiguration.Builder config =
-        AcrConfiguration.builder()
-            .namespaces(NamespaceScope.matching(LabelSelector.parse(LABEL_KEY + "=" + LABEL_VALUE)))
-            .serviceAccounts(ServiceAccountScope.named(List.of("default")))
-            .expiringThreshold(RENEW_BEFORE);
-    for (RegistryTarget t : targets) {
-      config.addRegistry(RegistryEntry.of(t, IdentitySpec.defaultChain()));
-    }
-    return config.build();
+    return SyncSetup.configuration(LABEL, List.of("default"), targets)
+        .expiringThreshold(RENEW_BEFORE)
+        .build();
   }
 
   /** One measured phase. */
@@ -243,8 +161,7 @@ public final class RestartBenchmark {
   private boolean run() throws Exception {
     boolean ok = true;
     long t0 = System.nanoTime();
-    server = LocalKubeApiServer.builder().startupTimeout(Duration.ofMinutes(3)).start();
-    admin = new CoreV1Api(server.adminClient());
+    cluster = Cluster.start(PREFIX, LABEL, null);
     acr = FakeAcr.start(new FakeIdentities().addAccessKey(AK, SK));
     acr.setTokenLifetime(Duration.ofHours(1));
     List<Phase> phases = new ArrayList<>();
@@ -259,7 +176,7 @@ public final class RestartBenchmark {
           Runtime.getRuntime().availableProcessors(),
           System.getProperty("java.version"));
       long s = System.nanoTime();
-      createNamespaces();
+      cluster.createNamespaces(0, namespaceCount);
       line("setup: %d namespaces in %s", namespaceCount, since(s));
 
       try (Replica first = new Replica(true, null, false)) {
@@ -295,16 +212,9 @@ public final class RestartBenchmark {
       line(ok ? "RESULT: all checks held" : "RESULT: a check FAILED (see above)");
     } finally {
       acr.close();
-      server.close();
+      cluster.close();
       line("total run time %s", since(t0));
-      Path out = Path.of("target", "restart-" + namespaceCount + ".txt");
-      try {
-        Files.createDirectories(out.getParent());
-        Files.write(out, report);
-        System.out.println("report written to " + out.toAbsolutePath());
-      } catch (IOException e) {
-        System.out.println("could not write " + out + ": " + e);
-      }
+      report.write("restart-" + namespaceCount + ".txt");
     }
     return ok;
   }
@@ -420,80 +330,10 @@ public final class RestartBenchmark {
   }
 
   private void awaitAll(Map<String, Long> map, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (map.size() < namespaceCount) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(
-            what + ": only " + map.size() + " of " + namespaceCount + " namespaces");
-      }
-      Thread.sleep(5);
-    }
-  }
-
-  private void createNamespaces() throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(8);
-    try {
-      List<Future<?>> done = new ArrayList<>();
-      for (int i = 0; i < namespaceCount; i++) {
-        String ns = PREFIX + String.format(Locale.ROOT, "%05d", i);
-        done.add(
-            pool.submit(
-                () ->
-                    admin
-                        .createNamespace(
-                            new V1Namespace()
-                                .metadata(
-                                    new V1ObjectMeta()
-                                        .name(ns)
-                                        .labels(Map.of(LABEL_KEY, LABEL_VALUE))))
-                        .execute()));
-      }
-      for (Future<?> f : done) {
-        f.get();
-      }
-    } finally {
-      pool.shutdown();
-    }
-    // kube-controller-manager creates every "default" ServiceAccount
-    long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-    while (true) {
-      Set<String> withDefault = new HashSet<>();
-      for (V1ServiceAccount sa :
-          admin
-              .listServiceAccountForAllNamespaces()
-              .fieldSelector("metadata.name=default")
-              .execute()
-              .getItems()) {
-        if (sa.getMetadata().getNamespace().startsWith(PREFIX)) {
-          withDefault.add(sa.getMetadata().getNamespace());
-        }
-      }
-      if (withDefault.size() >= namespaceCount) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("default ServiceAccounts missing after 10 minutes");
-      }
-      Thread.sleep(500);
-    }
-  }
-
-  private static String fmt(Duration d) {
-    if (d.isNegative()) {
-      return "-" + fmt(d.negated());
-    }
-    return d.toMillis() < 10_000
-        ? d.toMillis() + " ms"
-        : String.format(Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
-  }
-
-  private static String since(long startNanos) {
-    return fmt(Duration.ofNanos(System.nanoTime() - startNanos));
+    Figures.awaitCount(map, namespaceCount, WAIT, what);
   }
 
   private void line(String format, Object... args) {
-    String s = String.format(Locale.ROOT, format, args);
-    System.out.println(s);
-    report.add(s);
+    report.line(format, args);
   }
 }

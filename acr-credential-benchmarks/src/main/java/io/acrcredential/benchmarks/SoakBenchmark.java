@@ -31,7 +31,6 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -76,7 +75,7 @@ public final class SoakBenchmark {
   private final int sampleSeconds;
   private final int stable;
   private final int graceSeconds;
-  private final List<String> report = new ArrayList<>();
+  private final Report report = new Report();
 
   private LocalKubeApiServer server;
   private CoreV1Api admin;
@@ -97,14 +96,7 @@ public final class SoakBenchmark {
    * @throws Exception when the soak cannot run
    */
   public static void main(String[] args) throws Exception {
-    Map<String, String> options = new HashMap<>();
-    for (int i = 0; i < args.length; i += 2) {
-      if (!args[i].startsWith("--") || i + 1 >= args.length) {
-        throw new IllegalArgumentException(
-            "arguments are --name value pairs, e.g. --minutes 30; got " + args[i]);
-      }
-      options.put(args[i].substring(2), args[i + 1]);
-    }
+    Map<String, String> options = Figures.options(args, "--minutes 30");
     boolean ok = new SoakBenchmark(options).run();
     System.exit(ok ? 0 : 1); // the local API server's shutdown hook stops its processes
   }
@@ -179,14 +171,7 @@ public final class SoakBenchmark {
       acr.close();
       server.close();
       line("total run time %s", seconds(System.nanoTime() - t0));
-      Path out = Path.of("target", "soak.txt");
-      try {
-        Files.createDirectories(out.getParent());
-        Files.write(out, report);
-        System.out.println("report written to " + out.toAbsolutePath());
-      } catch (IOException e) {
-        System.out.println("could not write " + out + ": " + e);
-      }
+      report.write("soak.txt");
     }
     line(ok ? "RESULT: all checks held" : "RESULT: a check FAILED (see above)");
     return ok;
@@ -377,8 +362,6 @@ public final class SoakBenchmark {
   }
 
   private void line(String format, Object... args) {
-    String s = String.format(Locale.ROOT, format, args);
-    System.out.println(s);
-    report.add(s);
+    report.line(format, args);
   }
 }

@@ -6,7 +6,6 @@ import io.acrcredential.core.RegistryEdition;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.acr.AcrHost;
 import io.acrcredential.k8s.internal.Names;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -17,7 +16,6 @@ import java.util.Optional;
 import java.util.Set;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
-import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
 
@@ -30,11 +28,13 @@ final class RegistryKeys {
   private final Problems problems;
   private final YamlFields yaml;
   private final Optional<String> clusterRegion;
+  private final IdentityFields identities;
 
   RegistryKeys(Problems problems, YamlFields yaml, Optional<String> clusterRegion) {
     this.problems = problems;
     this.yaml = yaml;
     this.clusterRegion = clusterRegion;
+    this.identities = new IdentityFields(problems, yaml);
   }
 
   static final int MAX_DOMAINS_PER_REGISTRY = 50;
@@ -195,10 +195,10 @@ final class RegistryKeys {
     if (f == null) {
       return Optional.empty();
     }
-    String instanceId = optional(loc, f, FIELD_INSTANCE_ID, false);
-    String regionId = optional(loc, f, FIELD_REGION_ID, false);
+    String instanceId = yaml.optionalString(ACR_REGISTRY_INFO, loc, f, FIELD_INSTANCE_ID);
+    String regionId = yaml.optionalString(ACR_REGISTRY_INFO, loc, f, FIELD_REGION_ID);
     List<String> domains = readDomains(loc, f.get(FIELD_DOMAINS));
-    IdentitySpec identity = readIdentity(loc, f, rrsa);
+    IdentitySpec identity = identities.read(loc, f, rrsa);
 
     String region = null;
     if (regionId != null && !regionId.isBlank()) {
@@ -262,15 +262,6 @@ final class RegistryKeys {
     }
   }
 
-  /** An optional string field; null when absent or invalid (invalid ones are reported). */
-  String optional(String loc, Map<String, Node> f, String field, boolean secret) {
-    Node n = f.get(field);
-    if (n == null) {
-      return null;
-    }
-    return yaml.readString(ACR_REGISTRY_INFO, loc + "." + field, n, secret);
-  }
-
   /** The domains field: a comma-separated string or a YAML list of strings. Null on error. */
   List<String> readDomains(String loc, Node node) {
     String key = ACR_REGISTRY_INFO;
@@ -332,142 +323,6 @@ final class RegistryKeys {
       domains.add(d);
     }
     return ok ? domains : null;
-  }
-
-  IdentitySpec readIdentity(String loc, Map<String, Node> f, boolean rrsa) {
-    String key = ACR_REGISTRY_INFO;
-    int errorsBefore = problems.errorCount();
-    String ak = blankToNull(optional(loc, f, FIELD_ACCESS_KEY, true));
-    String sk = blankToNull(optional(loc, f, FIELD_ACCESS_KEY_SECRET, true));
-    String rrsaRole = blankToNull(optional(loc, f, FIELD_RRSA_ROLE_ARN, false));
-    String rrsaOidc = blankToNull(optional(loc, f, FIELD_RRSA_OIDC_ARN, false));
-    String assume = blankToNull(optional(loc, f, FIELD_ASSUME_ROLE_ARN, false));
-    Optional<Long> expire = Optional.empty();
-    if (f.containsKey(FIELD_EXPIRE_DURATION)
-        && !(f.get(FIELD_EXPIRE_DURATION) instanceof ScalarNode s
-            && (Tag.NULL.equals(s.getTag())
-                || Tag.STR.equals(s.getTag()) && s.getValue().isBlank()))) {
-      expire =
-          yaml.readInteger(key, loc + "." + FIELD_EXPIRE_DURATION, f.get(FIELD_EXPIRE_DURATION));
-    }
-    if (problems.errorCount() > errorsBefore) {
-      return null;
-    }
-
-    IdentitySpec.Source source;
-    if (ak != null || sk != null) {
-      if (ak == null || sk == null) {
-        String missing = ak == null ? FIELD_ACCESS_KEY : FIELD_ACCESS_KEY_SECRET;
-        problems.error(
-            key,
-            loc + "." + missing,
-            "is missing; customAccessKey and customAccessKeySecret must be given together");
-        return null;
-      }
-      if (rrsaRole != null || rrsaOidc != null) {
-        problems.error(
-            key,
-            loc,
-            "sets both customAccessKey and rrsaRoleARN/rrsaOIDCProviderRoleARN; choose one identity");
-        return null;
-      }
-      String p = Names.checkAccessKeyId(ak.strip());
-      if (p != null) {
-        problems.error(
-            key,
-            loc + "." + FIELD_ACCESS_KEY,
-            "is not a valid AccessKey id (value not shown); " + p);
-        return null;
-      }
-      if (!sk.strip().equals(sk) || sk.length() > 256) {
-        problems.error(
-            key,
-            loc + "." + FIELD_ACCESS_KEY_SECRET,
-            "is not a valid AccessKey secret (value not shown): it must not have leading or trailing spaces and be at most 256 characters");
-        return null;
-      }
-      source = new IdentitySpec.AccessKey(ak.strip(), sk);
-    } else if (rrsaRole != null || rrsaOidc != null) {
-      if (!rrsa) {
-        for (String field : List.of(FIELD_RRSA_ROLE_ARN, FIELD_RRSA_OIDC_ARN)) {
-          if (f.containsKey(field)) {
-            problems.warn(
-                key,
-                loc + "." + field,
-                "is ignored because RRSA is not enabled; add the key rrsa with 'enable: true' to use it");
-          }
-        }
-        source = new IdentitySpec.DefaultChain();
-      } else {
-        if (rrsaRole == null || rrsaOidc == null) {
-          String missing = rrsaRole == null ? FIELD_RRSA_ROLE_ARN : FIELD_RRSA_OIDC_ARN;
-          problems.error(
-              key,
-              loc + "." + missing,
-              "is missing; rrsaRoleARN and rrsaOIDCProviderRoleARN must be given together (or neither, to use the pod's RRSA environment)");
-          return null;
-        }
-        String p1 = Names.checkRoleArn(rrsaRole.strip());
-        if (p1 != null) {
-          problems.error(
-              key,
-              loc + "." + FIELD_RRSA_ROLE_ARN,
-              yaml.echo(rrsaRole.strip()) + " is not a role ARN; " + p1);
-        }
-        String p2 = Names.checkOidcProviderArn(rrsaOidc.strip());
-        if (p2 != null) {
-          problems.error(
-              key,
-              loc + "." + FIELD_RRSA_OIDC_ARN,
-              yaml.echo(rrsaOidc.strip()) + " is not an OIDC provider ARN; " + p2);
-        }
-        if (p1 != null || p2 != null) {
-          return null;
-        }
-        source =
-            new IdentitySpec.Rrsa(Optional.of(rrsaRole.strip()), Optional.of(rrsaOidc.strip()));
-      }
-    } else {
-      source =
-          rrsa
-              ? new IdentitySpec.Rrsa(Optional.empty(), Optional.empty())
-              : new IdentitySpec.DefaultChain();
-    }
-
-    Optional<IdentitySpec.AssumeRole> role = Optional.empty();
-    if (assume != null) {
-      String a = assume.strip();
-      String p = Names.checkRoleArn(a);
-      if (p != null) {
-        problems.error(
-            key, loc + "." + FIELD_ASSUME_ROLE_ARN, yaml.echo(a) + " is not a role ARN; " + p);
-        return null;
-      }
-      long seconds = expire.orElse(IdentitySpec.MIN_SESSION_SECONDS);
-      if (!sessionLengthInRange(key, loc, seconds)) {
-        return null;
-      }
-      role = Optional.of(new IdentitySpec.AssumeRole(a, Duration.ofSeconds(seconds)));
-    } else if (expire.isPresent()) {
-      long seconds = expire.get();
-      if (!sessionLengthInRange(key, loc, seconds)) {
-        return null;
-      }
-      // 3600 is the default that Alibaba's documented template carries on every item, with or
-      // without a role: it says nothing, so it costs no warning on every reload. Any other value
-      // was chosen by someone and is worth a word.
-      if (seconds != IdentitySpec.MIN_SESSION_SECONDS) {
-        problems.warn(
-            key,
-            loc + "." + FIELD_EXPIRE_DURATION,
-            "is ignored without assumeRoleARN (only the default 3600 goes without a warning)");
-      }
-    }
-    return new IdentitySpec(source, role);
-  }
-
-  static String blankToNull(String s) {
-    return s == null || s.isBlank() ? null : s;
   }
 
   void warnDomainMismatches(String loc, RegistryTarget target, List<String> domains) {
@@ -580,23 +435,5 @@ final class RegistryKeys {
                 new RegistryEntry(RegistryTarget.personal(region).withDomains(ds), identity, key)));
     enterprise.forEach(
         (rn, ds) -> named.add(new NamedInstanceRegistry(rn.get(0), rn.get(1), ds, identity, key)));
-  }
-
-  /** Reports an {@code expireDuration} outside what STS grants; true when it is in range. */
-  boolean sessionLengthInRange(String key, String loc, long seconds) {
-    if (seconds >= IdentitySpec.MIN_SESSION_SECONDS
-        && seconds <= IdentitySpec.MAX_SESSION_SECONDS) {
-      return true;
-    }
-    problems.error(
-        key,
-        loc + "." + FIELD_EXPIRE_DURATION,
-        seconds
-            + " is out of range; expected "
-            + IdentitySpec.MIN_SESSION_SECONDS
-            + " to "
-            + IdentitySpec.MAX_SESSION_SECONDS
-            + " seconds");
-    return false;
   }
 }

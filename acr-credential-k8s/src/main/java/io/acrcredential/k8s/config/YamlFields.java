@@ -155,6 +155,18 @@ final class YamlFields {
     return null;
   }
 
+  /** A string field of a mapping; null when absent or invalid (invalid ones are reported). */
+  String optionalString(String key, String loc, Map<String, Node> fields, String field) {
+    Node n = fields.get(field);
+    return n == null ? null : readString(key, loc + "." + field, n, false);
+  }
+
+  /** Like {@link #optionalString}, for a field whose value is never echoed. */
+  String optionalSecret(String key, String loc, Map<String, Node> fields, String field) {
+    Node n = fields.get(field);
+    return n == null ? null : readString(key, loc + "." + field, n, true);
+  }
+
   Optional<Boolean> readBoolean(String key, String loc, Node node) {
     if (node instanceof ScalarNode s
         && (Tag.BOOL.equals(node.getTag()) || Tag.STR.equals(node.getTag()))) {
