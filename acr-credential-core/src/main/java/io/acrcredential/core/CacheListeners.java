@@ -3,6 +3,7 @@ package io.acrcredential.core;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,28 +32,23 @@ final class CacheListeners {
   }
 
   void credentialChanged(CredentialChange change) {
-    for (CacheListener listener : listeners) {
-      try {
-        listener.credentialChanged(change);
-      } catch (RuntimeException | AssertionError | LinkageError e) {
-        LOG.warn(
-            "Cache listener {} failed on a credential change for {}; ignored",
-            listener.getClass().getName(),
-            change.target().describe(),
-            e);
-      }
-    }
+    each("a credential change", change.target(), listener -> listener.credentialChanged(change));
   }
 
   void refreshFailed(RefreshFailure event) {
+    each("a refresh failure", event.target(), listener -> listener.refreshFailed(event));
+  }
+
+  private void each(String what, RegistryTarget target, Consumer<CacheListener> call) {
     for (CacheListener listener : listeners) {
       try {
-        listener.refreshFailed(event);
+        call.accept(listener);
       } catch (RuntimeException | AssertionError | LinkageError e) {
         LOG.warn(
-            "Cache listener {} failed on a refresh failure for {}; ignored",
+            "Cache listener {} failed on {} for {}; ignored",
             listener.getClass().getName(),
-            event.target().describe(),
+            what,
+            target.describe(),
             e);
       }
     }
