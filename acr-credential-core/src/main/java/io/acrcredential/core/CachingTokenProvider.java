@@ -4,15 +4,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
@@ -43,39 +39,20 @@ import org.slf4j.LoggerFactory;
  */
 public final class CachingTokenProvider implements TokenProvider, AutoCloseable {
 
+  // The work is shared out package-private: KeyTable finds and owns the per-key states, KeyLoader
+  // calls the provider and schedules refreshes, RefreshPolicy does the timing arithmetic,
+  // CacheListeners calls the listeners. This class keeps the callers' side: serving and waiting.
+
   private static final Logger LOG = LoggerFactory.getLogger(CachingTokenProvider.class);
 
-  private final TokenProvider delegate;
   private final Clock clock;
   private final RefreshScheduler scheduler;
-  private final DoubleSupplier random;
-  private final List<CacheListener> listeners;
-  private final long refreshBeforeExpiryMillis;
-  private final long refreshJitterMillis;
-  private final long safetyMarginMillis;
-  private final long retryInitialMillis;
-  private final long retryMaxMillis;
-  private final double retryMultiplier;
-  private final double retryJitter;
-  private final long nonRetryableRetryMillis;
-  private final long failureCacheMillis;
-
-  private final ConcurrentHashMap<RegistryTarget, KeyState> states = new ConcurrentHashMap<>();
-
-  /**
-   * Up to {@link #HOT_KEYS} states matched by target identity before the map is asked, so that
-   * callers who reuse their target instance skip the record's {@code hashCode}/{@code equals}.
-   * Copy-on-write under {@link #hotLock}; holds only states that are in {@link #states}.
-   */
-  private volatile KeyState[] hot = new KeyState[0];
-
-  private final Object hotLock = new Object();
-  private static final int HOT_KEYS = 8;
-  private final Object closeLock = new Object();
-  private volatile boolean closed;
+  private final RefreshPolicy policy;
+  private final CacheListeners listeners;
+  private final KeyTable table = new KeyTable();
+  private final KeyLoader loader;
 
   private CachingTokenProvider(Builder b) {
-    this.delegate = b.delegate;
     this.clock = b.clock;
     this.scheduler =
         b.scheduler != null
@@ -83,17 +60,20 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
             : b.executor != null
                 ? RefreshScheduler.borrowing(b.executor)
                 : RefreshScheduler.owningThread();
-    this.random = b.random;
-    this.listeners = new CopyOnWriteArrayList<>(b.listeners);
-    this.refreshBeforeExpiryMillis = b.refreshBeforeExpiry.toMillis();
-    this.refreshJitterMillis = b.refreshJitter.toMillis();
-    this.safetyMarginMillis = b.safetyMargin.toMillis();
-    this.retryInitialMillis = b.retryInitial.toMillis();
-    this.retryMaxMillis = b.retryMax.toMillis();
-    this.retryMultiplier = b.retryMultiplier;
-    this.retryJitter = b.retryJitter;
-    this.nonRetryableRetryMillis = b.nonRetryableRetryInterval.toMillis();
-    this.failureCacheMillis = b.failureCacheTime.toMillis();
+    this.policy =
+        new RefreshPolicy(
+            b.random,
+            b.refreshBeforeExpiry,
+            b.refreshJitter,
+            b.safetyMargin,
+            b.retryInitial,
+            b.retryMax,
+            b.retryMultiplier,
+            b.retryJitter,
+            b.nonRetryableRetryInterval,
+            b.failureCacheTime);
+    this.listeners = new CacheListeners(b.listeners);
+    this.loader = new KeyLoader(b.delegate, clock, scheduler, policy, listeners, table);
   }
 
   /**
@@ -124,19 +104,9 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
   @Override
   public RegistryCredential fetch(RegistryTarget target) {
     Objects.requireNonNull(target, "target must not be null");
-    KeyState state = null;
-    KeyState[] recent = hot;
-    for (int i = 0; i < recent.length; i++) {
-      if (recent[i].target == target) {
-        state = recent[i];
-        break;
-      }
-    }
-    if (state == null) {
-      state = states.get(target);
-    }
+    KeyState state = table.find(target);
     if (state != null) {
-      Entry entry = state.entry;
+      KeyState.Entry entry = state.entry;
       if (clock.millis() < entry.serveUntilMillis) {
         return entry.credential;
       }
@@ -169,7 +139,7 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
    */
   @Override
   public boolean removeListener(CacheListener listener) {
-    return listener != null && listeners.remove(listener);
+    return listeners.remove(listener);
   }
 
   /**
@@ -182,14 +152,7 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
    */
   public void invalidate(RegistryTarget target) {
     Objects.requireNonNull(target, "target must not be null");
-    KeyState state = states.remove(target);
-    if (state != null) {
-      synchronized (state) {
-        state.removed = true;
-        state.entry = Entry.EMPTY;
-        state.cancelScheduled();
-      }
-      dropFromHot(state);
+    if (table.forget(target) != null) {
       LOG.debug("Forgot the cached credential for {}", target.describe());
     }
   }
@@ -204,23 +167,14 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
    */
   @Override
   public void close() {
-    synchronized (closeLock) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-    }
-    List<KeyState> all = new ArrayList<>(states.values());
-    states.clear();
-    synchronized (hotLock) {
-      hot = new KeyState[0];
+    List<KeyState> all = table.close();
+    if (all == null) {
+      return;
     }
     IllegalStateException closing = closedException(null);
     for (KeyState state : all) {
       synchronized (state) {
-        state.removed = true;
-        state.entry = Entry.EMPTY;
-        state.cancelScheduled();
+        state.retire();
         if (state.inFlight != null) {
           state.inFlight.completeExceptionally(closing);
         }
@@ -234,22 +188,22 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
 
   private RegistryCredential fetchSlowly(RegistryTarget target) {
     while (true) {
-      if (closed) {
+      if (table.isClosed()) {
         throw closedException(target);
       }
-      KeyState state = states.computeIfAbsent(target, KeyState::new);
+      KeyState state = table.getOrCreate(target);
       CompletableFuture<RegistryCredential> flight;
       boolean owner = false;
       synchronized (state) {
-        if (closed) {
+        if (table.isClosed()) {
           throw closedException(target);
         }
         if (state.removed) {
           continue; // invalidated between the look-up and the lock: use the fresh state
         }
-        promoteToHot(state);
+        table.promote(state);
         long now = clock.millis();
-        Entry entry = state.entry;
+        KeyState.Entry entry = state.entry;
         if (now < entry.serveUntilMillis) {
           return entry.credential;
         }
@@ -264,7 +218,7 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
           owner = true;
         }
       }
-      return owner ? load(state, flight, true) : await(target, flight);
+      return owner ? loader.load(state, flight, true) : await(target, flight);
     }
   }
 
@@ -292,310 +246,6 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
     }
   }
 
-  /** Runs a background refresh scheduled for {@code generation} of the key's schedule. */
-  private void refreshInBackground(KeyState state, long generation) {
-    CompletableFuture<RegistryCredential> flight;
-    synchronized (state) {
-      if (closed || state.removed || state.generation != generation) {
-        return;
-      }
-      state.scheduled = null;
-      if (state.inFlight != null) {
-        return; // a caller is fetching; it schedules the next refresh when done
-      }
-      flight = new CompletableFuture<>();
-      state.inFlight = flight;
-    }
-    try {
-      load(state, flight, false);
-    } catch (TokenException alreadyReported) {
-      // logged and given to the listeners by load
-    } catch (RuntimeException | Error unexpected) {
-      LOG.error(
-          "Background refresh for {} failed unexpectedly", state.target.describe(), unexpected);
-    }
-  }
-
-  /**
-   * Calls the provider for a key this thread owns the flight of, records the outcome, releases the
-   * waiters, tells the listeners, then schedules the next refresh and lets the next flight in.
-   *
-   * @param rethrow whether to throw a failure to the caller (false for background refreshes)
-   */
-  private RegistryCredential load(
-      KeyState state, CompletableFuture<RegistryCredential> flight, boolean rethrow) {
-    RegistryTarget target = state.target;
-    long nextRunAt = Long.MIN_VALUE;
-    try {
-      Object outcome = callDelegate(target);
-      long now = clock.millis();
-      if (outcome instanceof RegistryCredential credential) {
-        long serveUntil = saturatedMinus(epochMillis(credential.expiresAt()), safetyMarginMillis);
-        if (serveUntil > now) {
-          nextRunAt = refreshTime(now, credential, serveUntil);
-          succeed(state, flight, credential, serveUntil, nextRunAt);
-          return credential;
-        }
-        outcome =
-            new TokenException(
-                TokenException.Reason.INVALID_RESPONSE,
-                null,
-                "the token provider returned a credential for "
-                    + target.describe()
-                    + " that expires at "
-                    + credential.expiresAt()
-                    + ", inside the safety margin of "
-                    + Duration.ofMillis(safetyMarginMillis)
-                    + "; check the provider and this machine's clock");
-      }
-      TokenException failure = (TokenException) outcome;
-      nextRunAt = fail(state, flight, failure, now);
-      if (rethrow) {
-        throw failure;
-      }
-      return null;
-    } catch (Error error) {
-      flight.completeExceptionally(error);
-      nextRunAt = saturatedPlus(clock.millis(), retryInitialMillis);
-      throw error;
-    } finally {
-      synchronized (state) {
-        if (state.inFlight == flight) {
-          state.inFlight = null;
-        }
-        if (nextRunAt != Long.MIN_VALUE && !closed && !state.removed) {
-          scheduleLocked(state, nextRunAt);
-        }
-      }
-    }
-  }
-
-  /** The provider's credential, or a TokenException describing why there is none. */
-  private Object callDelegate(RegistryTarget target) {
-    try {
-      RegistryCredential credential = delegate.fetch(target);
-      if (credential == null) {
-        return new TokenException(
-            TokenException.Reason.INVALID_RESPONSE,
-            null,
-            "the token provider "
-                + delegate.getClass().getName()
-                + " returned no credential for "
-                + target.describe());
-      }
-      return credential;
-    } catch (TokenException e) {
-      return e;
-    } catch (Error e) {
-      throw e;
-    } catch (Throwable e) {
-      return new TokenException(
-          TokenException.Reason.INVALID_RESPONSE,
-          null,
-          "the token provider "
-              + delegate.getClass().getName()
-              + " failed unexpectedly for "
-              + target.describe()
-              + " with "
-              + e.getClass().getName(),
-          e);
-    }
-  }
-
-  private void succeed(
-      KeyState state,
-      CompletableFuture<RegistryCredential> flight,
-      RegistryCredential credential,
-      long serveUntil,
-      long nextRunAt) {
-    RegistryCredential previous;
-    boolean removed;
-    synchronized (state) {
-      previous = state.entry.credential;
-      removed = state.removed;
-      if (!removed) { // a forgotten key keeps no credential; its waiters still get this one
-        state.entry = new Entry(credential, serveUntil, null, 0);
-        state.consecutiveFailures = 0;
-      }
-    }
-    flight.complete(credential);
-    if (LOG.isDebugEnabled()) {
-      LOG.debug(
-          "Fetched the credential for {}: expires at {}, next refresh at {}",
-          state.target.describe(),
-          credential.expiresAt(),
-          Instant.ofEpochMilli(nextRunAt));
-    }
-    if (!removed && !credential.equals(previous)) {
-      CredentialChange change =
-          new CredentialChange(state.target, Optional.ofNullable(previous), credential);
-      for (CacheListener listener : listeners) {
-        try {
-          listener.credentialChanged(change);
-        } catch (RuntimeException | AssertionError | LinkageError e) {
-          LOG.warn(
-              "Cache listener {} failed on a credential change for {}; ignored",
-              listener.getClass().getName(),
-              state.target.describe(),
-              e);
-        }
-      }
-    }
-  }
-
-  /** Records a failure, releases the waiters, reports it; returns when to try again. */
-  private long fail(
-      KeyState state,
-      CompletableFuture<RegistryCredential> flight,
-      TokenException failure,
-      long now) {
-    boolean retryable = failure.isRetryable();
-    int failures;
-    long nextRunAt;
-    long servedUntil;
-    boolean removed;
-    synchronized (state) {
-      failures = ++state.consecutiveFailures;
-      long delay = retryable ? backoffMillis(failures) : jittered(nonRetryableRetryMillis);
-      nextRunAt = saturatedPlus(now, delay);
-      long failureUntil = saturatedPlus(now, Math.min(failureCacheMillis, delay));
-      Entry old = state.entry;
-      servedUntil = old.serveUntilMillis;
-      removed = state.removed;
-      if (!removed) {
-        state.entry = new Entry(old.credential, old.serveUntilMillis, failure, failureUntil);
-      }
-    }
-    flight.completeExceptionally(failure);
-    boolean held = now < servedUntil;
-    String code = failure.errorCode().map(c -> " " + c).orElse("");
-    if (!retryable) {
-      LOG.error(
-          "Cannot fetch the credential for {} ({}{}): {}. Not retrying before {}{}",
-          state.target.describe(),
-          failure.reason(),
-          code,
-          failure.getMessage(),
-          Instant.ofEpochMilli(nextRunAt),
-          held
-              ? "; still serving the cached credential until " + Instant.ofEpochMilli(servedUntil)
-              : "");
-    } else {
-      LOG.warn(
-          "Fetching the credential for {} failed ({}{}, {} in a row): {}. Retrying at {}{}",
-          state.target.describe(),
-          failure.reason(),
-          code,
-          failures,
-          failure.getMessage(),
-          Instant.ofEpochMilli(nextRunAt),
-          held
-              ? "; still serving the cached credential until " + Instant.ofEpochMilli(servedUntil)
-              : "");
-    }
-    if (!removed) {
-      RefreshFailure event =
-          new RefreshFailure(
-              state.target,
-              failure,
-              held ? Optional.of(Instant.ofEpochMilli(servedUntil)) : Optional.empty(),
-              Instant.ofEpochMilli(nextRunAt),
-              failures);
-      for (CacheListener listener : listeners) {
-        try {
-          listener.refreshFailed(event);
-        } catch (RuntimeException | AssertionError | LinkageError e) {
-          LOG.warn(
-              "Cache listener {} failed on a refresh failure for {}; ignored",
-              listener.getClass().getName(),
-              state.target.describe(),
-              e);
-        }
-      }
-    }
-    return nextRunAt;
-  }
-
-  /**
-   * When to refresh a credential just fetched at {@code now}: a random instant in {@code [expiresAt
-   * - refreshBeforeExpiry - refreshJitter, expiresAt - refreshBeforeExpiry]}, but no earlier than
-   * halfway through its remaining serving time.
-   */
-  long refreshTime(long now, RegistryCredential credential, long serveUntil) {
-    long windowStart =
-        saturatedMinus(epochMillis(credential.expiresAt()), refreshBeforeExpiryMillis);
-    long at = saturatedMinus(windowStart, (long) (random.getAsDouble() * refreshJitterMillis));
-    long floor = now + Math.max(1, (serveUntil - now) / 2);
-    return Math.max(at, floor);
-  }
-
-  /** The delay before retrying after the {@code failures}-th retryable failure in a row. */
-  long backoffMillis(int failures) {
-    double base = retryInitialMillis * Math.pow(retryMultiplier, failures - 1);
-    long capped = base >= retryMaxMillis ? retryMaxMillis : (long) base;
-    return jittered(capped);
-  }
-
-  private long jittered(long delay) {
-    return Math.max(1, delay - (long) (delay * retryJitter * random.getAsDouble()));
-  }
-
-  private void scheduleLocked(KeyState state, long atMillis) {
-    state.cancelScheduled();
-    long generation = ++state.generation;
-    long delay = Math.max(0, atMillis - clock.millis());
-    state.scheduledAt = atMillis;
-    try {
-      state.scheduled = scheduler.schedule(() -> refreshInBackground(state, generation), delay);
-    } catch (RejectedExecutionException e) {
-      LOG.warn(
-          "Cannot schedule the next refresh for {}: the executor refused the task; the next "
-              + "caller after the credential expires fetches it instead",
-          state.target.describe());
-    }
-  }
-
-  /** Adds a live state to the identity front, if there is room; called under the state's lock. */
-  private void promoteToHot(KeyState state) {
-    KeyState[] current = hot;
-    if (current.length >= HOT_KEYS) {
-      return;
-    }
-    for (KeyState s : current) {
-      if (s == state) {
-        return;
-      }
-    }
-    synchronized (hotLock) {
-      KeyState[] now = hot;
-      if (closed || state.removed || now.length >= HOT_KEYS) {
-        return;
-      }
-      for (KeyState s : now) {
-        if (s == state) {
-          return;
-        }
-      }
-      KeyState[] next = Arrays.copyOf(now, now.length + 1);
-      next[now.length] = state;
-      hot = next;
-    }
-  }
-
-  private void dropFromHot(KeyState state) {
-    synchronized (hotLock) {
-      KeyState[] now = hot;
-      KeyState[] next = new KeyState[now.length];
-      int n = 0;
-      for (KeyState s : now) {
-        if (s != state) {
-          next[n++] = s;
-        }
-      }
-      hot = Arrays.copyOf(next, n);
-    }
-  }
-
   private static IllegalStateException closedException(RegistryTarget target) {
     return new IllegalStateException(
         target == null
@@ -604,29 +254,11 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
                 + target.describe());
   }
 
-  private static long epochMillis(Instant instant) {
-    try {
-      return instant.toEpochMilli();
-    } catch (ArithmeticException e) {
-      return instant.isBefore(Instant.EPOCH) ? Long.MIN_VALUE : Long.MAX_VALUE;
-    }
-  }
-
-  private static long saturatedMinus(long a, long b) {
-    long r = a - b;
-    return ((a ^ b) & (a ^ r)) < 0 ? (a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE) : r;
-  }
-
-  private static long saturatedPlus(long a, long b) {
-    long r = a + b;
-    return ((a ^ r) & (b ^ r)) < 0 ? (a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE) : r;
-  }
-
   // package-private views for tests -------------------------------------------------------------
 
   /** The instant the next background refresh of the key is due, or empty. */
   Optional<Instant> nextRefresh(RegistryTarget target) {
-    KeyState state = states.get(target);
+    KeyState state = table.get(target);
     if (state == null) {
       return Optional.empty();
     }
@@ -637,51 +269,9 @@ public final class CachingTokenProvider implements TokenProvider, AutoCloseable 
     }
   }
 
-  // ---------------------------------------------------------------------------------------------
-
-  /** What the cache knows about one key; an immutable snapshot read without locking. */
-  private static final class Entry {
-    static final Entry EMPTY = new Entry(null, Long.MIN_VALUE, null, 0);
-
-    final RegistryCredential credential;
-    final long serveUntilMillis;
-    final TokenException failure;
-    final long failureUntilMillis;
-
-    Entry(
-        RegistryCredential credential,
-        long serveUntilMillis,
-        TokenException failure,
-        long failureUntilMillis) {
-      this.credential = credential;
-      this.serveUntilMillis = serveUntilMillis;
-      this.failure = failure;
-      this.failureUntilMillis = failureUntilMillis;
-    }
-  }
-
-  /** Per-key state. {@link #entry} is read without a lock; everything else under its monitor. */
-  private final class KeyState {
-    final RegistryTarget target;
-    volatile Entry entry = Entry.EMPTY;
-    CompletableFuture<RegistryCredential> inFlight;
-    RefreshScheduler.Handle scheduled;
-    long scheduledAt;
-    long generation;
-    int consecutiveFailures;
-    boolean removed;
-
-    KeyState(RegistryTarget target) {
-      this.target = target;
-    }
-
-    void cancelScheduled() {
-      if (scheduled != null) {
-        scheduled.cancel();
-        scheduled = null;
-      }
-      generation++;
-    }
+  /** The delay before retrying after the {@code failures}-th retryable failure in a row. */
+  long backoffMillis(int failures) {
+    return policy.backoffMillis(failures);
   }
 
   /**
