@@ -13,22 +13,14 @@ import io.acrcredential.k8s.config.AcrConfigParser;
 import io.acrcredential.k8s.config.AcrConfiguration;
 import io.acrcredential.k8s.config.ConfigParseResult;
 import io.acrcredential.k8s.config.ConfigProblem;
-import io.acrcredential.k8s.config.LastGoodConfiguration;
-import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.models.CoreV1Event;
-import io.kubernetes.client.openapi.models.V1EventSource;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
-import io.kubernetes.client.openapi.models.V1ObjectReference;
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -40,7 +32,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
@@ -50,14 +41,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The refresher assembled: configuration source, token providers behind one cache, the Kubernetes
  * sync, metrics and pass tracking. {@code sync} runs it as a daemon or once; {@code demo} runs it
- * in-process against the fakes.
+ * in-process against the fakes. Configuration versions are applied by {@link ConfigApplier}, the
+ * Pod webhook and its registration kept by {@link WebhookServing}, Events recorded by {@link
+ * RefresherEvents}; this class starts and stops them and follows the reconcile passes.
  */
 final class Refresher implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Refresher.class);
   static final String COMPONENT = "acr-credential";
-  static final String WEBHOOK_ENABLE =
-      io.acrcredential.k8s.config.AcrConfigParser.WEBHOOK_CONFIGURATION + ".enable";
+  static final String WEBHOOK_ENABLE = AcrConfigParser.WEBHOOK_CONFIGURATION + ".enable";
 
   /**
    * What the refresher needs.
@@ -147,23 +139,16 @@ final class Refresher implements AutoCloseable {
   private final RotationSignal signal = new RotationSignal();
   private final RegistryProviders providers;
   private final ScheduledExecutorService events;
+  private final RefresherEvents warnings;
+  private final ConfigApplier configs;
+  private final WebhookServing webhook;
   private final long createdNanos = System.nanoTime();
   private volatile PullSecretSync sync;
   private volatile boolean firstPassDone;
   private volatile boolean closed;
-  private final LastGoodConfiguration lastGood; // guarded by applySnapshot's lock
-  private ConfigSource.Snapshot lastSnapshot;
-  private String lastReported = "";
-  private ScheduledFuture<?> retryApply;
-  private WebhookServer webhookServer; // guarded by this
-  private SelfIssuedCertificate certificate; // guarded by this; while the own certificate serves
-  private final java.util.concurrent.atomic.AtomicBoolean registrationRemoved =
-      new java.util.concurrent.atomic.AtomicBoolean();
-  private final WebhookRegistration registration; // null when not managed
 
   Refresher(Settings settings) {
     this.settings = settings;
-    this.lastGood = new LastGoodConfiguration(settings.parser());
     this.metrics = new SyncMetrics(settings.clock());
     this.tracker = new ReconcileTracker(this::passCompleted);
     CacheListener rotations =
@@ -185,7 +170,7 @@ final class Refresher implements AutoCloseable {
             // per retry.
             int n = failure.consecutiveFailures();
             if ((n & (n - 1)) == 0) {
-              runLater(() -> reportRefreshFailure(failure));
+              runLater(() -> warnings.refreshFailed(configs.last(), failure));
             }
           }
         };
@@ -196,23 +181,6 @@ final class Refresher implements AutoCloseable {
             settings.clock(),
             metrics,
             List.of(signal, rotations));
-    this.registration =
-        settings.registration().isEmpty()
-            ? null
-            : settings.webhook().isPresent()
-                ? new WebhookRegistration(
-                    settings.api(),
-                    settings.informerApi(),
-                    settings.registration().get(),
-                    this::reportRegistrationProblem)
-                : settings.selfIssued().isPresent()
-                    ? new WebhookRegistration(
-                        settings.api(),
-                        settings.informerApi(),
-                        settings.registration().get(),
-                        Optional.of(settings.selfIssued().get().registration()),
-                        this::reportRegistrationProblem)
-                    : null;
     this.events =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -220,6 +188,13 @@ final class Refresher implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    this.warnings =
+        new RefresherEvents(
+            settings.api(), settings.lease().map(Lease::identity).orElse(COMPONENT));
+    this.configs =
+        new ConfigApplier(settings, providers, metrics, warnings, events, () -> sync, () -> closed);
+    this.webhook =
+        new WebhookServing(settings, metrics, warnings, configs::last, () -> sync, () -> closed);
   }
 
   SyncMetrics metrics() {
@@ -315,13 +290,13 @@ final class Refresher implements AutoCloseable {
    * @return completes after the first full reconcile (never when this replica does not lead)
    */
   CompletableFuture<ReconcileTracker.Pass> start() {
-    ConfigSource.Snapshot snapshot = loadWithRetry();
+    ConfigSource.Snapshot snapshot = configs.loadWithRetry();
     if (closed) {
       return new CompletableFuture<>();
     }
-    AcrConfiguration config = applySnapshot(snapshot);
+    AcrConfiguration applied = configs.apply(snapshot);
     CompletableFuture<ReconcileTracker.Pass> first;
-    PullSecretSync s = buildSync(config, settings.lease().isPresent());
+    PullSecretSync s = buildSync(applied, settings.lease().isPresent());
     if (settings.lease().isEmpty()) {
       first = new CompletableFuture<>();
       CompletableFuture<ReconcileTracker.Pass> done = first;
@@ -334,8 +309,8 @@ final class Refresher implements AutoCloseable {
     sync = s;
     metrics.bind(this::isReady, this::isLeader);
     s.start();
-    updateWebhook(config);
-    updateRegistration();
+    webhook.update(applied);
+    webhook.updateRegistration();
     settings.source().watch(snap -> runLater(() -> onConfigChange(snap)));
     return first;
   }
@@ -372,332 +347,28 @@ final class Refresher implements AutoCloseable {
     s.updateConfiguration(s.configuration());
   }
 
-  private ConfigSource.Snapshot loadWithRetry() {
-    long delay = 1000;
-    while (!closed) {
-      try {
-        if (settings.source() instanceof ConfigSource.FromConfigMap cm) {
-          try {
-            return cm.load();
-          } catch (CliException e) {
-            if (e.getMessage().contains("does not exist")) {
-              LOG.warn("{}; using the defaults until it is created", e.getMessage());
-              return new ConfigSource.Snapshot(Map.of(), Optional.empty());
-            }
-            throw e;
-          }
-        }
-        return settings.source().load();
-      } catch (CliException e) {
-        LOG.error("{} (retrying in {} s)", e.getMessage(), delay / 1000);
-      }
-      try {
-        Thread.sleep(delay);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-      delay = Math.min(delay * 2, 60_000);
-    }
-    return new ConfigSource.Snapshot(Map.of(), Optional.empty());
-  }
-
   private void onConfigChange(ConfigSource.Snapshot snapshot) {
     if (closed) {
       return;
     }
-    if (lastSnapshot != null && lastSnapshot.data().equals(snapshot.data())) {
+    ConfigSource.Snapshot last = configs.last();
+    if (last != null && last.data().equals(snapshot.data())) {
       return;
     }
     LOG.info("{} changed; applying it", settings.source().describe());
-    AcrConfiguration config = applySnapshot(snapshot);
+    AcrConfiguration applied = configs.apply(snapshot);
     PullSecretSync s = sync;
     if (s != null) {
-      s.updateConfiguration(config);
-      updateWebhook(config);
-      updateRegistration();
+      s.updateConfiguration(applied);
+      webhook.update(applied);
+      webhook.updateRegistration();
       beginPass("configuration");
     }
   }
 
-  /**
-   * Parses a configuration version, keeps the previous value of every invalid key, reports the
-   * problems (log lines and Events on the ConfigMap) and switches the token providers.
-   */
-  private synchronized AcrConfiguration applySnapshot(ConfigSource.Snapshot snapshot) {
-    lastSnapshot = snapshot;
-    LastGoodConfiguration.Applied applied = lastGood.apply(snapshot.data());
-    ConfigParseResult parsed = applied.result();
-    List<String> report = new ArrayList<>();
-    if (!parsed.invalidKeys().isEmpty()) {
-      for (ConfigProblem p : parsed.errors()) {
-        report.add(
-            p
-                + (applied.keptPrevious()
-                    ? " (keeping the previous value of '" + p.key() + "')"
-                    : " (using the default)"));
-      }
-    }
-    // The parser cannot know whether this process serves the webhook; this refresher says so
-    // itself.
-    parsed.warnings().stream()
-        .filter(w -> !w.location().equals(WEBHOOK_ENABLE))
-        .forEach(w -> report.add(w.toString()));
-    List<String> notices = new ArrayList<>();
-    if (parsed.config().webhook().enabled()
-        && settings.webhook().isEmpty()
-        && settings.selfIssued().isEmpty()) {
-      notices.add(
-          WEBHOOK_ENABLE
-              + ": true, but this refresher was started without --webhook-cert-file and"
-              + " --webhook-key-file, so it serves no Pod webhook; give both (see"
-              + " deploy/webhook) or set enable: false");
-    }
-    report.addAll(notices);
-    List<String> problems = new ArrayList<>();
-    AcrConfiguration config = providers.apply(parsed.config(), problems);
-    report.addAll(problems);
-    metrics.configLoaded(!parsed.hasErrors() && problems.isEmpty(), parsed.errors().size());
-    for (String line : report) {
-      LOG.warn("{}: {}", settings.source().describe(), line);
-    }
-    List<String> eventLines = new ArrayList<>(problems);
-    eventLines.addAll(notices);
-    reportEvents(snapshot, parsed, eventLines);
-    if (retryApply != null) {
-      retryApply.cancel(false);
-      retryApply = null;
-    }
-    if (!problems.isEmpty() && !closed) {
-      // an instance that could not be looked up (ACR down, no permission yet): try again
-      retryApply =
-          events.schedule(
-              () -> {
-                PullSecretSync s = sync;
-                if (s != null && !closed) {
-                  ConfigSource.Snapshot again = lastSnapshot;
-                  s.updateConfiguration(applySnapshot(again));
-                }
-              },
-              60,
-              TimeUnit.SECONDS);
-    }
-    LOG.info(
-        "configuration: {} registr{}, namespaces {}, threshold {}",
-        config.registries().size(),
-        config.registries().size() == 1 ? "y" : "ies",
-        describe(config.namespaces()),
-        config.expiringThreshold());
-    return config;
-  }
-
-  /** The namespace scope for the log: names or all, the selector and the exclusions if any. */
-  static String describe(io.acrcredential.k8s.config.NamespaceScope scope) {
-    StringBuilder b = new StringBuilder(scope.all() ? "all" : scope.names().toString());
-    if (!scope.all()) {
-      scope.selector().ifPresent(sel -> b.append(" and those labelled ").append(sel));
-    }
-    if (!scope.exclusions().isEmpty()) {
-      b.append(" except ").append(scope.exclusions());
-    }
-    return b.toString();
-  }
-
-  /**
-   * Serves the Pod webhook while {@code webhook-configuration.enable} is true, with the certificate
-   * files when given, else with the refresher's own certificate; stops serving when it turns false.
-   */
-  private synchronized void updateWebhook(AcrConfiguration config) {
-    PullSecretSync s = sync;
-    boolean served = settings.webhook().isPresent() || settings.selfIssued().isPresent();
-    boolean wanted = !closed && s != null && config.webhook().enabled() && served;
-    if (wanted && webhookServer == null) {
-      if (settings.webhook().isPresent()) {
-        WebhookServer.Files files = settings.webhook().get();
-        try {
-          webhookServer = new WebhookServer(files, new PodPullSecretWebhook(s), metrics);
-          LOG.info(
-              "Pod webhook serving https://{}:{}{} (certificate {}, reloaded when it changes)",
-              files.address(),
-              webhookServer.port(),
-              PodPullSecretWebhook.PATH,
-              files.certFile());
-        } catch (IOException e) {
-          LOG.error("cannot serve the Pod webhook: {}", e.getMessage());
-        }
-      } else {
-        startSelfIssued(settings.selfIssued().get(), s);
-      }
-    } else if (!wanted && webhookServer != null) {
-      webhookServer.close();
-      webhookServer = null;
-      if (certificate != null) {
-        certificate.close();
-        certificate = null;
-      }
-      LOG.info("Pod webhook stopped ({}: false)", WEBHOOK_ENABLE);
-    } else if (!wanted && served && !closed) {
-      LOG.info("Pod webhook not served: {} is false in the configuration", WEBHOOK_ENABLE);
-    }
-  }
-
-  /** The own certificate first (read or issued), then the server; the leader registers it. */
-  private void startSelfIssued(SelfIssuedWebhook own, PullSecretSync s) {
-    SelfIssuedCertificate cert =
-        new SelfIssuedCertificate(settings.api(), own.certificate(), settings.clock());
-    if (registration != null) {
-      cert.onChange(
-          state ->
-              registration.caBundle(
-                  WebhookCertificates.pem(state.trusted())
-                      .getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
-    }
-    try {
-      cert.start();
-    } catch (IOException | RuntimeException e) {
-      LOG.error(
-          "{} (trying again every {})", e.getMessage(), own.certificate().lifetimes().checkEvery());
-    }
-    try {
-      webhookServer =
-          new WebhookServer(
-              own.address(),
-              own.port(),
-              cert.keyManager(),
-              new PodPullSecretWebhook(s),
-              metrics,
-              HttpServers.Limits.WEBHOOK);
-      certificate = cert;
-      LOG.info(
-          "Pod webhook serving https://{}:{}{} with its own certificate ({}; covers {})",
-          own.address(),
-          webhookServer.port(),
-          PodPullSecretWebhook.PATH,
-          own.certificate().describe(),
-          own.certificate().hosts());
-    } catch (IOException e) {
-      cert.close();
-      LOG.error("cannot serve the Pod webhook: {}", e.getMessage());
-    }
-  }
-
-  /**
-   * The leader keeps the MutatingWebhookConfiguration in line while the webhook is enabled (the two
-   * fields of a hand-made one, or the whole of its own); with its own, {@code enable: false}
-   * removes it. Other replicas leave it alone.
-   */
-  private void updateRegistration() {
-    if (registration == null) {
-      return;
-    }
-    PullSecretSync s = sync;
-    boolean leader = !closed && s != null && s.isLeader();
-    boolean enabled = s != null && s.configuration().webhook().enabled();
-    if (leader && !enabled && settings.webhook().isEmpty() && settings.selfIssued().isPresent()) {
-      // once per change to false (and once when this replica starts leading with it false)
-      if (registrationRemoved.compareAndSet(false, true)) {
-        registration.remove();
-      }
-      return;
-    }
-    if (enabled || !leader) {
-      registrationRemoved.set(false);
-    }
-    registration.manage(
-        leader && enabled ? Optional.of(s.configuration().webhook()) : Optional.empty());
-  }
-
-  /** A missing object or permission: a log line and a Warning Event on the ConfigMap. */
-  private void reportRegistrationProblem(String text) {
-    LOG.warn("{}", text);
-    ConfigSource.Snapshot snapshot = lastSnapshot;
-    if (snapshot != null && snapshot.involvedObject().isPresent()) {
-      recordEvent(
-          snapshot.involvedObject().get(),
-          "InvalidConfiguration",
-          text,
-          "the MutatingWebhookConfiguration problem");
-    }
-  }
-
   /** The port the webhook listens on, or -1 when it is not served. */
-  synchronized int webhookPort() {
-    return webhookServer == null ? -1 : webhookServer.port();
-  }
-
-  private void reportEvents(
-      ConfigSource.Snapshot snapshot, ConfigParseResult parsed, List<String> problems) {
-    if (snapshot.involvedObject().isEmpty()) {
-      return;
-    }
-    List<String> lines = new ArrayList<>();
-    parsed.errors().forEach(p -> lines.add(p.toString()));
-    lines.addAll(problems);
-    String key = String.join("\n", lines);
-    if (lines.isEmpty() || key.equals(lastReported)) {
-      lastReported = key;
-      return;
-    }
-    lastReported = key;
-    recordEvent(
-        snapshot.involvedObject().get(),
-        "InvalidConfiguration",
-        String.join("; ", lines),
-        "the configuration problems");
-  }
-
-  /**
-   * A Warning Event on the configuration object when ACR tokens cannot be refreshed, saying whether
-   * Secrets still hold a valid token and until when. The exception's message names what to fix and
-   * never contains a secret.
-   */
-  private void reportRefreshFailure(RefreshFailure failure) {
-    ConfigSource.Snapshot snapshot = lastSnapshot;
-    if (snapshot == null || snapshot.involvedObject().isEmpty()) {
-      return;
-    }
-    TokenException e = failure.exception();
-    String message =
-        "cannot refresh the ACR token for "
-            + failure.target().describe()
-            + " ("
-            + failure.consecutiveFailures()
-            + " failure(s) in a row"
-            + e.errorCode().map(c -> ", code " + c).orElse("")
-            + "): "
-            + e.getMessage()
-            + "; "
-            + failure
-                .servedUntil()
-                .map(t -> "pull Secrets keep the current token, valid until " + t)
-                .orElse("no valid token is held: pull Secrets are not updated")
-            + "; next attempt at "
-            + failure.nextAttempt();
-    recordEvent(snapshot.involvedObject().get(), "TokenRefreshFailed", message, "the ACR failure");
-  }
-
-  private void recordEvent(V1ObjectReference ref, String reason, String text, String what) {
-    String message = text.length() > 1000 ? text.substring(0, 997) + "..." : text;
-    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-    CoreV1Event event =
-        new CoreV1Event()
-            .metadata(
-                new V1ObjectMeta().namespace(ref.getNamespace()).generateName(ref.getName() + "."))
-            .involvedObject(ref)
-            .reason(reason)
-            .message(message)
-            .type("Warning")
-            .source(new V1EventSource().component(COMPONENT))
-            .reportingComponent(COMPONENT)
-            .reportingInstance(settings.lease().map(Lease::identity).orElse(COMPONENT))
-            .firstTimestamp(now)
-            .lastTimestamp(now)
-            .count(1);
-    try {
-      new CoreV1Api(settings.api()).createNamespacedEvent(ref.getNamespace(), event).execute();
-    } catch (ApiException e) {
-      LOG.warn("could not record {} as an Event: {}", what, KubeErrors.describe(settings.api(), e));
-    }
+  int webhookPort() {
+    return webhook.port();
   }
 
   private PullSecretSync buildSync(AcrConfiguration config, boolean withLease) {
@@ -720,7 +391,7 @@ final class Refresher implements AutoCloseable {
                     if (leader && withLease) {
                       runLater(() -> beginPass("leadership"));
                     }
-                    runLater(Refresher.this::updateRegistration);
+                    runLater(webhook::updateRegistration);
                   }
                 });
     settings.extraListeners().forEach(b::listener);
@@ -841,26 +512,16 @@ final class Refresher implements AutoCloseable {
     }
   }
 
-  /** Stops everything: the sync first (releasing the lease), then the watch and the providers. */
+  /**
+   * Stops everything: the webhook, the sync (releasing the lease), then the watch and providers.
+   */
   @Override
   public void close() {
     if (closed) {
       return;
     }
     closed = true;
-    if (registration != null) {
-      registration.close();
-    }
-    synchronized (this) {
-      if (webhookServer != null) {
-        webhookServer.close();
-        webhookServer = null;
-      }
-      if (certificate != null) {
-        certificate.close();
-        certificate = null;
-      }
-    }
+    webhook.close();
     PullSecretSync s = sync;
     if (s != null) {
       s.close();

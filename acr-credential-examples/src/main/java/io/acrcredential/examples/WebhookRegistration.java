@@ -7,22 +7,11 @@ import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
-import io.kubernetes.client.openapi.models.AdmissionregistrationV1ServiceReference;
-import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
-import io.kubernetes.client.openapi.models.V1LabelSelector;
-import io.kubernetes.client.openapi.models.V1LabelSelectorRequirement;
-import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfigurationList;
-import io.kubernetes.client.openapi.models.V1ObjectMeta;
-import io.kubernetes.client.openapi.models.V1RuleWithOperations;
 import io.kubernetes.client.util.PatchUtils;
 import io.kubernetes.client.util.Watch;
 import java.io.IOException;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -30,12 +19,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps {@code failurePolicy} and {@code timeoutSeconds} of one entry of one
- * MutatingWebhookConfiguration equal to the ConfigMap's {@code webhook-configuration}, while this
- * replica leads and the webhook is enabled. Only those two fields of the entry with the given name
- * are written (a strategic-merge patch keyed by the entry's name, carrying the resourceVersion that
- * was read, so a concurrent change gives 409 and a fresh read); the object is never created or
- * deleted, and nothing is written when the values already match. The object is watched by name
+ * Keeps one MutatingWebhookConfiguration in line with the ConfigMap's {@code webhook-configuration}
+ * while this replica leads and the webhook is enabled. A user's object (the refresher serves
+ * certificate files) only gets {@code failurePolicy} and {@code timeoutSeconds} of one entry
+ * ({@link RegistrationFields}) and is never created or deleted; the refresher's own ({@link Owned},
+ * its own certificate) is created, kept whole ({@link OwnedRegistration}) and removed on {@link
+ * #remove()}. Nothing is written when the object already matches. The object is watched by name
  * ({@code fieldSelector metadata.name}), so a manual change is repaired at once.
  */
 final class WebhookRegistration implements AutoCloseable {
@@ -59,84 +48,9 @@ final class WebhookRegistration implements AutoCloseable {
     }
   }
 
-  /** What to do with one version of the object. */
-  sealed interface Plan {}
-
-  /** The entry already has the wanted values: no write. */
-  record Unchanged() implements Plan {}
-
-  /**
-   * The entry differs: this strategic-merge patch sets the two fields.
-   *
-   * @param json the patch body
-   * @param from the values found, for the log
-   */
-  record Patch(String json, String from) implements Plan {}
-
-  /**
-   * Nothing can be done with this version.
-   *
-   * @param problem why, naming what to fix
-   */
-  record Impossible(String problem) implements Plan {}
-
-  /**
-   * The patch that gives the named entry the wanted failure policy and timeout, or why there is
-   * none. Other entries and fields are not part of the patch.
-   */
-  static Plan plan(V1MutatingWebhookConfiguration current, Target target, WebhookSettings wanted) {
-    List<V1MutatingWebhook> hooks =
-        current.getWebhooks() == null ? List.of() : current.getWebhooks();
-    V1MutatingWebhook entry =
-        hooks.stream()
-            .filter(h -> target.webhookName().equals(h.getName()))
-            .findFirst()
-            .orElse(null);
-    if (entry == null) {
-      return new Impossible(
-          target.describe()
-              + " has no webhook entry named "
-              + target.webhookName()
-              + " (it has "
-              + hooks.stream().map(V1MutatingWebhook::getName).toList()
-              + "); give its name with --webhook-name");
-    }
-    String policy = policy(wanted.failurePolicy());
-    int timeout = wanted.timeoutSeconds();
-    if (policy.equals(entry.getFailurePolicy())
-        && Objects.equals(timeout, entry.getTimeoutSeconds())) {
-      return new Unchanged();
-    }
-    Map<String, Object> hook = new LinkedHashMap<>();
-    hook.put("name", target.webhookName());
-    hook.put("failurePolicy", policy);
-    hook.put("timeoutSeconds", timeout);
-    Map<String, Object> patch = new LinkedHashMap<>();
-    patch.put("metadata", Map.of("resourceVersion", current.getMetadata().getResourceVersion()));
-    patch.put("webhooks", List.of(hook));
-    String json;
-    try {
-      json = Json.MAPPER.writeValueAsString(patch);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
-    return new Patch(
-        json,
-        "failurePolicy "
-            + entry.getFailurePolicy()
-            + ", timeoutSeconds "
-            + entry.getTimeoutSeconds());
-  }
-
-  /** {@code Ignore} or {@code Fail}, as the API spells them. */
-  static String policy(WebhookSettings.FailurePolicy p) {
-    String n = p.name().toLowerCase(Locale.ROOT);
-    return Character.toUpperCase(n.charAt(0)) + n.substring(1);
-  }
-
   /**
    * The registration the refresher keeps itself (with its own certificate): the whole object is
-   * created, kept equal to {@link #desired} and, on {@link #remove()}, deleted.
+   * created, kept equal to {@link OwnedRegistration#desired} and, on {@link #remove()}, deleted.
    *
    * @param ownNamespace the refresher's namespace: its Pods are never sent to the webhook
    * @param url where the API server calls ({@code https://HOST:PORT} + {@link
@@ -145,106 +59,6 @@ final class WebhookRegistration implements AutoCloseable {
    * @param servicePort the Service's port
    */
   record Owned(String ownNamespace, Optional<String> url, String serviceName, int servicePort) {}
-
-  /**
-   * The object the refresher keeps: one entry for Pod CREATE with the configuration's failure
-   * policy and timeout, the CA bundle, and neither the refresher's namespace nor its own Pods.
-   */
-  static V1MutatingWebhookConfiguration desired(
-      Target target, Owned owned, WebhookSettings wanted, byte[] caBundle) {
-    AdmissionregistrationV1WebhookClientConfig client =
-        new AdmissionregistrationV1WebhookClientConfig().caBundle(caBundle);
-    if (owned.url().isPresent()) {
-      client.url(owned.url().get());
-    } else {
-      client.service(
-          new AdmissionregistrationV1ServiceReference()
-              .namespace(owned.ownNamespace())
-              .name(owned.serviceName())
-              .path(PodPullSecretWebhook.PATH)
-              .port(owned.servicePort()));
-    }
-    V1MutatingWebhook hook =
-        new V1MutatingWebhook()
-            .name(target.webhookName())
-            .admissionReviewVersions(List.of("v1"))
-            .sideEffects("None")
-            .failurePolicy(policy(wanted.failurePolicy()))
-            .timeoutSeconds(wanted.timeoutSeconds())
-            .reinvocationPolicy("IfNeeded")
-            .matchPolicy("Equivalent")
-            .clientConfig(client)
-            .rules(
-                List.of(
-                    new V1RuleWithOperations()
-                        .apiGroups(List.of(""))
-                        .apiVersions(List.of("v1"))
-                        .resources(List.of("pods"))
-                        .operations(List.of("CREATE"))
-                        .scope("Namespaced")))
-            .namespaceSelector(
-                new V1LabelSelector()
-                    .matchExpressions(
-                        List.of(
-                            new V1LabelSelectorRequirement()
-                                .key("kubernetes.io/metadata.name")
-                                .operator("NotIn")
-                                .values(List.of(owned.ownNamespace())))))
-            .objectSelector(
-                new V1LabelSelector()
-                    .matchExpressions(
-                        List.of(
-                            new V1LabelSelectorRequirement()
-                                .key("app.kubernetes.io/name")
-                                .operator("NotIn")
-                                .values(List.of(Refresher.COMPONENT)))));
-    return new V1MutatingWebhookConfiguration()
-        .apiVersion("admissionregistration.k8s.io/v1")
-        .kind("MutatingWebhookConfiguration")
-        .metadata(
-            new V1ObjectMeta()
-                .name(target.configurationName())
-                .labels(
-                    Map.of(
-                        "app.kubernetes.io/name",
-                        Refresher.COMPONENT,
-                        "app.kubernetes.io/managed-by",
-                        Refresher.COMPONENT)))
-        .webhooks(List.of(hook));
-  }
-
-  /** Whether the object holds exactly the wanted entry (fields the API server defaults aside). */
-  static boolean matches(
-      V1MutatingWebhookConfiguration current, V1MutatingWebhookConfiguration want) {
-    List<V1MutatingWebhook> hooks = current.getWebhooks();
-    if (hooks == null || hooks.size() != 1) {
-      return false;
-    }
-    Map<String, String> labels = current.getMetadata().getLabels();
-    if (labels == null
-        || !labels.entrySet().containsAll(want.getMetadata().getLabels().entrySet())) {
-      return false;
-    }
-    V1MutatingWebhook h = hooks.get(0);
-    V1MutatingWebhook w = want.getWebhooks().get(0);
-    AdmissionregistrationV1WebhookClientConfig hc = h.getClientConfig();
-    AdmissionregistrationV1WebhookClientConfig wc = w.getClientConfig();
-    return Objects.equals(h.getName(), w.getName())
-        && Objects.equals(h.getAdmissionReviewVersions(), w.getAdmissionReviewVersions())
-        && Objects.equals(h.getSideEffects(), w.getSideEffects())
-        && Objects.equals(h.getFailurePolicy(), w.getFailurePolicy())
-        && Objects.equals(h.getTimeoutSeconds(), w.getTimeoutSeconds())
-        && Objects.equals(h.getReinvocationPolicy(), w.getReinvocationPolicy())
-        && Objects.equals(h.getMatchPolicy(), w.getMatchPolicy())
-        && Objects.equals(h.getRules(), w.getRules())
-        && Objects.equals(h.getNamespaceSelector(), w.getNamespaceSelector())
-        && Objects.equals(h.getObjectSelector(), w.getObjectSelector())
-        && (h.getMatchConditions() == null || h.getMatchConditions().isEmpty())
-        && hc != null
-        && java.util.Arrays.equals(hc.getCaBundle(), wc.getCaBundle())
-        && Objects.equals(hc.getUrl(), wc.getUrl())
-        && Objects.equals(hc.getService(), wc.getService());
-  }
 
   private final ApiClient api;
   private final ApiClient watchClient;
@@ -315,7 +129,7 @@ final class WebhookRegistration implements AutoCloseable {
       AdmissionregistrationV1Api admission = new AdmissionregistrationV1Api(api);
       V1MutatingWebhookConfiguration current =
           admission.readMutatingWebhookConfiguration(target.configurationName()).execute();
-      if (!isOurs(current)) {
+      if (!OwnedRegistration.isOurs(current)) {
         LOG.info("{} was not created by acr-credential: left in place", target.describe());
         return;
       }
@@ -409,16 +223,16 @@ final class WebhookRegistration implements AutoCloseable {
         continue;
       }
       synchronized (this) {
-        Plan plan = plan(current, target, w);
-        if (plan instanceof Unchanged) {
+        RegistrationFields.Plan plan = RegistrationFields.plan(current, target, w);
+        if (plan instanceof RegistrationFields.Unchanged) {
           resolved();
           return;
         }
-        if (plan instanceof Impossible i) {
+        if (plan instanceof RegistrationFields.Impossible i) {
           problem(i.problem());
           return;
         }
-        Patch p = (Patch) plan;
+        RegistrationFields.Patch p = (RegistrationFields.Patch) plan;
         try {
           PatchUtils.patch(
               V1MutatingWebhookConfiguration.class,
@@ -433,7 +247,7 @@ final class WebhookRegistration implements AutoCloseable {
           LOG.info(
               "{}: set failurePolicy {}, timeoutSeconds {} from the configuration (was {})",
               target.describe(),
-              policy(w.failurePolicy()),
+              RegistrationFields.policy(w.failurePolicy()),
               w.timeoutSeconds(),
               p.from());
           resolved();
@@ -452,8 +266,8 @@ final class WebhookRegistration implements AutoCloseable {
   }
 
   /**
-   * Owned mode: replaces the object when it differs from {@link #desired} (with the resourceVersion
-   * read). Returns false on a conflict (read again).
+   * Owned mode: replaces the object when it differs from {@link OwnedRegistration#desired} (with
+   * the resourceVersion read). Returns false on a conflict (read again).
    */
   private boolean reconcileOwned(V1MutatingWebhookConfiguration current, WebhookSettings w)
       throws ApiException {
@@ -462,13 +276,13 @@ final class WebhookRegistration implements AutoCloseable {
       if (caBundle == null) {
         return true; // no certificate yet: registered once there is one
       }
-      want = desired(target, owned.get(), w, caBundle);
+      want = OwnedRegistration.desired(target, owned.get(), w, caBundle);
     }
-    if (!isOurs(current)) {
-      problem(notOurs());
+    if (!OwnedRegistration.isOurs(current)) {
+      problem(OwnedRegistration.notOurs(target));
       return true;
     }
-    if (matches(current, want)) {
+    if (OwnedRegistration.matches(current, want)) {
       resolved();
       return true;
     }
@@ -481,7 +295,7 @@ final class WebhookRegistration implements AutoCloseable {
       LOG.info(
           "{}: updated (failurePolicy {}, timeoutSeconds {}, caBundle of {} byte(s))",
           target.describe(),
-          policy(w.failurePolicy()),
+          RegistrationFields.policy(w.failurePolicy()),
           w.timeoutSeconds(),
           want.getWebhooks().get(0).getClientConfig().getCaBundle().length);
       resolved();
@@ -494,21 +308,6 @@ final class WebhookRegistration implements AutoCloseable {
     }
   }
 
-  /** Whether the refresher created this object (label app.kubernetes.io/managed-by). */
-  static boolean isOurs(V1MutatingWebhookConfiguration current) {
-    Map<String, String> labels =
-        current.getMetadata() == null ? null : current.getMetadata().getLabels();
-    return labels != null && Refresher.COMPONENT.equals(labels.get("app.kubernetes.io/managed-by"));
-  }
-
-  private String notOurs() {
-    return target.describe()
-        + " exists but was not created by acr-credential (no label app.kubernetes.io/managed-by:"
-        + " acr-credential), so it is left alone: delete it to let the refresher register its own"
-        + " webhook with its own certificate, or give --webhook-cert-file and --webhook-key-file to"
-        + " keep it";
-  }
-
   /** Owned mode: creates the object; 409 means another replica did (the watch sees it). */
   private void createOwned() {
     V1MutatingWebhookConfiguration want;
@@ -516,7 +315,7 @@ final class WebhookRegistration implements AutoCloseable {
       if (caBundle == null || wanted == null) {
         return;
       }
-      want = desired(target, owned.get(), wanted, caBundle);
+      want = OwnedRegistration.desired(target, owned.get(), wanted, caBundle);
     }
     try {
       new AdmissionregistrationV1Api(api)

@@ -400,7 +400,7 @@ class SelfIssuedWebhookIT {
           new WebhookRegistration.Owned(
               ns, java.util.Optional.of("https://127.0.0.1:1/mutate-pods"), "unused", 443);
       var otherHook =
-          WebhookRegistration.desired(
+          OwnedRegistration.desired(
               new WebhookRegistration.Target(other, "pods.acr-credential.io"),
               owned,
               new io.acrcredential.k8s.config.WebhookSettings(

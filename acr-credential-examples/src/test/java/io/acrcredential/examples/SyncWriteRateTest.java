@@ -16,36 +16,36 @@ class SyncWriteRateTest {
 
   @Test
   void neitherOptionKeepsTheLibraryDefault() {
-    assertThat(SyncCommand.writeRate(Optional.empty(), Optional.empty())).isEmpty();
+    assertThat(SyncSettings.writeRate(Optional.empty(), Optional.empty())).isEmpty();
   }
 
   @Test
   void rateAloneGetsABurstOfTwiceTheRate() {
-    assertThat(SyncCommand.writeRate(Optional.of("50"), Optional.empty()))
+    assertThat(SyncSettings.writeRate(Optional.of("50"), Optional.empty()))
         .contains(new Refresher.WriteRate(50, 100));
-    assertThat(SyncCommand.writeRate(Optional.of("0.2"), Optional.empty()))
+    assertThat(SyncSettings.writeRate(Optional.of("0.2"), Optional.empty()))
         .contains(new Refresher.WriteRate(0.2, 1));
   }
 
   @Test
   void burstAloneKeepsTheDefaultRate() {
-    assertThat(SyncCommand.writeRate(Optional.empty(), Optional.of("5")))
+    assertThat(SyncSettings.writeRate(Optional.empty(), Optional.of("5")))
         .contains(new Refresher.WriteRate(20, 5));
-    assertThat(SyncCommand.writeRate(Optional.of(" 7.5 "), Optional.of("3")))
+    assertThat(SyncSettings.writeRate(Optional.of(" 7.5 "), Optional.of("3")))
         .contains(new Refresher.WriteRate(7.5, 3));
   }
 
   @Test
   void badValuesNameTheOption() {
     for (String bad : new String[] {"0", "-1", "fast", "NaN", "Infinity", ""}) {
-      assertThatThrownBy(() -> SyncCommand.writeRate(Optional.of(bad), Optional.empty()))
+      assertThatThrownBy(() -> SyncSettings.writeRate(Optional.of(bad), Optional.empty()))
           .as(bad)
           .isInstanceOf(CliException.class)
           .hasMessageContaining("--write-rate")
           .hasMessageContaining("positive number");
     }
     for (String bad : new String[] {"0", "1.5", "x"}) {
-      assertThatThrownBy(() -> SyncCommand.writeRate(Optional.of("10"), Optional.of(bad)))
+      assertThatThrownBy(() -> SyncSettings.writeRate(Optional.of("10"), Optional.of(bad)))
           .as(bad)
           .isInstanceOf(CliException.class)
           .hasMessageContaining("--write-burst");

@@ -41,20 +41,20 @@ class WebhookRegistrationTest {
   @Test
   void equalValuesNeedNoWrite() {
     assertThat(
-            WebhookRegistration.plan(
+            RegistrationFields.plan(
                 object("Fail", 5), TARGET, new WebhookSettings(true, FailurePolicy.FAIL, 5)))
-        .isInstanceOf(WebhookRegistration.Unchanged.class);
-    assertThat(WebhookRegistration.plan(object("Ignore", 10), TARGET, WebhookSettings.defaults()))
-        .isInstanceOf(WebhookRegistration.Unchanged.class);
+        .isInstanceOf(RegistrationFields.Unchanged.class);
+    assertThat(RegistrationFields.plan(object("Ignore", 10), TARGET, WebhookSettings.defaults()))
+        .isInstanceOf(RegistrationFields.Unchanged.class);
   }
 
   @Test
   void thePatchSetsOnlyTheNamedEntrysTwoFieldsWithTheReadResourceVersion() throws Exception {
-    WebhookRegistration.Plan plan =
-        WebhookRegistration.plan(
+    RegistrationFields.Plan plan =
+        RegistrationFields.plan(
             object("Ignore", 10), TARGET, new WebhookSettings(true, FailurePolicy.FAIL, 5));
-    assertThat(plan).isInstanceOf(WebhookRegistration.Patch.class);
-    WebhookRegistration.Patch patch = (WebhookRegistration.Patch) plan;
+    assertThat(plan).isInstanceOf(RegistrationFields.Patch.class);
+    RegistrationFields.Patch patch = (RegistrationFields.Patch) plan;
     JsonNode json = Json.MAPPER.readTree(patch.json());
     assertThat(json)
         .isEqualTo(
@@ -66,39 +66,39 @@ class WebhookRegistrationTest {
 
   @Test
   void oneDifferingFieldStillWritesBoth() throws Exception {
-    WebhookRegistration.Patch patch =
-        (WebhookRegistration.Patch)
-            WebhookRegistration.plan(object("Ignore", 7), TARGET, WebhookSettings.defaults());
+    RegistrationFields.Patch patch =
+        (RegistrationFields.Patch)
+            RegistrationFields.plan(object("Ignore", 7), TARGET, WebhookSettings.defaults());
     JsonNode hook = Json.MAPPER.readTree(patch.json()).get("webhooks").get(0);
     assertThat(hook.get("failurePolicy").asText()).isEqualTo("Ignore");
     assertThat(hook.get("timeoutSeconds").asInt()).isEqualTo(10);
     // a missing (server-defaulted) field counts as different
-    assertThat(WebhookRegistration.plan(object(null, 10), TARGET, WebhookSettings.defaults()))
-        .isInstanceOf(WebhookRegistration.Patch.class);
+    assertThat(RegistrationFields.plan(object(null, 10), TARGET, WebhookSettings.defaults()))
+        .isInstanceOf(RegistrationFields.Patch.class);
   }
 
   @Test
   void aMissingEntryIsAProblemNamingTheFlagAndTheEntriesFound() {
-    WebhookRegistration.Plan plan =
-        WebhookRegistration.plan(
+    RegistrationFields.Plan plan =
+        RegistrationFields.plan(
             object("Ignore", 10),
             new WebhookRegistration.Target("acr-credential", "pods.example.io"),
             WebhookSettings.defaults());
-    assertThat(plan).isInstanceOf(WebhookRegistration.Impossible.class);
-    assertThat(((WebhookRegistration.Impossible) plan).problem())
+    assertThat(plan).isInstanceOf(RegistrationFields.Impossible.class);
+    assertThat(((RegistrationFields.Impossible) plan).problem())
         .contains("pods.example.io", "--webhook-name", "other.example.com", "acr-credential");
     assertThat(
-            WebhookRegistration.plan(
+            RegistrationFields.plan(
                 new V1MutatingWebhookConfiguration()
                     .metadata(new V1ObjectMeta().name("acr-credential").resourceVersion("1")),
                 TARGET,
                 WebhookSettings.defaults()))
-        .isInstanceOf(WebhookRegistration.Impossible.class);
+        .isInstanceOf(RegistrationFields.Impossible.class);
   }
 
   @Test
   void policiesAreSpelledAsTheApiDoes() {
-    assertThat(WebhookRegistration.policy(FailurePolicy.IGNORE)).isEqualTo("Ignore");
-    assertThat(WebhookRegistration.policy(FailurePolicy.FAIL)).isEqualTo("Fail");
+    assertThat(RegistrationFields.policy(FailurePolicy.IGNORE)).isEqualTo("Ignore");
+    assertThat(RegistrationFields.policy(FailurePolicy.FAIL)).isEqualTo("Fail");
   }
 }
