@@ -74,4 +74,20 @@ class ConfigEchoAndTypoTest {
     assertThat(r.errors()).isEmpty();
     assertThat(r.warnings()).anySatisfy(p -> assertThat(p.message()).contains("unknown field"));
   }
+
+  /**
+   * A secret that YAML reads as a number, boolean or date (unquoted) is refused with "put the value
+   * in double quotes", never with the value itself: the one place a plain scalar is echoed.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"924467013385", "6.02e23", "2026-12-05", "yes"})
+  void aSecretThatIsNotAStringIsNotEchoed(String value) {
+    String yaml = "- customAccessKey: LTAI5tKeyId\n  customAccessKeySecret: " + value + "\n";
+
+    ConfigParseResult r = ConfigAssertions.parse("acr-registry-info", yaml);
+
+    assertThat(r.errors())
+        .anySatisfy(p -> assertThat(p.message()).contains("put the value in double quotes"));
+    assertThat(r.errors().toString() + r.warnings()).doesNotContain(value);
+  }
 }
