@@ -383,8 +383,8 @@ class NodeDoctorIT {
                   + s.cfg
                   + "/webhook has no ready endpoint;",
               "with failurePolicy Ignore Pods are created without the webhook's pull Secrets;",
-              "start the refresher with its webhook certificate (deploy/webhook) or delete the"
-                  + " registration");
+              "start the refresher with its certificate files (deploy/webhook-cert-manager) or"
+                  + " delete the registration");
     } finally {
       admission.deleteMutatingWebhookConfiguration(name).execute();
     }
