@@ -276,7 +276,9 @@ class NodeDoctorIT {
                 .data(
                     Map.of(".dockerconfigjson", "{\"auths\":{}}".getBytes(StandardCharsets.UTF_8))))
         .execute();
-    sync(s);
+    sync(s, CliException.FAILURE);
+    assertThat(outputs.get(outputs.size() - 1))
+        .contains("left without a working pull Secret by a clash");
     String pod = failingPod(s.ns, "clash", "default", image);
     Processes.Result r = doctor(s, "--pod", s.ns + "/" + pod);
     assertThat(r.exit()).as(r.toString()).isEqualTo(1);
@@ -557,6 +559,14 @@ class NodeDoctorIT {
 
   /** {@code sync --once} in-process, as the refresher would write the Secret and patch. */
   void sync(Scenario s) {
+    sync(s, 0);
+  }
+
+  /**
+   * {@code sync --once} expecting this exit code ({@code sync --once} fails when a clash leaves a
+   * namespace without its pull Secret).
+   */
+  void sync(Scenario s, int expectedExit) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit =
@@ -572,7 +582,7 @@ class NodeDoctorIT {
                 tmp));
     String output = out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
     record(output);
-    assertThat(exit).as(output).isZero();
+    assertThat(exit).as(output).isEqualTo(expectedExit);
   }
 
   /** The program as a user runs it with a kubeconfig, in text and in JSON: both must agree. */
