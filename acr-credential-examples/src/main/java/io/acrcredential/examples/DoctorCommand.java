@@ -54,6 +54,14 @@ final class DoctorCommand implements Command {
               "ACR_CREDENTIAL_WEBHOOK_NAME",
               "its entry (default " + WebhookRegistration.DEFAULT_WEBHOOK + ")")
           .value(
+              "webhook-certificate-secret",
+              "NAME",
+              "ACR_CREDENTIAL_WEBHOOK_CERTIFICATE_SECRET",
+              "the Secret in the refresher's namespace with the webhook certificate it issues"
+                  + " itself (default "
+                  + SelfIssuedCertificate.DEFAULT_SECRET
+                  + ")")
+          .value(
               "credential-provider-config",
               "FILE",
               null,
@@ -174,6 +182,7 @@ final class DoctorCommand implements Command {
               p.value("webhook-configuration-name")
                   .orElse(WebhookRegistration.DEFAULT_CONFIGURATION),
               p.value("webhook-name").orElse(WebhookRegistration.DEFAULT_WEBHOOK),
+              p.value("webhook-certificate-secret").orElse(SelfIssuedCertificate.DEFAULT_SECRET),
               p.value("credential-provider-config").map(Path::of),
               !p.flag("skip-registry-login"),
               timeout,

@@ -9,6 +9,7 @@ import io.acrcredential.examples.doctor.Doctor;
 import io.acrcredential.examples.doctor.DoctorReport;
 import io.acrcredential.k8s.config.AcrConfigParser;
 import io.acrcredential.k8s.config.SecretLayout;
+import io.acrcredential.k8s.config.WebhookSettings;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.acrcredential.testing.AcrInstance;
@@ -34,6 +35,7 @@ import io.kubernetes.client.openapi.models.V1ContainerStatus;
 import io.kubernetes.client.openapi.models.V1LabelSelector;
 import io.kubernetes.client.openapi.models.V1Lease;
 import io.kubernetes.client.openapi.models.V1LeaseSpec;
+import io.kubernetes.client.openapi.models.V1LocalObjectReference;
 import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
@@ -293,6 +295,96 @@ class DoctorIT {
             "Secret " + s.ns + "/" + s.secret + " is not managed by acr-credential: a clash");
   }
 
+  /** A Secret as Alibaba's helper writes it: one temporary login for one domain, no labels. */
+  V1Secret alibabas(Setup s, String password) {
+    String auth =
+        Base64.getEncoder()
+            .encodeToString((USER + ":" + password).getBytes(StandardCharsets.UTF_8));
+    String json =
+        "{\"auths\":{\""
+            + host
+            + "\":{\"username\":\""
+            + USER
+            + "\",\"password\":\""
+            + password
+            + "\",\"auth\":\""
+            + auth
+            + "\"}}}";
+    return new V1Secret()
+        .metadata(new V1ObjectMeta().name(s.secret))
+        .type("kubernetes.io/dockerconfigjson")
+        .data(Map.of(".dockerconfigjson", json.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** Alibaba's helper's Secret and its ServiceAccount entry, before the refresher reconciles. */
+  void alibabasHelperWrote(Setup s, String password) throws ApiException {
+    core.createNamespacedSecret(s.ns, alibabas(s, password)).execute();
+    V1ServiceAccount sa = core.readNamespacedServiceAccount("default", s.ns).execute();
+    sa.addImagePullSecretsItem(new V1LocalObjectReference().name(s.secret));
+    core.replaceNamespacedServiceAccount("default", s.ns, sa).execute();
+  }
+
+  @Test
+  void alibabasSecretIsNotAClash() throws Exception {
+    Setup s = setup("default", "default");
+    alibabasHelperWrote(s, PASSWORD);
+    CliHarness.Result r = doctor(s, "--image", host + "/team/app:1", "--namespace", s.ns);
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.stdout())
+        .containsPattern(
+            "passed +secret +"
+                + java.util.regex.Pattern.quote(
+                    "Secret "
+                        + s.ns
+                        + "/"
+                        + s.secret
+                        + " was written by Alibaba's helper; the refresher (instance "
+                        + s.cfg
+                        + ") takes it over at its next reconcile"))
+        .contains("passed          registry login")
+        .doesNotContain("clash");
+  }
+
+  @Test
+  void alibabasRejectedTokenNamesTheTakeOver() throws Exception {
+    Setup s = setup("default", "default");
+    alibabasHelperWrote(s, REVOKED);
+    CliHarness.Result r = doctor(s, "--image", host + "/team/app:1", "--namespace", s.ns);
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(conclusionLines(r))
+        .containsExactly(
+            "the registry rejected the token Alibaba's helper wrote in Secret "
+                + s.ns
+                + "/"
+                + s.secret
+                + " (401);",
+            "the refresher takes the Secret over at its next reconcile: check that it runs and",
+            "leads ('acr-credential status') and read its log");
+  }
+
+  @Test
+  void alibabasSecretWithTakeOverOffNamesTheKey() throws Exception {
+    Setup s = setup("default", "default");
+    Map<String, String> data = config(s.ns, "default");
+    data.put("take-over-alibaba-secrets", "false");
+    AcrConfigMaps.replace(core, s.cfg, data);
+    alibabasHelperWrote(s, PASSWORD);
+    CliHarness.Result r = doctor(s, "--image", host + "/team/app:1", "--namespace", s.ns);
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(conclusionLines(r))
+        .containsExactly(
+            "Secret "
+                + s.ns
+                + "/"
+                + s.secret
+                + " was written by Alibaba's helper and take-over-alibaba-secrets",
+            "is false ("
+                + s.cfg
+                + "/acr-configuration): set it to true so the refresher takes the"
+                + " Secret over,",
+            "or delete the Secret so the refresher writes it");
+  }
+
   @Test
   void tokenRevokedIsARegistry401() throws Exception {
     Setup s = setup("default", "default");
@@ -453,12 +545,162 @@ class DoctorIT {
                   + s.cfg
                   + "/webhook has no ready endpoint;",
               "with failurePolicy Ignore Pods are created without the webhook's pull Secrets;",
-              "start the refresher with its webhook certificate (deploy/webhook) or delete the"
-                  + " registration");
+              "start the refresher with its certificate files (deploy/webhook-cert-manager) or"
+                  + " delete the registration");
     } finally {
       new AdmissionregistrationV1Api(server.adminClient())
           .deleteMutatingWebhookConfiguration(name)
           .execute();
+    }
+  }
+
+  /** The certificate Secret as the refresher writes it (SelfIssuedCertificate). */
+  V1Secret certificateSecret(String name, WebhookCertificates.State state, boolean labelled) {
+    Map<String, String> labels = new HashMap<>();
+    labels.put("app.kubernetes.io/managed-by", "acr-credential");
+    if (labelled) {
+      labels.put("acr-credential.io/webhook-certificate", "true");
+    }
+    return new V1Secret()
+        .metadata(new V1ObjectMeta().name(name).labels(labels))
+        .type("Opaque")
+        .data(state.toData());
+  }
+
+  static WebhookCertificates.State issue(String namespace) {
+    return WebhookCertificates.next(
+        Optional.empty(),
+        WebhookCertificates.Hosts.ofService(namespace, "webhook"),
+        WebhookCertificates.Lifetimes.DEFAULT,
+        Instant.now());
+  }
+
+  @Test
+  void selfIssuedWebhookConclusionsPointAtTheRefresher() throws Exception {
+    Setup s = setup("default", "default");
+    sync(s);
+    String name = "doctor-own-" + suffix;
+    String certificate = "doctor-cert-" + suffix;
+    core.createNamespacedService(
+            s.cfg,
+            new V1Service()
+                .metadata(new V1ObjectMeta().name("webhook"))
+                .spec(
+                    new V1ServiceSpec()
+                        .selector(Map.of("app", "nothing-" + suffix))
+                        .ports(List.of(new V1ServicePort().port(443)))))
+        .execute();
+    WebhookCertificates.State state = issue(s.cfg);
+    core.createNamespacedSecret("kube-system", certificateSecret(certificate, state, true))
+        .execute();
+    // the very object the refresher registers, only narrowed to this test's Pods
+    V1MutatingWebhookConfiguration own =
+        WebhookRegistration.desired(
+            new WebhookRegistration.Target(name, "pods.acr-credential.io"),
+            new WebhookRegistration.Owned(s.cfg, Optional.empty(), "webhook", 443),
+            new WebhookSettings(true, WebhookSettings.FailurePolicy.IGNORE, 5),
+            state.toData().get("ca.crt"));
+    own.getWebhooks()
+        .get(0)
+        .objectSelector(new V1LabelSelector().matchLabels(Map.of("doctor-it", suffix)));
+    AdmissionregistrationV1Api admission = new AdmissionregistrationV1Api(server.adminClient());
+    admission.createMutatingWebhookConfiguration(own).execute();
+    String[] args = {
+      "--image",
+      host + "/team/app:1",
+      "--namespace",
+      s.ns,
+      "--webhook-configuration-name",
+      name,
+      "--webhook-certificate-secret",
+      certificate
+    };
+    try {
+      // registered by the refresher, certificate fine, nothing serving
+      CliHarness.Result r = doctor(s, args);
+      assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+      assertThat(r.stdout())
+          .contains(
+              "registered by the refresher (failurePolicy Ignore, certificate Secret kube-system/"
+                  + certificate
+                  + " valid until ")
+          .contains(") but Service " + s.cfg + "/webhook has no ready endpoint");
+      assertThat(conclusionLines(r))
+          .containsExactly(
+              "webhook pods.acr-credential.io is registered but Service "
+                  + s.cfg
+                  + "/webhook has no ready endpoint;",
+              "with failurePolicy Ignore Pods are created without the webhook's pull Secrets;",
+              "start the refresher (deploy/webhook: it serves with its own certificate), or set"
+                  + " enable: false in webhook-configuration ("
+                  + s.cfg
+                  + "/acr-configuration)");
+
+      // a certificate from another CA than the registered caBundle
+      core.replaceNamespacedSecret(
+              certificate, "kube-system", certificateSecret(certificate, issue(s.cfg), true))
+          .execute();
+      r = doctor(s, args);
+      assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+      assertThat(conclusionLines(r))
+          .containsExactly(
+              "the caBundle of MutatingWebhookConfiguration " + name + " does",
+              "not trust the certificate in Secret kube-system/"
+                  + certificate
+                  + "; with failurePolicy Ignore Pods are created without the webhook's pull"
+                  + " Secrets;",
+              "the leading refresher puts its CA there at once: check that it runs and leads");
+
+      // a Secret of that name the refresher did not write
+      core.replaceNamespacedSecret(
+              certificate, "kube-system", certificateSecret(certificate, state, false))
+          .execute();
+      r = doctor(s, args);
+      assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+      assertThat(conclusionLines(r))
+          .containsExactly(
+              "Secret kube-system/"
+                  + certificate
+                  + " is not the refresher's certificate Secret (no label",
+              "acr-credential.io/webhook-certificate), so no replica serves the webhook; with"
+                  + " failurePolicy Ignore Pods are created without the webhook's pull Secrets;",
+              "delete that Secret (the refresher issues its own) or give"
+                  + " --webhook-certificate-secret");
+
+      // enabled, but not registered (yet): the refresher registers it itself
+      admission.deleteMutatingWebhookConfiguration(name).execute();
+      Map<String, String> data = config(s.ns, "default");
+      data.put("webhook-configuration", "enable: true\n");
+      AcrConfigMaps.replace(core, s.cfg, data);
+      r = doctor(s, args);
+      assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+      assertThat(conclusionLines(r))
+          .containsExactly(
+              "MutatingWebhookConfiguration " + name + " does not exist although",
+              "webhook-configuration enables it ("
+                  + s.cfg
+                  + "/acr-configuration); the refresher registers it itself",
+              "only with its certificate: Secret kube-system/"
+                  + certificate
+                  + " is not its (no label acr-credential.io/webhook-certificate); delete it or"
+                  + " give --webhook-certificate-secret");
+      core.deleteNamespacedSecret(certificate, "kube-system").execute();
+      r = doctor(s, args);
+      assertThat(conclusionLines(r).get(2))
+          .isEqualTo(
+              "while it leads (deploy/webhook): check that it runs and leads, read its log; with"
+                  + " certificate files apply deploy/webhook-cert-manager");
+    } finally {
+      try {
+        admission.deleteMutatingWebhookConfiguration(name).execute();
+      } catch (ApiException e) {
+        // deleted above
+      }
+      try {
+        core.deleteNamespacedSecret(certificate, "kube-system").execute();
+      } catch (ApiException e) {
+        // deleted above
+      }
     }
   }
 
@@ -638,6 +880,7 @@ class DoctorIT {
                 "kube-system/" + refresher,
                 "doctor-none-" + suffix,
                 "pods.acr-credential.io",
+                "acr-credential-webhook-certificate",
                 Optional.empty(),
                 true,
                 Duration.ofSeconds(5),
@@ -669,6 +912,10 @@ class DoctorIT {
                 .data(Map.of("x", "y".getBytes(StandardCharsets.UTF_8))))
         .execute();
     sync(s);
+    // written by Alibaba's helper after the refresher's last reconcile: not a clash
+    String ns3 = namespace("dr-alibaba");
+    AcrConfigMaps.replace(core, s.cfg, config(s.ns + "," + ns2 + "," + ns3, "default"));
+    core.createNamespacedSecret(ns3, alibabas(s, PASSWORD)).execute();
     CliHarness.Result r =
         run(
             "status",
@@ -683,7 +930,18 @@ class DoctorIT {
     assertThat(json.get("tokens").get(0).get("domain").asText()).isEqualTo(host);
     assertThat(Instant.parse(json.get("tokens").get(0).get("expiresAt").asText()))
         .isAfter(Instant.now());
-    assertThat(json.get("clashes").toString()).contains(ns2 + "/" + s.secret);
+    assertThat(json.get("clashes").toString()).contains(ns2 + "/" + s.secret).doesNotContain(ns3);
+    var third = new ArrayList<com.fasterxml.jackson.databind.JsonNode>();
+    json.get("namespaces")
+        .forEach(
+            n -> {
+              if (n.get("namespace").asText().equals(ns3)) {
+                third.add(n);
+              }
+            });
+    assertThat(third).hasSize(1);
+    assertThat(third.get(0).get("alibabaSecrets").toString()).isEqualTo("[\"" + s.secret + "\"]");
+    assertThat(third.get(0).get("clashingSecrets").toString()).isEqualTo("[]");
     assertThat(json.get("namespaces").toString())
         .contains("{\"namespace\":\"" + s.ns + "\",\"ok\":true");
     new CoordinationV1Api(server.adminClient())
@@ -734,7 +992,14 @@ class DoctorIT {
     assertThat(text.stdout())
         .contains("leader: replica-a, renewed ")
         .contains("  " + s.ns + ": 1 Secret(s), ServiceAccounts in place")
-        .contains("  " + ns2 + ": Secret " + s.secret + " CLASH (not ours)")
+        .contains("  " + ns2 + ": Secret " + s.secret + " CLASH (not ours: its type is not")
+        .contains(
+            "  "
+                + ns3
+                + ": Secret "
+                + s.secret
+                + " written by Alibaba's helper; the refresher takes it over at its next"
+                + " reconcile")
         .contains("clashes: 1");
   }
 

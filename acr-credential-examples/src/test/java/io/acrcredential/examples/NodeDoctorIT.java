@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.acrcredential.core.DockerConfig;
+import io.acrcredential.core.RegistryCredential;
+import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.config.SecretLayout;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.LocalNode;
@@ -41,6 +44,7 @@ import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -272,9 +276,9 @@ class NodeDoctorIT {
                 .data(
                     Map.of(".dockerconfigjson", "{\"auths\":{}}".getBytes(StandardCharsets.UTF_8))))
         .execute();
-    // since sync --once reports clashes, a clash that leaves the namespace without a pull Secret
-    // makes it exit 1
-    sync(s, 1);
+    sync(s, CliException.FAILURE);
+    assertThat(outputs.get(outputs.size() - 1))
+        .contains("left without a working pull Secret by a clash");
     String pod = failingPod(s.ns, "clash", "default", image);
     Processes.Result r = doctor(s, "--pod", s.ns + "/" + pod);
     assertThat(r.exit()).as(r.toString()).isEqualTo(1);
@@ -295,6 +299,60 @@ class NodeDoctorIT {
     assertThat(conclusion(r))
         .startsWith(
             "the registry rejected the token in Secret " + s.ns + "/" + s.secret + " (401)");
+  }
+
+  /**
+   * A login that really expired: the refresher wrote a short-lived login (FakeAcr issues it with an
+   * 8-s life) into its Secret as it writes every login (data and {@code expires-at}), then stopped
+   * before renewing it. The registry's token service refuses it once it expired (not revoked: no
+   * revocation after it was issued), the kubelet's pull fails with 401, and doctor names the
+   * expiry.
+   */
+  @Test
+  void tokenExpiredIsARegistry401() throws Exception {
+    Scenario s = scenario(Map.of());
+    sync(s);
+    IssuedToken login;
+    cloud.acr().setTokenLifetime(Duration.ofSeconds(8));
+    try {
+      login = cloud.acr().issueLogin(AK, INSTANCE.instanceId());
+    } finally {
+      cloud.acr().setTokenLifetime(Duration.ofHours(1));
+    }
+    V1Secret secret = core.readNamespacedSecret(s.secret, s.ns).execute();
+    assertThat(secret.getMetadata().getLabels())
+        .containsEntry(PullSecretSync.MANAGED_LABEL, "true");
+    secret.putDataItem(
+        ".dockerconfigjson",
+        DockerConfig.encode(
+            new RegistryCredential(
+                login.username(), login.password(), login.expiresAt(), List.of(DOMAIN))));
+    secret
+        .getMetadata()
+        .putAnnotationsItem(PullSecretSync.EXPIRES_AT_ANNOTATION, login.expiresAt().toString());
+    core.replaceNamespacedSecret(s.secret, s.ns, secret).execute();
+    assertThat(cloud.acr().validLogin(login.username(), login.password()))
+        .as("the login is good when written")
+        .isPresent();
+    long wait = Duration.between(Instant.now(), login.expiresAt()).toMillis() + 500;
+    if (wait > 0) {
+      Thread.sleep(wait);
+    }
+    assertThat(cloud.acr().validLogin(login.username(), login.password())).isEmpty();
+    String pod = failingPod(s.ns, "expired", "default", registry.pushNew(DOMAIN, "team/app"));
+    Processes.Result r = doctor(s, "--pod", s.ns + "/" + pod);
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(conclusionLines(r))
+        .containsExactly(
+            "the token in Secret "
+                + s.ns
+                + "/"
+                + s.secret
+                + " expired at "
+                + login.expiresAt()
+                + ": the refresher did not renew it;",
+            "check that it runs and leads ('acr-credential status') and read its log");
+    assertThat(r.stdout()).doesNotContain("revoked");
   }
 
   @Test
@@ -385,8 +443,8 @@ class NodeDoctorIT {
                   + s.cfg
                   + "/webhook has no ready endpoint;",
               "with failurePolicy Ignore Pods are created without the webhook's pull Secrets;",
-              "start the refresher with its webhook certificate (deploy/webhook) or delete the"
-                  + " registration");
+              "start the refresher with its certificate files (deploy/webhook-cert-manager) or"
+                  + " delete the registration");
     } finally {
       admission.deleteMutatingWebhookConfiguration(name).execute();
     }
@@ -504,7 +562,10 @@ class NodeDoctorIT {
     sync(s, 0);
   }
 
-  /** {@code sync --once} in-process, expecting exit code {@code expectedExit}. */
+  /**
+   * {@code sync --once} expecting this exit code ({@code sync --once} fails when a clash leaves a
+   * namespace without its pull Secret).
+   */
   void sync(Scenario s, int expectedExit) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -53,12 +53,19 @@ final class AlibabaSecret {
    * line and an Event; null when it is and may be taken over.
    */
   static String whyNot(V1Secret live, DesiredSecret desired) {
-    if (desired.domains().size() != 1
-        || !desired.name().equals(DockerConfig.secretName(desired.domains().get(0)))) {
+    return whyNot(live, desired.name(), desired.domains());
+  }
+
+  /**
+   * {@link #whyNot(V1Secret, DesiredSecret)} for a pull Secret named {@code name} holding {@code
+   * domains}.
+   */
+  static String whyNot(V1Secret live, String name, java.util.List<String> domains) {
+    if (domains.size() != 1 || !name.equals(DockerConfig.secretName(domains.get(0)))) {
       return "the pull Secret is not a per-domain one (secret-layout: combined), a name Alibaba's"
           + " helper never uses";
     }
-    String domain = desired.domains().get(0);
+    String domain = domains.get(0);
     V1ObjectMeta meta = live.getMetadata();
     if (!NamespaceReconciler.SECRET_TYPE.equals(live.getType())) {
       return "its type is not " + NamespaceReconciler.SECRET_TYPE;

@@ -66,6 +66,18 @@ class AlibabaSecretTest {
   }
 
   @Test
+  void thePublicQueryIsTheSyncsRule() {
+    assertThat(PullSecretSync.whyNotAlibabaSecret(secret(LOGIN), NAME, List.of(DOMAIN))).isEmpty();
+    assertThat(
+            PullSecretSync.whyNotAlibabaSecret(secret(LOGIN).type("Opaque"), NAME, List.of(DOMAIN)))
+        .hasValueSatisfying(w -> assertThat(w).contains("type"));
+    assertThat(
+            PullSecretSync.whyNotAlibabaSecret(
+                secret(LOGIN), "acr-credentials", List.of(DOMAIN, "other.example")))
+        .hasValueSatisfying(w -> assertThat(w).contains("per-domain"));
+  }
+
+  @Test
   void everythingElseSaysWhy() {
     assertThat(AlibabaSecret.whyNot(secret(LOGIN).type("Opaque"), DESIRED)).contains("type");
     assertThat(AlibabaSecret.whyNot(secret(LOGIN).immutable(true), DESIRED)).contains("immutable");

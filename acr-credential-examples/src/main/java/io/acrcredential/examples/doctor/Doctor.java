@@ -101,6 +101,8 @@ public final class Doctor {
    * @param refresher the refresher's ServiceAccount as {@code NAMESPACE/NAME}, for the RBAC check
    * @param webhookConfiguration the MutatingWebhookConfiguration's name
    * @param webhookName the entry's name in it
+   * @param webhookCertificateSecret the Secret in the refresher's namespace holding the webhook
+   *     certificate the refresher issues itself (when it registers the webhook itself)
    * @param credentialProviderConfig the kubelet's credential provider configuration, if given
    * @param registryLogin whether to log in to the registry with the Secret's credentials
    * @param timeout time limit of each request to the registry
@@ -120,6 +122,7 @@ public final class Doctor {
       String refresher,
       String webhookConfiguration,
       String webhookName,
+      String webhookCertificateSecret,
       Optional<Path> credentialProviderConfig,
       boolean registryLogin,
       Duration timeout,
@@ -141,6 +144,7 @@ public final class Doctor {
      * @param refresher the refresher's ServiceAccount
      * @param webhookConfiguration the webhook registration
      * @param webhookName the webhook entry
+     * @param webhookCertificateSecret the refresher's webhook certificate Secret
      * @param credentialProviderConfig the kubelet plugin configuration
      * @param registryLogin whether to log in
      * @param timeout the registry time limit
@@ -160,6 +164,7 @@ public final class Doctor {
       Objects.requireNonNull(refresher, "refresher");
       Objects.requireNonNull(webhookConfiguration, "webhookConfiguration");
       Objects.requireNonNull(webhookName, "webhookName");
+      Objects.requireNonNull(webhookCertificateSecret, "webhookCertificateSecret");
       Objects.requireNonNull(credentialProviderConfig, "credentialProviderConfig");
       Objects.requireNonNull(timeout, "timeout");
       Objects.requireNonNull(clock, "clock");

@@ -33,6 +33,8 @@ final class Findings {
   String domain;
   String secretName;
   DockerConfig.Auth auth;
+  // the pull Secret is one Alibaba's helper wrote, not yet taken over
+  boolean alibabas;
   V1ServiceAccount account;
   final Map<Object, RegistryCredential> fetched = new HashMap<>();
   final Map<Object, TokenException> acrFailures = new HashMap<>();

@@ -317,6 +317,8 @@ public final class Status {
       inScope++;
       List<String> missing = new ArrayList<>();
       List<String> clashing = new ArrayList<>();
+      List<String> clashReasons = new ArrayList<>();
+      List<String> alibabas = new ArrayList<>();
       Set<String> present = new TreeSet<>();
       for (V1Secret sec : ours) {
         if (ns.equals(sec.getMetadata().getNamespace())) {
@@ -328,9 +330,29 @@ public final class Status {
           continue;
         }
         try {
-          core.readNamespacedSecret(name, ns).execute();
-          clashing.add(name);
-          clashes.add(ns + "/" + name);
+          V1Secret live = core.readNamespacedSecret(name, ns).execute();
+          // the sync's own rule tells a Secret Alibaba's helper wrote from a clash
+          Optional<String> notAlibabas =
+              PullSecretSync.whyNotAlibabaSecret(live, name, domainsOf(name, layout, domains));
+          boolean labelled =
+              live.getMetadata().getLabels() != null
+                  && live.getMetadata().getLabels().containsKey(PullSecretSync.MANAGED_LABEL);
+          if (!labelled && notAlibabas.isEmpty() && config.takeOverAlibabaSecrets()) {
+            alibabas.add(name);
+          } else {
+            clashing.add(name);
+            clashReasons.add(
+                (labelled
+                    ? "(another instance's)"
+                    : notAlibabas
+                        .map(w -> "(not ours: " + w + ")")
+                        .orElse(
+                            "(written by Alibaba's helper; take-over-alibaba-secrets is"
+                                + " false in "
+                                + cm
+                                + ")")));
+            clashes.add(ns + "/" + name);
+          }
         } catch (ApiException e) {
           if (e.getCode() == 404) {
             missing.add(name);
@@ -362,7 +384,8 @@ public final class Status {
           saProblems.add(Doctor.apiProblem(e, "list", "serviceaccounts", ns));
         }
       }
-      boolean ok = missing.isEmpty() && clashing.isEmpty() && saProblems.isEmpty();
+      boolean ok =
+          missing.isEmpty() && clashing.isEmpty() && alibabas.isEmpty() && saProblems.isEmpty();
       if (!ok) {
         problems.add("namespace " + ns);
       }
@@ -371,6 +394,7 @@ public final class Status {
       o.put("ok", ok);
       missing.forEach(o.putArray("missingSecrets")::add);
       clashing.forEach(o.putArray("clashingSecrets")::add);
+      alibabas.forEach(o.putArray("alibabaSecrets")::add);
       saProblems.forEach(o.putArray("serviceAccounts")::add);
       if (lines++ < MAX_NAMESPACE_LINES) {
         nsText.append("  ").append(ns).append(": ");
@@ -379,7 +403,16 @@ public final class Status {
         } else {
           List<String> parts = new ArrayList<>();
           missing.forEach(m -> parts.add("Secret " + m + " missing"));
-          clashing.forEach(c -> parts.add("Secret " + c + " CLASH (not ours)"));
+          for (int i = 0; i < clashing.size(); i++) {
+            parts.add("Secret " + clashing.get(i) + " CLASH " + clashReasons.get(i));
+          }
+          alibabas.forEach(
+              a ->
+                  parts.add(
+                      "Secret "
+                          + a
+                          + " written by Alibaba's helper; the refresher takes it over at its"
+                          + " next reconcile"));
           saProblems.forEach(p -> parts.add("ServiceAccount " + p));
           nsText.append(String.join("; ", parts));
         }
@@ -394,6 +427,14 @@ public final class Status {
     s.metricsUrl().ifPresent(u -> metrics(u, root, text));
     root.put("ok", problems.isEmpty());
     return finish(mapper, root, text, problems.isEmpty() ? 0 : 1);
+  }
+
+  /** The domains the pull Secret {@code name} holds with this layout. */
+  private static List<String> domainsOf(String name, SecretLayout layout, Set<String> domains) {
+    if (layout.kind() == SecretLayout.Kind.COMBINED) {
+      return List.copyOf(domains);
+    }
+    return domains.stream().filter(d -> layout.secretNameFor(d).equals(name)).toList();
   }
 
   private static void metrics(URI url, ObjectNode root, StringBuilder text) {
