@@ -595,7 +595,7 @@ class DoctorIT {
         .execute();
     // the very object the refresher registers, only narrowed to this test's Pods
     V1MutatingWebhookConfiguration own =
-        WebhookRegistration.desired(
+        OwnedRegistration.desired(
             new WebhookRegistration.Target(name, "pods.acr-credential.io"),
             new WebhookRegistration.Owned(s.cfg, Optional.empty(), "webhook", 443),
             new WebhookSettings(true, WebhookSettings.FailurePolicy.IGNORE, 5),
