@@ -130,6 +130,14 @@ class ShippedServiceAccountIT {
     assertThat(scope).contains("default");
     for (String n : scope) {
       namespaceWithDefaultServiceAccount(n);
+      // a fresh cluster: the shipped scope includes "default", where another test's refresher of
+      // the same (default) instance may have left its pull Secrets, whose still-valid tokens this
+      // refresher would rightly reuse instead of asking its own fake ACR
+      for (String name : secretNames) {
+        if (secret(n, name).isPresent()) {
+          core.deleteNamespacedSecret(name, n).execute();
+        }
+      }
     }
     // objects the ServiceAccount must not see, next to the ones it may
     core.createNamespacedConfigMap(
