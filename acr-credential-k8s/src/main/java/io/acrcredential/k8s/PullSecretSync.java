@@ -545,7 +545,7 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
           }
         },
         i.secrets(),
-        () -> i.secrets().namespaces(),
+        scope -> i.inScope(i.secrets().namespaces(), scope),
         () -> i.secrets().settled(),
         markers);
   }

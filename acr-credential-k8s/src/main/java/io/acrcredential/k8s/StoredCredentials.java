@@ -5,6 +5,7 @@ import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.RegistryHosts;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.config.NamespaceScope;
 import io.acrcredential.k8s.config.RegistryEntry;
 import io.acrcredential.k8s.config.SecretLayout;
 import io.kubernetes.client.openapi.ApiException;
@@ -23,7 +24,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,14 +34,16 @@ import org.slf4j.LoggerFactory;
  * write.
  *
  * <p>The token is read with a direct GET of the Secrets of a few namespaces chosen at random among
- * those whose cached Secret (metadata only) is this instance's, never from the informer cache. A
- * registry's stored credential is used only when every sampled Secret is this instance's (its
- * labels), a {@code kubernetes.io/dockerconfigjson} Secret with that single key, its annotations
- * well-formed and consistent with its content (the domains it holds, a canonical expiry), its
- * content a Docker config for exactly the domains the layout puts there, one login for all of the
- * registry's domains, the same login in every sampled namespace, and an expiry beyond the renewal
- * threshold (and not absurdly far ahead). Anything else is refetched. Only registries whose domains
- * are configured take part: a registry whose domains are resolved at run time is always fetched.
+ * those in the current scope whose cached Secret (metadata only) is this instance's, never from the
+ * informer cache. A namespace out of scope is never read: its Secrets may be another installation's
+ * of the same instance name, serving other namespaces with another identity. A registry's stored
+ * credential is used only when every sampled Secret is this instance's (its labels), a {@code
+ * kubernetes.io/dockerconfigjson} Secret with that single key, its annotations well-formed and
+ * consistent with its content (the domains it holds, a canonical expiry), its content a Docker
+ * config for exactly the domains the layout puts there, one login for all of the registry's
+ * domains, the same login in every sampled namespace, and an expiry beyond the renewal threshold
+ * (and not absurdly far ahead). Anything else is refetched. Only registries whose domains are
+ * configured take part: a registry whose domains are resolved at run time is always fetched.
  * Finally {@link Read#confirms} checks that the Secrets the sync would write from these credentials
  * are byte for byte what the sampled Secrets hold, with the same comparison the reconciler uses to
  * skip a write.
@@ -62,7 +65,7 @@ final class StoredCredentials {
 
   private final Reader reader;
   private final SecretCache cache;
-  private final Supplier<Collection<String>> namespacesWithSecrets;
+  private final Function<NamespaceScope, Collection<String>> namespacesWithSecrets;
   private final BooleanSupplier cacheSettled;
   private final Markers markers;
   // the reason last logged per registry: a retry during an outage does not repeat it at INFO
@@ -72,13 +75,14 @@ final class StoredCredentials {
   /**
    * @param reader direct reads from the API server
    * @param cache the Secret cache (only its metadata is used, to choose where to read)
-   * @param namespacesWithSecrets namespaces where the cache holds one of the watched names
+   * @param namespacesWithSecrets the namespaces of a scope where the cache holds one of the watched
+   *     names
    * @param cacheSettled whether the cache is filled
    */
   StoredCredentials(
       Reader reader,
       SecretCache cache,
-      Supplier<Collection<String>> namespacesWithSecrets,
+      Function<NamespaceScope, Collection<String>> namespacesWithSecrets,
       BooleanSupplier cacheSettled,
       Markers markers) {
     this.reader = reader;
@@ -143,7 +147,7 @@ final class StoredCredentials {
         continue;
       }
       if (holding == null) {
-        holding = namespacesWithSecrets.get();
+        holding = namespacesWithSecrets.apply(config.namespaces());
       }
       List<Map<String, V1Secret>> sampled = sample(holding, names);
       String why = sampled.isEmpty() ? "no namespace holds its Secrets" : null;

@@ -14,6 +14,7 @@ import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import io.kubernetes.client.util.CallGenerator;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -201,6 +202,20 @@ final class SyncInformers {
     for (V1Namespace ns : l.list()) {
       enqueue.accept(ns.getMetadata().getName());
     }
+  }
+
+  /** Those of {@code names} that are live namespaces the scope covers now (per the cache). */
+  List<String> inScope(Collection<String> names, NamespaceScope scope) {
+    List<String> out = new ArrayList<>();
+    for (String name : names) {
+      V1Namespace ns = namespace(name);
+      if (ns != null
+          && ns.getMetadata().getDeletionTimestamp() == null
+          && scope.includes(name, labels(ns))) {
+        out.add(name);
+      }
+    }
+    return out;
   }
 
   /** How many live namespaces the scope covers now, or -1 before the namespace cache exists. */

@@ -300,6 +300,33 @@ class StoredTokenReuseIT {
   }
 
   @Test
+  void storedTokensOutsideTheCurrentScopeAreNeverUsed() throws Exception {
+    // another installation of the same instance name, serving other namespaces (possibly with
+    // another identity), must not lend this one its tokens
+    String inst = "scope-" + UUID.randomUUID().toString().substring(0, 6);
+    List<String> theirs = namespaces(inst, 2);
+    String mine = inst + "-b";
+    List<String> ours = namespaces(mine, 2);
+    try (FakeAcr acr = FakeAcr.start(new FakeIdentities().addAccessKey(AK, SK))) {
+      firstRun(acr, inst, config(inst, Duration.ofMinutes(15)), theirs);
+      int issued = acr.issuedTokens().size();
+      assertThat(issued).isEqualTo(2);
+      String theirPassword = fx.password(theirs.get(0), HZ_SECRET, HANGZHOU);
+
+      try (Run other = new Run(acr, inst, config(mine, Duration.ofMinutes(15)), true)) {
+        for (String ns : ours) {
+          await("Secrets in " + ns, () -> fx.password(ns, HZ_SECRET, HANGZHOU) != null);
+        }
+        other.awaitReconciled(ours);
+        assertThat(acr.issuedTokens()).as("tokens fetched for the own scope").hasSize(issued + 2);
+        for (String ns : ours) {
+          assertThat(fx.password(ns, HZ_SECRET, HANGZHOU)).isNotEqualTo(theirPassword);
+        }
+      }
+    }
+  }
+
+  @Test
   void aSecretOfTheSameNameThatIsNotOursIsNeverUsedNorWritten() throws Exception {
     String inst = "foreign-" + UUID.randomUUID().toString().substring(0, 6);
     List<String> nss = namespaces(inst, 3);
