@@ -376,16 +376,24 @@ final class CredentialRefresh {
   /**
    * Raises the write rate for this rotation when the configured one cannot put the new credentials
    * into every affected Secret within half of the time left until the old ones expire.
+   *
+   * <p>Rotations overlap: registries fetched together renew within a second of each other, one
+   * refresh each. While the writes of an earlier rotation may still be under way, a change is
+   * measured against that rotation's base, so the pace covers the Secrets of both (not the larger
+   * of two separate paces, which lets the last Secrets hold the first token past its expiry).
    */
-  private void paceRotation(CredentialSnapshot previous, CredentialSnapshot current) {
+  private synchronized void paceRotation(CredentialSnapshot previous, CredentialSnapshot current) {
     if (previous == null) {
       return; // the first snapshot replaces no token this instance wrote
     }
+    Instant now = clock.instant();
+    CredentialSnapshot base =
+        rotationBase != null && now.isBefore(rotationBaseUntil) ? rotationBase : previous;
     int changed = 0;
     Instant oldExpiry = null;
-    for (DesiredSecret now : current.secrets().values()) {
-      DesiredSecret before = previous.secrets().get(now.name());
-      if (before != null && !before.equals(now)) {
+    for (DesiredSecret d : current.secrets().values()) {
+      DesiredSecret before = base.secrets().get(d.name());
+      if (before != null && !before.equals(d)) {
         changed++;
         if (oldExpiry == null || before.expiresAt().isBefore(oldExpiry)) {
           oldExpiry = before.expiresAt();
@@ -402,7 +410,12 @@ final class CredentialRefresh {
     long secrets = inScope * changed;
     double configured = limiter.configuredRate();
     RotationPace pace =
-        RotationPace.plan(secrets, clock.instant(), oldExpiry, configured, RotationPace.MAX_RATE);
+        RotationPace.plan(secrets, now, oldExpiry, configured, RotationPace.MAX_RATE);
+    // until these writes are expected done (at most until the old token expires), a further change
+    // is paced together with this one
+    Instant writesDone = now.plusMillis((long) Math.ceil(secrets * 1000.0 / pace.rate()));
+    rotationBase = base;
+    rotationBaseUntil = writesDone.isBefore(oldExpiry) ? writesDone : oldExpiry;
     if (!pace.raised(configured)) {
       return; // the configured rate is enough (a raise of an earlier rotation runs out by itself)
     }
@@ -429,6 +442,10 @@ final class CredentialRefresh {
           pace.raiseFor().toSeconds());
     }
   }
+
+  // the snapshot an earlier rotation started from, while its writes may be under way (paceRotation)
+  private CredentialSnapshot rotationBase;
+  private Instant rotationBaseUntil = Instant.MIN;
 
   private static String rate(double perSecond) {
     return String.format(Locale.ROOT, "%.1f", perSecond);

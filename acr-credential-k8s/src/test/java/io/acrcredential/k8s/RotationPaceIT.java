@@ -31,13 +31,15 @@ import org.junit.jupiter.api.Test;
  * A rotation on a slow configured write rate still reaches every Secret well before the old token
  * expires.
  *
- * <p>20 namespaces × 2 registries = 40 pull Secrets; tokens live 60 s and are renewed 40 s before
+ * <p>20 namespaces × 2 registries = 40 pull Secrets; tokens live 60 s (the second registry's 63 s,
+ * so its renewal is a second rotation starting 3 s into the first) and are renewed 40 s before
  * expiry; the configured write rate is 1/s with a burst of 1. The rotation starts 40 s before the
  * old token expires and is meant to finish within half of that, 20 s. At the configured rate the 40
  * rewrites take about 40 s, so the last Secrets would get the new token only as the old one expires
  * (a little after it, with API latency): the assertion below (every Secret rewritten at least 10 s
- * before the old expiry) fails without the rate raise. With it the sync writes at 40 / 20 s = 2/s
- * and finishes about 20 s before the old expiry.
+ * before the old expiry) fails without the rate raise, and fails when each registry's rotation is
+ * paced alone (20 Secrets each, so each alone seems to fit in the 40 s at 1/s). With both paced
+ * together the sync writes at about 40 / 18.5 s and finishes well before the old expiry.
  */
 @WithKubeApiServer
 class RotationPaceIT {
@@ -67,8 +69,11 @@ class RotationPaceIT {
               return c;
             }
             int g = generation.merge(t, 1, Integer::sum);
+            // the second registry's tokens live 3 s longer: its renewal comes after the first's,
+            // as a separate refresh, while the first rotation's writes are under way
+            Duration lifetime = t.equals(SH) ? LIFETIME.plusSeconds(3) : LIFETIME;
             return new RegistryCredential(
-                "cr_temp_user", "pw-" + t.regionId() + "-" + g, now.plus(LIFETIME), t.domains());
+                "cr_temp_user", "pw-" + t.regionId() + "-" + g, now.plus(lifetime), t.domains());
           });
     }
 
