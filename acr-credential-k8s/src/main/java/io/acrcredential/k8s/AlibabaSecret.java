@@ -9,8 +9,11 @@ import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Secret;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -34,9 +37,11 @@ import java.util.Set;
  *       own long-lived registry login never is.
  * </ul>
  *
- * <p>The verdict names only which rule failed; it never quotes the Secret's content.
+ * <p>The verdict names only which rule failed; it never quotes the Secret's content. The sync uses
+ * this rule when it reconciles; read-only tools (such as {@code acr-credential doctor} and {@code
+ * status}) call {@link #whyNotTakenOver} to tell the two apart exactly as the sync does.
  */
-final class AlibabaSecret {
+public final class AlibabaSecret {
 
   /** The user name of ACR's temporary logins, as {@code GetAuthorizationToken} returns it. */
   static final String TEMP_USERNAME = "cr_temp_user";
@@ -47,6 +52,23 @@ final class AlibabaSecret {
   private static final Set<String> ENTRY_KEYS = Set.of("username", "password", "auth", "email");
 
   private AlibabaSecret() {}
+
+  /**
+   * Whether the sync takes {@code live} over as Alibaba's (when {@code take-over-alibaba-secrets}
+   * is true, the default), or treats it as a clash that is never written.
+   *
+   * @param live the Secret as read from the API server, found under a pull Secret's name
+   * @param secretName the name of the pull Secret the sync wants there
+   * @param domains the registry domains that pull Secret holds (one, for the per-domain layout)
+   * @return empty when it is Alibaba's and may be taken over; otherwise why not, in words for a
+   *     person
+   */
+  public static Optional<String> whyNotTakenOver(
+      V1Secret live, String secretName, List<String> domains) {
+    Objects.requireNonNull(live, "live");
+    Objects.requireNonNull(secretName, "secretName");
+    return Optional.ofNullable(whyNot(live, secretName, List.copyOf(domains)));
+  }
 
   /**
    * Why {@code live} is not a Secret Alibaba's helper wrote for {@code desired}, in words for a log
@@ -60,7 +82,7 @@ final class AlibabaSecret {
    * {@link #whyNot(V1Secret, DesiredSecret)} for a pull Secret named {@code name} holding {@code
    * domains}.
    */
-  static String whyNot(V1Secret live, String name, java.util.List<String> domains) {
+  static String whyNot(V1Secret live, String name, List<String> domains) {
     if (domains.size() != 1 || !name.equals(DockerConfig.secretName(domains.get(0)))) {
       return "the pull Secret is not a per-domain one (secret-layout: combined), a name Alibaba's"
           + " helper never uses";

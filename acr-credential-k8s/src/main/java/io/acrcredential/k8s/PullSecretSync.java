@@ -79,28 +79,6 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
   /** The default instance name. */
   public static final String DEFAULT_INSTANCE = "default";
 
-  /**
-   * The rule the sync applies to a Secret it does not own, found under the name of one of its pull
-   * Secrets: whether Alibaba's {@code aliyun-acr-credential-helper} wrote it (and so the sync takes
-   * it over when {@code take-over-alibaba-secrets} is true, the default), or it is a clash that is
-   * never written. For read-only tools (such as {@code acr-credential doctor} and {@code status})
-   * that must tell the two apart exactly as the sync does. The rules are listed in the module's
-   * README.md and CONFIGURATION.md ({@code take-over-alibaba-secrets}).
-   *
-   * @param live the Secret as read from the API server
-   * @param secretName the name of the pull Secret the sync wants there
-   * @param domains the registry domains that pull Secret holds (one, for the per-domain layout)
-   * @return empty when it is Alibaba's and may be taken over; otherwise why not, in words for a
-   *     person (it never quotes the Secret's content)
-   */
-  public static java.util.Optional<String> whyNotAlibabaSecret(
-      V1Secret live, String secretName, List<String> domains) {
-    Objects.requireNonNull(live, "live");
-    Objects.requireNonNull(secretName, "secretName");
-    return java.util.Optional.ofNullable(
-        AlibabaSecret.whyNot(live, secretName, List.copyOf(domains)));
-  }
-
   private static final Logger LOG = LoggerFactory.getLogger(PullSecretSync.class);
 
   private final ApiClient apiClient;

@@ -67,12 +67,11 @@ class AlibabaSecretTest {
 
   @Test
   void thePublicQueryIsTheSyncsRule() {
-    assertThat(PullSecretSync.whyNotAlibabaSecret(secret(LOGIN), NAME, List.of(DOMAIN))).isEmpty();
-    assertThat(
-            PullSecretSync.whyNotAlibabaSecret(secret(LOGIN).type("Opaque"), NAME, List.of(DOMAIN)))
+    assertThat(AlibabaSecret.whyNotTakenOver(secret(LOGIN), NAME, List.of(DOMAIN))).isEmpty();
+    assertThat(AlibabaSecret.whyNotTakenOver(secret(LOGIN).type("Opaque"), NAME, List.of(DOMAIN)))
         .hasValueSatisfying(w -> assertThat(w).contains("type"));
     assertThat(
-            PullSecretSync.whyNotAlibabaSecret(
+            AlibabaSecret.whyNotTakenOver(
                 secret(LOGIN), "acr-credentials", List.of(DOMAIN, "other.example")))
         .hasValueSatisfying(w -> assertThat(w).contains("per-domain"));
   }

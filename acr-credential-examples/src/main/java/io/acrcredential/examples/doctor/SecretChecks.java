@@ -2,6 +2,7 @@ package io.acrcredential.examples.doctor;
 
 import io.acrcredential.core.DockerConfig;
 import io.acrcredential.examples.doctor.Doctor.Outcome;
+import io.acrcredential.k8s.AlibabaSecret;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.config.RegistryEntry;
 import io.acrcredential.k8s.config.SecretLayout;
@@ -56,7 +57,7 @@ final class SecretChecks implements Step {
     if (!managed) {
       // the sync's own rule: a Secret Alibaba's helper wrote is taken over, not a clash
       Optional<String> notAlibabas =
-          PullSecretSync.whyNotAlibabaSecret(secret, f.secretName, pullSecretDomains(f));
+          AlibabaSecret.whyNotTakenOver(secret, f.secretName, pullSecretDomains(f));
       if (notAlibabas.isEmpty() && f.config.takeOverAlibabaSecrets()) {
         f.alibabas = true;
         if (!readLogin(f, secret)) {
@@ -94,7 +95,7 @@ final class SecretChecks implements Step {
           managed
               ? ""
               : "; not Alibaba's helper's either: "
-                  + PullSecretSync.whyNotAlibabaSecret(secret, f.secretName, pullSecretDomains(f))
+                  + AlibabaSecret.whyNotTakenOver(secret, f.secretName, pullSecretDomains(f))
                       .orElse("");
       f.add(
           "secret",

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.acrcredential.k8s.AlibabaSecret;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.config.AcrConfigParser;
 import io.acrcredential.k8s.config.AcrConfiguration;
@@ -333,7 +334,7 @@ public final class Status {
           V1Secret live = core.readNamespacedSecret(name, ns).execute();
           // the sync's own rule tells a Secret Alibaba's helper wrote from a clash
           Optional<String> notAlibabas =
-              PullSecretSync.whyNotAlibabaSecret(live, name, domainsOf(name, layout, domains));
+              AlibabaSecret.whyNotTakenOver(live, name, domainsOf(name, layout, domains));
           boolean labelled =
               live.getMetadata().getLabels() != null
                   && live.getMetadata().getLabels().containsKey(PullSecretSync.MANAGED_LABEL);
