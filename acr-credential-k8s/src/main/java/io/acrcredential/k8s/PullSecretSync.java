@@ -524,7 +524,7 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
         },
         i.secrets(),
         scope -> i.inScope(i.secrets().namespaces(), scope),
-        () -> i.secrets().settled(),
+        () -> i.secrets().settled() && i.namespacesSynced(),
         markers);
   }
 

@@ -77,7 +77,7 @@ final class StoredCredentials {
    * @param cache the Secret cache (only its metadata is used, to choose where to read)
    * @param namespacesWithSecrets the namespaces of a scope where the cache holds one of the watched
    *     names
-   * @param cacheSettled whether the cache is filled
+   * @param cacheSettled whether the Secret and namespace caches are filled
    */
   StoredCredentials(
       Reader reader,
@@ -92,7 +92,10 @@ final class StoredCredentials {
     this.markers = markers;
   }
 
-  /** Whether the Secret cache is filled, so that namespaces to read from can be chosen. */
+  /**
+   * Whether the Secret and namespace caches are filled, so that namespaces in scope to read from
+   * can be chosen.
+   */
   boolean ready() {
     return cacheSettled.getAsBoolean();
   }

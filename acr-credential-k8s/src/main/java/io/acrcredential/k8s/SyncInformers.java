@@ -49,7 +49,7 @@ final class SyncInformers {
   private final ListGate listGate = new ListGate(); // one full list at a time: bounds the heap
 
   private volatile boolean closed;
-  private SharedIndexInformer<V1Namespace> namespaceInformer;
+  private volatile SharedIndexInformer<V1Namespace> namespaceInformer;
   private volatile Lister<V1Namespace> namespaces;
   private volatile ServiceAccountInformers serviceAccounts;
   private volatile SecretInformers secrets;
@@ -186,6 +186,12 @@ final class SyncInformers {
   V1Namespace namespace(String name) {
     Lister<V1Namespace> l = namespaces;
     return l == null ? null : l.get(name);
+  }
+
+  /** Whether the namespace cache is filled (it says which namespaces are in scope). */
+  boolean namespacesSynced() {
+    SharedIndexInformer<V1Namespace> n = namespaceInformer;
+    return n != null && n.hasSynced();
   }
 
   /** Whether the namespace cache exists yet. */
