@@ -1,5 +1,8 @@
 package io.acrcredential.kube.testing;
 
+import io.acrcredential.kube.testing.ManagedProcess.Deadline;
+import io.acrcredential.kube.testing.ManagedProcess.NotReady;
+import io.acrcredential.kube.testing.ManagedProcess.Probe;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -23,7 +26,6 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,7 +69,6 @@ public final class LocalKubeApiServer implements AutoCloseable {
   private static final String CONTROLLERS =
       "namespace,serviceaccount,serviceaccount-token,root-ca-cert-publisher";
   private static final int MAX_ATTEMPTS = 3;
-  private static final int LOG_TAIL_LINES = 40;
   private static final Duration POLL_INTERVAL = Duration.ofMillis(100);
   private static final long TOKEN_SECONDS = 3600;
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
@@ -398,39 +399,13 @@ public final class LocalKubeApiServer implements AutoCloseable {
             .header("Authorization", "Bearer " + adminToken)
             .GET()
             .build();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    String last = "no answer yet";
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException(
-            "kube-apiserver exited after a restart:\n" + process.tail(LOG_TAIL_LINES));
-      }
-      try {
-        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() == 200) {
-          return;
-        }
-        last = "HTTP " + response.statusCode();
-      } catch (IOException e) {
-        last = e.toString();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for kube-apiserver", e);
-      }
-      try {
-        Thread.sleep(POLL_INTERVAL.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for kube-apiserver", e);
-      }
+    try {
+      process.awaitReady(
+          "/readyz", Probe.http(http, request), Deadline.after(timeout), POLL_INTERVAL);
+    } catch (NotReady e) {
+      throw ManagedProcess.failure(
+          "kube-apiserver did not come back after a restart: " + e.getMessage(), List.of(process));
     }
-    throw new IllegalStateException(
-        "kube-apiserver not ready "
-            + timeout.toSeconds()
-            + " s after a restart ("
-            + last
-            + "):\n"
-            + process.tail(LOG_TAIL_LINES));
   }
 
   /** Stops kube-controller-manager, kube-apiserver and etcd, then deletes the private directory. */
@@ -805,7 +780,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
     }
 
     void run() {
-      long deadline = System.nanoTime() + timeout.toNanos();
+      Deadline deadline = Deadline.after(timeout);
       try {
         workDir = Files.createTempDirectory("acr-kube-");
         Files.createDirectories(workDir.resolve("etcd-data"));
@@ -953,63 +928,21 @@ public final class LocalKubeApiServer implements AutoCloseable {
 
     /** Polls {@code uri} until it answers 200, the process dies, or the deadline passes. */
     private void awaitOk(
-        ManagedProcess process, URI uri, String token, long deadline, String what) {
+        ManagedProcess process, URI uri, String token, Deadline deadline, String what) {
       HttpRequest.Builder request =
           HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET();
       if (token != null) {
         request.header("Authorization", "Bearer " + token);
       }
-      String last = "no answer yet";
-      while (true) {
-        if (!process.isAlive()) {
-          if (process.logShowsPortClash()) {
-            throw new PortClash(process.name() + ": address already in use");
-          }
-          throw failure(process.name() + " exited while waiting for " + what);
+      try {
+        process.awaitReady(what, Probe.http(http, request.build()), deadline, POLL_INTERVAL);
+      } catch (NotReady e) {
+        if (e.exited() && process.logShowsPortClash()) {
+          throw new PortClash(process.name() + ": address already in use");
         }
-        try {
-          HttpResponse<String> response =
-              http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-          if (response.statusCode() == 200) {
-            return;
-          }
-          last = "HTTP " + response.statusCode();
-        } catch (IOException e) {
-          last = e.toString();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw failure("interrupted while waiting for " + what);
-        }
-        if (System.nanoTime() > deadline) {
-          throw failure(
-              "timed out after "
-                  + timeout.toSeconds()
-                  + " s waiting for "
-                  + what
-                  + " ("
-                  + last
-                  + ")");
-        }
-        try {
-          Thread.sleep(POLL_INTERVAL.toMillis());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw failure("interrupted while waiting for " + what);
-        }
+        throw ManagedProcess.failure(
+            "local kube-apiserver did not start: " + e.getMessage(), processes);
       }
-    }
-
-    private IllegalStateException failure(String message) {
-      StringBuilder text =
-          new StringBuilder("local kube-apiserver did not start: ").append(message);
-      for (ManagedProcess process : processes) {
-        text.append("\n--- last lines of ")
-            .append(process.logFile().getFileName())
-            .append(process.isAlive() ? "" : " (exited)")
-            .append(" ---\n")
-            .append(process.tail(LOG_TAIL_LINES));
-      }
-      return new IllegalStateException(text.toString());
     }
 
     /** Stops whatever this attempt started and removes its directory. */

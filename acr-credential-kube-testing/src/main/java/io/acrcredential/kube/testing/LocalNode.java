@@ -1,5 +1,8 @@
 package io.acrcredential.kube.testing;
 
+import io.acrcredential.kube.testing.ManagedProcess.Deadline;
+import io.acrcredential.kube.testing.ManagedProcess.NotReady;
+import io.acrcredential.kube.testing.ManagedProcess.Probe;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -14,7 +17,6 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
@@ -381,12 +383,7 @@ public final class LocalNode implements AutoCloseable {
    * @return the log tail
    */
   public String kubeletLogTail(int lines) {
-    try {
-      List<String> all = Files.readAllLines(kubeletLog, StandardCharsets.UTF_8);
-      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    } catch (IOException | UncheckedIOException e) {
-      return "(cannot read " + kubeletLog + ")";
-    }
+    return ManagedProcess.tail(kubeletLog, lines);
   }
 
   /**
@@ -649,7 +646,7 @@ public final class LocalNode implements AutoCloseable {
     }
 
     void run() {
-      long deadline = System.nanoTime() + settings.startupTimeout.toNanos();
+      Deadline deadline = Deadline.after(settings.startupTimeout);
       lock();
       try {
         workDir = Files.createTempDirectory("acr-node-");
@@ -799,7 +796,7 @@ public final class LocalNode implements AutoCloseable {
       }
     }
 
-    private void startContainerd(long deadline) {
+    private void startContainerd(Deadline deadline) {
       Path root = workDir.resolve("containerd");
       containerdSocket = root.resolve("containerd.sock");
       registryHosts = root.resolve("certs.d");
@@ -842,27 +839,20 @@ public final class LocalNode implements AutoCloseable {
               LOG.info("killed {} leftover containerd shim(s)", killed);
             }
           });
-      while (true) {
-        if (!containerd.isAlive()) {
-          throw new IllegalStateException(
-              "containerd exited while starting:\n" + containerd.tail(30));
-        }
-        if (Files.exists(containerdSocket)
-            && HostChanges.run(
-                        Duration.ofSeconds(10),
-                        "ctr",
-                        "--address",
-                        containerdSocket.toString(),
-                        "version")
-                    .exitCode()
-                == 0) {
-          return;
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("containerd not ready in time:\n" + containerd.tail(30));
-        }
-        HostChanges.sleep(POLL);
-      }
+      Probe answers =
+          () ->
+              Files.exists(containerdSocket)
+                      && HostChanges.run(
+                                  Duration.ofSeconds(10),
+                                  "ctr",
+                                  "--address",
+                                  containerdSocket.toString(),
+                                  "version")
+                              .exitCode()
+                          == 0
+                  ? null
+                  : "ctr version does not answer";
+      awaitReady(containerd, "containerd's socket", answers, deadline);
     }
 
     /** Kills and deletes every container task containerd still runs (Pods the kubelet kept). */
@@ -955,7 +945,7 @@ public final class LocalNode implements AutoCloseable {
           + "\"\n";
     }
 
-    private void startKubelet(long deadline) {
+    private void startKubelet(Deadline deadline) {
       Path dir = workDir.resolve("kubelet");
       Path pki = dir.resolve("pki");
       kubeletLog = workDir.resolve("kubelet.log");
@@ -996,79 +986,53 @@ public final class LocalNode implements AutoCloseable {
             process.close();
             deleteNode();
           });
-      awaitHealthy(process, deadline);
-      awaitReady(process, deadline);
-    }
-
-    private void awaitHealthy(ManagedProcess kubelet, long deadline) {
-      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-      HttpRequest request =
+      HttpRequest healthz =
           HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + HEALTHZ_PORT + "/healthz"))
               .timeout(Duration.ofSeconds(2))
               .build();
-      String last = "no answer";
-      while (true) {
-        if (!kubelet.isAlive()) {
-          throw new IllegalStateException(
-              "the kubelet exited while starting:\n" + kubelet.tail(40));
-        }
-        try {
-          HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-          if (response.statusCode() == 200) {
-            return;
-          }
-          last = "HTTP " + response.statusCode() + " " + response.body();
-        } catch (IOException e) {
-          last = e.toString();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted while waiting for the kubelet", e);
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              "the kubelet is not healthy in time (" + last + "):\n" + kubelet.tail(40));
-        }
-        HostChanges.sleep(POLL);
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+      awaitReady(process, "/healthz", Probe.http(http, healthz), deadline);
+      awaitReady(process, "Node " + name + " Ready", nodeReady(), deadline);
+    }
+
+    private static void awaitReady(
+        ManagedProcess process, String what, Probe probe, Deadline deadline) {
+      try {
+        process.awaitReady(what, probe, deadline, POLL);
+      } catch (NotReady e) {
+        throw ManagedProcess.failure("the node did not start: " + e.getMessage(), List.of(process));
       }
     }
 
     /**
      * Ready with a heartbeat from this kubelet (a Node left by an earlier one could show Ready).
      */
-    private void awaitReady(ManagedProcess kubelet, long deadline) {
+    private Probe nodeReady() {
       CoreV1Api api = new CoreV1Api(server.adminClient());
       OffsetDateTime since = OffsetDateTime.now().minusSeconds(2);
-      String last = "no Node yet";
-      while (true) {
-        if (!kubelet.isAlive()) {
-          throw new IllegalStateException(
-              "the kubelet exited while starting:\n" + kubelet.tail(40));
-        }
+      return () -> {
         try {
           V1Node node = api.readNode(name).execute();
           List<V1NodeCondition> conditions =
               node.getStatus() == null || node.getStatus().getConditions() == null
                   ? List.of()
                   : node.getStatus().getConditions();
+          String last = "no Ready condition";
           for (V1NodeCondition condition : conditions) {
             if ("Ready".equals(condition.getType())) {
               last = "Ready=" + condition.getStatus() + " " + condition.getMessage();
               if ("True".equals(condition.getStatus())
                   && condition.getLastHeartbeatTime() != null
                   && condition.getLastHeartbeatTime().isAfter(since)) {
-                return;
+                return null;
               }
             }
           }
+          return last;
         } catch (ApiException e) {
-          last = "HTTP " + e.getCode();
+          return "HTTP " + e.getCode();
         }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              "Node " + name + " not Ready in time (" + last + "):\n" + kubelet.tail(40));
-        }
-        HostChanges.sleep(POLL);
-      }
+      };
     }
 
     /** Deletes the Pods bound to this node and waits (bounded) for their containers to stop. */
