@@ -166,8 +166,7 @@ final class ControlPlaneStartup {
     pki = Pki.newCa();
     WorkDirs.write(workDir.resolve("ca.crt"), pki.caPem());
     Pki.Issued serving = pki.issueServer("kube-apiserver");
-    WorkDirs.write(workDir.resolve("apiserver.crt"), serving.certificatePem());
-    WorkDirs.write(workDir.resolve("apiserver.key"), serving.privateKeyPem());
+    serving.writeTo(workDir.resolve("apiserver.crt"), workDir.resolve("apiserver.key"));
     var saKeys = Pki.newKeyPair();
     WorkDirs.write(workDir.resolve("sa.key"), Pki.privateKeyPem(saKeys));
     WorkDirs.write(workDir.resolve("sa.pub"), Pki.publicKeyPem(saKeys.getPublic()));

@@ -230,8 +230,7 @@ public final class LocalRegistry implements AutoCloseable {
         dir = Files.createTempDirectory("acr-registry-");
         Path certDir = Files.createDirectory(dir.resolve("certs"));
         Pki.Issued serving = server.pki().issueServerFor(hosts.get(0), hosts, List.of(address));
-        Files.writeString(dir.resolve("tls.crt"), serving.certificatePem());
-        Files.writeString(dir.resolve("tls.key"), serving.privateKeyPem());
+        serving.writeTo(dir.resolve("tls.crt"), dir.resolve("tls.key"));
         Files.writeString(certDir.resolve("ca.crt"), server.caCertificatePem());
         Files.writeString(dir.resolve("token-roots.pem"), server.caCertificatePem());
         Files.writeString(
