@@ -3,41 +3,16 @@
 #
 # The version is the one pinned in go.mod/go.sum next to this script (module helm.sh/helm/v3). The binary
 # lands in ${ACR_KUBE_CACHE:-$HOME/.cache/acr-credential}/helm-<version>/bin/helm and is rebuilt only
-# when it is missing. The last line printed on stdout is that directory. Nothing is written into
-# the repository.
+# when it is missing. The last line printed on stdout is that directory (../lib/cached-go-build.sh).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-version="$(awk -v mod=helm.sh/helm/v3 '$1 == mod && $2 ~ /^v/ { print $2; exit }' "$here/go.mod")"
-if [[ -z "$version" ]]; then
-  echo "build.sh: cannot read the helm.sh/helm/v3 version from $here/go.mod" >&2
-  exit 2
-fi
-bin_dir="${ACR_KUBE_CACHE:-$HOME/.cache/acr-credential}/helm-$version/bin"
-if [[ -x "$bin_dir/helm" ]]; then
-  echo "$bin_dir"
-  exit 0
-fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "build.sh: Go is not installed; install the Go named in $here/go.mod to build helm" >&2
-  exit 3
-fi
-mkdir -p "$bin_dir"
-# One build at a time per cache directory (parallel Maven runs may call this script).
-exec 9>"$bin_dir/.build.lock"
-if command -v flock >/dev/null 2>&1; then
-  flock 9
-fi
-if [[ -x "$bin_dir/helm" ]]; then
-  echo "$bin_dir"
-  exit 0
-fi
-staging="$(mktemp -d "$bin_dir/.staging.XXXXXX")"
-trap 'rm -rf "$staging"' EXIT
-export CGO_ENABLED=0
-export GOFLAGS="${GOFLAGS:-} -mod=readonly"
-cd "$here"
-echo "build.sh: building helm $version into $bin_dir" >&2
-go build -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$version" -o "$staging/helm" helm.sh/helm/v3/cmd/helm
-mv -f "$staging/helm" "$bin_dir/helm"
-echo "$bin_dir"
+source "$here/../lib/cached-go-build.sh"
+version="$(go_mod_version helm.sh/helm/v3)"
+bin_dir="$(cache_bin_dir "helm-$version")"
+
+build() {
+  echo "build.sh: building helm $version into $bin_dir" >&2
+  go build -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$version" -o "$1/helm" helm.sh/helm/v3/cmd/helm
+}
+cached_go_build "$bin_dir" "install the Go named in $here/go.mod to build helm" build helm

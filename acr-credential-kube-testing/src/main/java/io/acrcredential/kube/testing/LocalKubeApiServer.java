@@ -5,41 +5,23 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
-import io.kubernetes.client.openapi.models.AuthenticationV1TokenRequest;
 import io.kubernetes.client.openapi.models.V1LabelSelector;
 import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1RuleWithOperations;
-import io.kubernetes.client.openapi.models.V1TokenRequestSpec;
-import io.kubernetes.client.util.ClientBuilder;
 import io.kubernetes.client.util.credentials.AccessTokenAuthentication;
-import io.kubernetes.client.util.credentials.Authentication;
 import io.kubernetes.client.util.credentials.ClientCertificateAuthentication;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,47 +44,31 @@ public final class LocalKubeApiServer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(LocalKubeApiServer.class);
 
-  private static final String ISSUER = "https://kubernetes.default.svc.cluster.local";
-  private static final String ADMIN_USER = "acr-test-admin";
-  private static final String CONTROLLERS =
-      "namespace,serviceaccount,serviceaccount-token,root-ca-cert-publisher";
-  private static final int MAX_ATTEMPTS = 3;
-  private static final int LOG_TAIL_LINES = 40;
-  private static final Duration POLL_INTERVAL = Duration.ofMillis(100);
-  private static final long TOKEN_SECONDS = 3600;
-  private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
-  private static final SecureRandom RANDOM = new SecureRandom();
-
   private final Path workDir;
   private final Pki pki;
   private final URI url;
-  private final String adminToken;
-  private final List<ManagedProcess> processes;
-  private final List<String> apiServerCommand;
-  private final Object restartLock = new Object();
-  private int restarts;
   private final List<Integer> ports;
   private final boolean controllerManager;
   private final boolean nodeAuthorization;
   private final Duration startupTime;
+  private final ControlPlane controlPlane;
+  private final ClusterAccess access;
   private final Path adminKubeconfig;
-  private final AtomicBoolean closed = new AtomicBoolean();
-  private final AtomicInteger fileCounter = new AtomicInteger();
   private final Thread shutdownHook;
 
-  private LocalKubeApiServer(Startup startup, Duration startupTime) {
+  private LocalKubeApiServer(
+      ControlPlaneStartup startup, boolean nodeAuthorization, Duration startupTime) {
     this.workDir = startup.workDir;
     this.pki = startup.pki;
     this.url = startup.url;
-    this.adminToken = startup.adminToken;
-    this.processes = new java.util.concurrent.CopyOnWriteArrayList<>(startup.processes);
-    this.apiServerCommand = List.copyOf(startup.apiServerCommand);
     this.ports = List.copyOf(startup.ports);
     this.controllerManager = startup.controllerManagerStarted;
-    this.nodeAuthorization = startup.nodeAuthorization;
+    this.nodeAuthorization = nodeAuthorization;
     this.startupTime = startupTime;
-    this.adminKubeconfig = writeKubeconfig("admin", "user:\n      token: " + adminToken);
-    this.shutdownHook = new Thread(this::stopAll, "acr-kube-apiserver-shutdown");
+    this.controlPlane = new ControlPlane(startup);
+    this.access = new ClusterAccess(url, pki, startup.adminToken, workDir);
+    this.adminKubeconfig = access.writeKubeconfig("admin", startup.adminToken);
+    this.shutdownHook = new Thread(controlPlane::stop, "acr-kube-apiserver-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
@@ -155,7 +121,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
    */
   public ServingCertificate issueServingCertificate(String commonName) {
     checkOpen();
-    requireText("commonName", commonName);
+    Names.requireText("commonName", commonName);
     Pki.Issued issued = pki.issueServerPkcs8(commonName);
     return new ServingCertificate(issued.certificatePem(), issued.privateKeyPem());
   }
@@ -175,8 +141,8 @@ public final class LocalKubeApiServer implements AutoCloseable {
    */
   public V1MutatingWebhook podCreateWebhook(
       String name, String url, Map<String, String> namespaceLabels) {
-    requireText("name", name);
-    requireText("url", url);
+    Names.requireText("name", name);
+    Names.requireText("url", url);
     Objects.requireNonNull(namespaceLabels, "namespaceLabels");
     return new V1MutatingWebhook()
         .name(name)
@@ -240,7 +206,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
    */
   public ApiClient adminClient() {
     checkOpen();
-    return client(new AccessTokenAuthentication(adminToken));
+    return access.adminClient();
   }
 
   /**
@@ -254,7 +220,9 @@ public final class LocalKubeApiServer implements AutoCloseable {
    * @throws IllegalArgumentException if a name is invalid or the ServiceAccount does not exist
    */
   public ApiClient clientFor(String namespace, String serviceAccount) {
-    return client(new AccessTokenAuthentication(serviceAccountToken(namespace, serviceAccount)));
+    checkOpen();
+    return access.client(
+        new AccessTokenAuthentication(access.serviceAccountToken(namespace, serviceAccount)));
   }
 
   /**
@@ -267,12 +235,12 @@ public final class LocalKubeApiServer implements AutoCloseable {
    */
   public ApiClient clientForUser(String user, String... groups) {
     checkOpen();
-    requireText("user", user);
+    Names.requireText("user", user);
     for (String group : groups) {
-      requireText("group", group);
+      Names.requireText("group", group);
     }
     Pki.Issued issued = pki.issueClient(user, List.of(groups));
-    return client(
+    return access.client(
         new ClientCertificateAuthentication(
             issued.certificatePem().getBytes(StandardCharsets.US_ASCII),
             issued.privateKeyPem().getBytes(StandardCharsets.US_ASCII)));
@@ -299,8 +267,9 @@ public final class LocalKubeApiServer implements AutoCloseable {
    * @throws IllegalArgumentException if a name is invalid or the ServiceAccount does not exist
    */
   public Path kubeconfigFor(String namespace, String serviceAccount) {
-    String token = serviceAccountToken(namespace, serviceAccount);
-    return writeKubeconfig(namespace + "-" + serviceAccount, "user:\n      token: " + token);
+    checkOpen();
+    String token = access.serviceAccountToken(namespace, serviceAccount);
+    return access.writeKubeconfig(namespace + "-" + serviceAccount, token);
   }
 
   /**
@@ -311,7 +280,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
    * @return the name of the created namespace
    */
   public String createNamespace(String prefix) {
-    requireDnsLabel("prefix", prefix);
+    Names.requireDnsLabel("prefix", prefix);
     V1Namespace namespace =
         new V1Namespace().metadata(new V1ObjectMeta().generateName(prefix + "-"));
     try {
@@ -337,7 +306,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
    */
   public List<KubernetesObject> createFromYaml(String yaml, String defaultNamespace) {
     checkOpen();
-    requireText("yaml", yaml);
+    Names.requireText("yaml", yaml);
     return new ManifestApplier(adminClient()).createAll(yaml, defaultNamespace);
   }
 
@@ -356,81 +325,8 @@ public final class LocalKubeApiServer implements AutoCloseable {
     if (downtime.isNegative()) {
       throw new IllegalArgumentException("downtime must not be negative, got " + downtime);
     }
-    synchronized (restartLock) {
-      checkOpen();
-      int index = -1;
-      for (int i = 0; i < processes.size(); i++) {
-        if (processes.get(i).name().equals("kube-apiserver")) {
-          index = i;
-        }
-      }
-      if (index < 0) {
-        throw new IllegalStateException("no kube-apiserver process to restart in " + this);
-      }
-      processes.get(index).close();
-      try {
-        Thread.sleep(downtime.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while the API server was down", e);
-      }
-      restarts++;
-      ManagedProcess next =
-          ManagedProcess.start(
-              "kube-apiserver",
-              apiServerCommand,
-              workDir.resolve("kube-apiserver-restart-" + restarts + ".log"));
-      processes.set(index, next);
-      awaitReady(next, Duration.ofMinutes(2));
-      LOG.info("restarted kube-apiserver at {} ({})", url, next);
-    }
-  }
-
-  private void awaitReady(ManagedProcess process, Duration timeout) {
-    HttpClient http =
-        HttpClient.newBuilder()
-            .sslContext(pki.trustingSslContext())
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
-    HttpRequest request =
-        HttpRequest.newBuilder(url.resolve("/readyz"))
-            .timeout(Duration.ofSeconds(5))
-            .header("Authorization", "Bearer " + adminToken)
-            .GET()
-            .build();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    String last = "no answer yet";
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException(
-            "kube-apiserver exited after a restart:\n" + process.tail(LOG_TAIL_LINES));
-      }
-      try {
-        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() == 200) {
-          return;
-        }
-        last = "HTTP " + response.statusCode();
-      } catch (IOException e) {
-        last = e.toString();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for kube-apiserver", e);
-      }
-      try {
-        Thread.sleep(POLL_INTERVAL.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for kube-apiserver", e);
-      }
-    }
-    throw new IllegalStateException(
-        "kube-apiserver not ready "
-            + timeout.toSeconds()
-            + " s after a restart ("
-            + last
-            + "):\n"
-            + process.tail(LOG_TAIL_LINES));
+    checkOpen();
+    controlPlane.restartApiServer(downtime);
   }
 
   /** Stops kube-controller-manager, kube-apiserver and etcd, then deletes the private directory. */
@@ -441,12 +337,12 @@ public final class LocalKubeApiServer implements AutoCloseable {
     } catch (IllegalStateException alreadyShuttingDown) {
       // The hook is running or about to run stopAll(); closing twice is harmless.
     }
-    stopAll();
+    controlPlane.stop();
   }
 
   @Override
   public String toString() {
-    return "LocalKubeApiServer[" + url + (closed.get() ? ", closed" : "") + "]";
+    return "LocalKubeApiServer[" + url + (controlPlane.isStopped() ? ", closed" : "") + "]";
   }
 
   /**
@@ -491,7 +387,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
   // ---- package-private accessors for the shutdown test ----
 
   List<Long> processIds() {
-    return processes.stream().map(ManagedProcess::pid).toList();
+    return controlPlane.processIds();
   }
 
   List<Integer> ports() {
@@ -504,153 +400,10 @@ public final class LocalKubeApiServer implements AutoCloseable {
 
   // ---- internals ----
 
-  private void stopAll() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
-    }
-    for (int i = processes.size() - 1; i >= 0; i--) {
-      processes.get(i).close();
-    }
-    deleteRecursively(workDir);
-    LOG.info("stopped local kube-apiserver at {}", url);
-  }
-
   private void checkOpen() {
-    if (closed.get()) {
+    if (controlPlane.isStopped()) {
       throw new IllegalStateException(this + " is closed");
     }
-  }
-
-  private ApiClient client(Authentication authentication) {
-    return new ClientBuilder()
-        .setBasePath(url.toString())
-        .setVerifyingSsl(true)
-        .setCertificateAuthority(pki.caPem().getBytes(StandardCharsets.US_ASCII))
-        .setAuthentication(authentication)
-        .build();
-  }
-
-  private String serviceAccountToken(String namespace, String serviceAccount) {
-    checkOpen();
-    requireDnsLabel("namespace", namespace);
-    requireText("serviceAccount", serviceAccount);
-    AuthenticationV1TokenRequest request =
-        new AuthenticationV1TokenRequest()
-            .spec(
-                new V1TokenRequestSpec()
-                    .audiences(List.of(ISSUER))
-                    .expirationSeconds(TOKEN_SECONDS));
-    try {
-      AuthenticationV1TokenRequest response =
-          new CoreV1Api(adminClient())
-              .createNamespacedServiceAccountToken(serviceAccount, namespace, request)
-              .execute();
-      return Objects.requireNonNull(response.getStatus(), "TokenRequest status").getToken();
-    } catch (ApiException e) {
-      if (e.getCode() == 404) {
-        throw new IllegalArgumentException(
-            "ServiceAccount "
-                + namespace
-                + "/"
-                + serviceAccount
-                + " does not exist: create it (and its RoleBindings) before asking for a client",
-            e);
-      }
-      throw new IllegalStateException(
-          "TokenRequest for ServiceAccount "
-              + namespace
-              + "/"
-              + serviceAccount
-              + " failed with HTTP "
-              + e.getCode(),
-          e);
-    }
-  }
-
-  private Path writeKubeconfig(String name, String userBlock) {
-    String ca = Base64.getEncoder().encodeToString(pki.caPem().getBytes(StandardCharsets.US_ASCII));
-    String text =
-        "apiVersion: v1\n"
-            + "kind: Config\n"
-            + "clusters:\n"
-            + "- name: local\n"
-            + "  cluster:\n"
-            + "    server: "
-            + url
-            + "\n"
-            + "    certificate-authority-data: "
-            + ca
-            + "\n"
-            + "users:\n"
-            + "- name: "
-            + name
-            + "\n"
-            + "  "
-            + userBlock
-            + "\n"
-            + "contexts:\n"
-            + "- name: local\n"
-            + "  context:\n"
-            + "    cluster: local\n"
-            + "    user: "
-            + name
-            + "\n"
-            + "current-context: local\n";
-    Path file = workDir.resolve(fileCounter.incrementAndGet() + "-" + name + ".kubeconfig");
-    writePrivate(file, text);
-    return file;
-  }
-
-  private static void requireText(String what, String value) {
-    if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException(what + " must not be null or blank");
-    }
-  }
-
-  private static void requireDnsLabel(String what, String value) {
-    requireText(what, value);
-    if (value.length() > 50 || !DNS_LABEL.matcher(value).matches()) {
-      throw new IllegalArgumentException(
-          what
-              + " '"
-              + value
-              + "' must be a DNS label of at most 50 characters: lower-case letters, digits and '-'");
-    }
-  }
-
-  private static void writePrivate(Path file, String text) {
-    try {
-      Files.writeString(file, text, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
-    }
-  }
-
-  private static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    } catch (IOException e) {
-      LOG.warn("cannot delete {} completely: {}", dir, e.toString());
-    }
-  }
-
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot find a free loopback port", e);
-    }
-  }
-
-  private static String randomToken() {
-    byte[] bytes = new byte[24];
-    RANDOM.nextBytes(bytes);
-    return HexFormat.of().formatHex(bytes);
   }
 
   /** Settings for {@link LocalKubeApiServer#start()}. */
@@ -740,286 +493,19 @@ public final class LocalKubeApiServer implements AutoCloseable {
             binaries.directory());
       }
       long started = System.nanoTime();
-      for (int attempt = 1; ; attempt++) {
-        Startup startup = new Startup(binaries, controllerManager, startupTimeout);
-        startup.nodeAuthorization = nodeAuthorization;
-        try {
-          startup.run();
-          Duration took = Duration.ofNanos(System.nanoTime() - started);
-          LocalKubeApiServer server = new LocalKubeApiServer(startup, took);
-          LOG.info(
-              "local kube-apiserver {} ready at {} in {} ms (controller manager: {}, logs in {})",
-              KubeBinaries.KUBERNETES_VERSION,
-              server.url,
-              took.toMillis(),
-              server.controllerManager,
-              startup.workDir);
-          return server;
-        } catch (PortClash clash) {
-          startup.abort();
-          if (attempt >= MAX_ATTEMPTS) {
-            throw new IllegalStateException(
-                "local kube-apiserver: ports kept being taken, gave up after "
-                    + attempt
-                    + " attempts",
-                clash);
-          }
-          LOG.info("port clash on attempt {}, retrying with new ports", attempt);
-        } catch (RuntimeException e) {
-          startup.abort();
-          throw e;
-        }
-      }
-    }
-  }
-
-  /** A port chosen as free was taken before the process bound it. */
-  private static final class PortClash extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    PortClash(String message) {
-      super(message, null, false, false);
-    }
-  }
-
-  /** One attempt at starting the control plane. */
-  private static final class Startup {
-    private final KubeBinaries binaries;
-    private final boolean wantControllerManager;
-    private final Duration timeout;
-    private final List<ManagedProcess> processes = new ArrayList<>();
-    private final List<Integer> ports = new ArrayList<>();
-    private final List<String> apiServerCommand = new ArrayList<>();
-    private final String adminToken = randomToken();
-    private Path workDir;
-    private Pki pki;
-    private URI url;
-    private HttpClient http;
-    private boolean controllerManagerStarted;
-    private boolean nodeAuthorization;
-
-    Startup(KubeBinaries binaries, boolean wantControllerManager, Duration timeout) {
-      this.binaries = binaries;
-      this.wantControllerManager = wantControllerManager;
-      this.timeout = timeout;
-    }
-
-    void run() {
-      long deadline = System.nanoTime() + timeout.toNanos();
-      try {
-        workDir = Files.createTempDirectory("acr-kube-");
-        Files.createDirectories(workDir.resolve("etcd-data"));
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot create a temporary directory for the API server", e);
-      }
-      pki = Pki.newCa();
-      writePrivate(workDir.resolve("ca.crt"), pki.caPem());
-      Pki.Issued serving = pki.issueServer("kube-apiserver");
-      writePrivate(workDir.resolve("apiserver.crt"), serving.certificatePem());
-      writePrivate(workDir.resolve("apiserver.key"), serving.privateKeyPem());
-      var saKeys = Pki.newKeyPair();
-      writePrivate(workDir.resolve("sa.key"), Pki.privateKeyPem(saKeys));
-      writePrivate(workDir.resolve("sa.pub"), Pki.publicKeyPem(saKeys.getPublic()));
-      String controllerManagerToken = randomToken();
-      writePrivate(
-          workDir.resolve("tokens.csv"),
-          adminToken
-              + ","
-              + ADMIN_USER
-              + ",acr-test-admin-uid,\"system:masters\"\n"
-              + controllerManagerToken
-              + ",system:kube-controller-manager,acr-test-kcm-uid,\"system:masters\"\n");
-      http =
-          HttpClient.newBuilder()
-              .sslContext(pki.trustingSslContext())
-              .connectTimeout(Duration.ofSeconds(5))
-              .build();
-
-      int etcdClientPort = freePort();
-      int etcdPeerPort = freePort();
-      int apiPort = freePort();
-      ports.addAll(List.of(etcdClientPort, etcdPeerPort, apiPort));
-      String etcdClientUrl = "http://127.0.0.1:" + etcdClientPort;
-      String etcdPeerUrl = "http://127.0.0.1:" + etcdPeerPort;
-
-      ManagedProcess etcd =
-          launch(
-              "etcd",
-              List.of(
-                  binaries.etcd().toString(),
-                  "--name=acr-test",
-                  "--data-dir=" + workDir.resolve("etcd-data"),
-                  "--listen-client-urls=" + etcdClientUrl,
-                  "--advertise-client-urls=" + etcdClientUrl,
-                  "--listen-peer-urls=" + etcdPeerUrl,
-                  "--initial-advertise-peer-urls=" + etcdPeerUrl,
-                  "--initial-cluster=acr-test=" + etcdPeerUrl,
-                  "--initial-cluster-state=new",
-                  "--unsafe-no-fsync=true",
-                  "--log-level=warn"));
-      awaitOk(etcd, URI.create(etcdClientUrl + "/health"), null, deadline, "etcd /health");
-
-      url = URI.create("https://127.0.0.1:" + apiPort);
-      apiServerCommand.addAll(
-          List.of(
-              binaries.apiServer().toString(),
-              "--etcd-servers=" + etcdClientUrl,
-              "--bind-address=127.0.0.1",
-              "--advertise-address=127.0.0.1",
-              "--secure-port=" + apiPort,
-              "--cert-dir=" + workDir.resolve("apiserver-certs"),
-              "--tls-cert-file=" + workDir.resolve("apiserver.crt"),
-              "--tls-private-key-file=" + workDir.resolve("apiserver.key"),
-              "--client-ca-file=" + workDir.resolve("ca.crt"),
-              "--token-auth-file=" + workDir.resolve("tokens.csv"),
-              "--authorization-mode=RBAC",
-              "--anonymous-auth=false",
-              "--service-account-issuer=" + ISSUER,
-              "--api-audiences=" + ISSUER,
-              "--service-account-key-file=" + workDir.resolve("sa.pub"),
-              "--service-account-signing-key-file=" + workDir.resolve("sa.key"),
-              "--service-cluster-ip-range=10.0.0.0/24",
-              "--endpoint-reconciler-type=none",
-              "--enable-priority-and-fairness=false",
-              "--profiling=false"));
-      if (nodeAuthorization) {
-        apiServerCommand.set(
-            apiServerCommand.indexOf("--authorization-mode=RBAC"),
-            "--authorization-mode=Node,RBAC");
-        apiServerCommand.add("--enable-admission-plugins=NodeRestriction");
-      }
-      ManagedProcess apiServer = launch("kube-apiserver", apiServerCommand);
-      awaitOk(apiServer, url.resolve("/readyz"), adminToken, deadline, "kube-apiserver /readyz");
-
-      if (wantControllerManager && binaries.controllerManager().isPresent()) {
-        Path kubeconfig = workDir.resolve("controller-manager.kubeconfig");
-        writePrivate(kubeconfig, controllerManagerKubeconfig(controllerManagerToken));
-        ManagedProcess controllerManager =
-            launch(
-                "kube-controller-manager",
-                List.of(
-                    binaries.controllerManager().get().toString(),
-                    "--kubeconfig=" + kubeconfig,
-                    "--authentication-kubeconfig=" + kubeconfig,
-                    "--authorization-kubeconfig=" + kubeconfig,
-                    "--controllers=" + CONTROLLERS,
-                    "--leader-elect=false",
-                    "--secure-port=0",
-                    "--use-service-account-credentials=false",
-                    "--service-account-private-key-file=" + workDir.resolve("sa.key"),
-                    "--root-ca-file=" + workDir.resolve("ca.crt"),
-                    "--profiling=false"));
-        awaitOk(
-            controllerManager,
-            url.resolve("/api/v1/namespaces/default/serviceaccounts/default"),
-            adminToken,
-            deadline,
-            "kube-controller-manager creating ServiceAccount default/default");
-        controllerManagerStarted = true;
-      }
-    }
-
-    private String controllerManagerKubeconfig(String token) {
-      return "apiVersion: v1\n"
-          + "kind: Config\n"
-          + "clusters:\n"
-          + "- name: local\n"
-          + "  cluster:\n"
-          + "    server: "
-          + url
-          + "\n"
-          + "    certificate-authority: "
-          + workDir.resolve("ca.crt")
-          + "\n"
-          + "users:\n"
-          + "- name: kcm\n"
-          + "  user:\n"
-          + "    token: "
-          + token
-          + "\n"
-          + "contexts:\n"
-          + "- name: local\n"
-          + "  context:\n"
-          + "    cluster: local\n"
-          + "    user: kcm\n"
-          + "current-context: local\n";
-    }
-
-    private ManagedProcess launch(String name, List<String> command) {
-      ManagedProcess process = ManagedProcess.start(name, command, workDir.resolve(name + ".log"));
-      processes.add(process);
-      return process;
-    }
-
-    /** Polls {@code uri} until it answers 200, the process dies, or the deadline passes. */
-    private void awaitOk(
-        ManagedProcess process, URI uri, String token, long deadline, String what) {
-      HttpRequest.Builder request =
-          HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET();
-      if (token != null) {
-        request.header("Authorization", "Bearer " + token);
-      }
-      String last = "no answer yet";
-      while (true) {
-        if (!process.isAlive()) {
-          if (process.logShowsPortClash()) {
-            throw new PortClash(process.name() + ": address already in use");
-          }
-          throw failure(process.name() + " exited while waiting for " + what);
-        }
-        try {
-          HttpResponse<String> response =
-              http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-          if (response.statusCode() == 200) {
-            return;
-          }
-          last = "HTTP " + response.statusCode();
-        } catch (IOException e) {
-          last = e.toString();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw failure("interrupted while waiting for " + what);
-        }
-        if (System.nanoTime() > deadline) {
-          throw failure(
-              "timed out after "
-                  + timeout.toSeconds()
-                  + " s waiting for "
-                  + what
-                  + " ("
-                  + last
-                  + ")");
-        }
-        try {
-          Thread.sleep(POLL_INTERVAL.toMillis());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw failure("interrupted while waiting for " + what);
-        }
-      }
-    }
-
-    private IllegalStateException failure(String message) {
-      StringBuilder text =
-          new StringBuilder("local kube-apiserver did not start: ").append(message);
-      for (ManagedProcess process : processes) {
-        text.append("\n--- last lines of ")
-            .append(process.logFile().getFileName())
-            .append(process.isAlive() ? "" : " (exited)")
-            .append(" ---\n")
-            .append(process.tail(LOG_TAIL_LINES));
-      }
-      return new IllegalStateException(text.toString());
-    }
-
-    /** Stops whatever this attempt started and removes its directory. */
-    void abort() {
-      for (int i = processes.size() - 1; i >= 0; i--) {
-        processes.get(i).close();
-      }
-      if (workDir != null && !Boolean.getBoolean("acr.kube.keepFailedDir")) {
-        deleteRecursively(workDir);
-      }
+      ControlPlaneStartup startup =
+          ControlPlaneStartup.startWithRetries(
+              binaries, controllerManager, nodeAuthorization, startupTimeout);
+      Duration took = Duration.ofNanos(System.nanoTime() - started);
+      LocalKubeApiServer server = new LocalKubeApiServer(startup, nodeAuthorization, took);
+      LOG.info(
+          "local kube-apiserver {} ready at {} in {} ms (controller manager: {}, logs in {})",
+          KubeBinaries.KUBERNETES_VERSION,
+          server.url,
+          took.toMillis(),
+          server.controllerManager,
+          startup.workDir);
+      return server;
     }
   }
 }

@@ -1,39 +1,19 @@
 package io.acrcredential.kube.testing;
 
-import io.kubernetes.client.openapi.ApiClient;
-import io.kubernetes.client.openapi.ApiException;
-import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.models.CoreV1Event;
-import io.kubernetes.client.openapi.models.V1ContainerStatus;
-import io.kubernetes.client.openapi.models.V1Node;
-import io.kubernetes.client.openapi.models.V1NodeCondition;
+import io.acrcredential.kube.testing.ManagedProcess.Deadline;
 import io.kubernetes.client.openapi.models.V1Pod;
-import io.kubernetes.client.openapi.models.V1PodList;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,39 +46,35 @@ public final class LocalNode implements AutoCloseable {
   /** Default node name. */
   public static final String DEFAULT_NAME = "acr-test-node";
 
-  static final Path LOCK_FILE = Path.of("/run/lock/acr-credential-node.lock");
-  private static final String BRIDGE = "acrnode0";
-  private static final String NETWORK = "acr-node-test";
-  private static final String SUBNET = "10.244.77.0/24";
-  private static final Path CNI_BIN = Path.of("/usr/lib/cni");
   private static final String SANDBOX_IMAGE = "registry.local/acr-test/pause:sandbox";
-  private static final int HEALTHZ_PORT = 10248;
-  private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration POLL = Duration.ofMillis(200);
-  private static final Pattern DNS_NAME =
-      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
 
-  private final LocalKubeApiServer server;
   private final String name;
   private final Path workDir;
   private final HostChanges changes;
   private final Duration startupTime;
-  private final Path containerdSocket;
-  private final Path registryHosts;
+  private final Containerd containerd;
   private final Path kubeletLog;
+  private final PodWatch pods;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicInteger hostsEntries = new AtomicInteger();
   private final Thread shutdownHook;
 
-  private LocalNode(Startup startup, Duration startupTime) {
-    this.server = startup.server;
-    this.name = startup.name;
-    this.workDir = startup.workDir;
-    this.changes = startup.changes;
+  private LocalNode(
+      LocalKubeApiServer server,
+      String name,
+      Path workDir,
+      HostChanges changes,
+      Containerd containerd,
+      Path kubeletLog,
+      Duration startupTime) {
+    this.name = name;
+    this.workDir = workDir;
+    this.changes = changes;
     this.startupTime = startupTime;
-    this.containerdSocket = startup.containerdSocket;
-    this.registryHosts = startup.registryHosts;
-    this.kubeletLog = startup.kubeletLog;
+    this.containerd = containerd;
+    this.kubeletLog = kubeletLog;
+    this.pods = new PodWatch(server, () -> kubeletLogTail(15));
     this.shutdownHook = new Thread(this::restore, "acr-local-node-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
@@ -143,13 +119,9 @@ public final class LocalNode implements AutoCloseable {
                 + " containernetworking-plugins)");
       }
     }
-    for (String plugin : List.of("bridge", "host-local", "loopback")) {
-      if (!Files.isExecutable(CNI_BIN.resolve(plugin))) {
-        return Optional.of(
-            "CNI plugin "
-                + CNI_BIN.resolve(plugin)
-                + " is missing (apt-get install containernetworking-plugins)");
-      }
+    Optional<String> cni = CniNetwork.missingPlugin();
+    if (cni.isPresent()) {
+      return cni;
     }
     return Optional.ofNullable(TestImage.unavailableReason());
   }
@@ -201,10 +173,10 @@ public final class LocalNode implements AutoCloseable {
    */
   public void trustRegistry(String host, String caPem) {
     checkOpen();
-    requireHost(host);
+    Names.requireHost(host);
     Objects.requireNonNull(caPem, "caPem");
     try {
-      Path dir = Files.createDirectories(registryHosts.resolve(host));
+      Path dir = Files.createDirectories(containerd.registryHosts().resolve(host));
       Path ca = dir.resolve("ca.crt");
       Files.writeString(ca, caPem, StandardCharsets.US_ASCII);
       Files.writeString(
@@ -240,7 +212,7 @@ public final class LocalNode implements AutoCloseable {
       throw new IllegalArgumentException("at least one host name is needed");
     }
     for (String host : names) {
-      requireHost(host);
+      Names.requireHost(host);
     }
     String marker = "acr-credential-node " + workDir.getFileName() + "-" + hostsEntries.get();
     changes.onUndo("remove /etc/hosts line " + marker, () -> HostChanges.removeHostsLines(marker));
@@ -256,7 +228,7 @@ public final class LocalNode implements AutoCloseable {
    */
   public void importImage(Path ociArchive) {
     checkOpen();
-    ctr("images", "import", "--all-platforms", ociArchive.toString());
+    containerd.ctr("images", "import", "--all-platforms", ociArchive.toString());
   }
 
   /**
@@ -267,16 +239,7 @@ public final class LocalNode implements AutoCloseable {
    */
   public void removeImage(String reference) {
     checkOpen();
-    HostChanges.run(
-        COMMAND_TIMEOUT,
-        "ctr",
-        "--address",
-        containerdSocket.toString(),
-        "-n",
-        "k8s.io",
-        "images",
-        "rm",
-        reference);
+    containerd.run(Containerd.COMMAND_TIMEOUT, "images", "rm", reference);
   }
 
   /**
@@ -286,7 +249,7 @@ public final class LocalNode implements AutoCloseable {
    */
   public List<String> images() {
     checkOpen();
-    return ctr("images", "ls", "-q").lines().filter(s -> !s.isBlank()).toList();
+    return containerd.ctr("images", "ls", "-q").lines().filter(s -> !s.isBlank()).toList();
   }
 
   /**
@@ -299,35 +262,7 @@ public final class LocalNode implements AutoCloseable {
    * @throws AssertionError on timeout or when the Pod failed, with its container states and events
    */
   public V1Pod awaitRunning(String namespace, String pod, Duration timeout) {
-    CoreV1Api api = new CoreV1Api(server.adminClient());
-    long deadline = System.nanoTime() + timeout.toNanos();
-    V1Pod last = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        last = api.readNamespacedPod(pod, namespace).execute();
-      } catch (ApiException e) {
-        if (e.getCode() != 404) {
-          throw new IllegalStateException("reading Pod " + namespace + "/" + pod, e);
-        }
-      }
-      String phase = last == null || last.getStatus() == null ? null : last.getStatus().getPhase();
-      if ("Running".equals(phase)) {
-        return last;
-      }
-      if ("Failed".equals(phase) || "Succeeded".equals(phase)) {
-        break;
-      }
-      HostChanges.sleep(POLL);
-    }
-    throw new AssertionError(
-        "Pod "
-            + namespace
-            + "/"
-            + pod
-            + " is not Running after "
-            + timeout.toSeconds()
-            + " s: "
-            + describe(last));
+    return pods.awaitRunning(namespace, pod, timeout);
   }
 
   /**
@@ -341,37 +276,7 @@ public final class LocalNode implements AutoCloseable {
    * @throws AssertionError when the Pod runs or nothing failed in time
    */
   public String awaitPullFailure(String namespace, String pod, Duration timeout) {
-    CoreV1Api api = new CoreV1Api(server.adminClient());
-    long deadline = System.nanoTime() + timeout.toNanos();
-    V1Pod last = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        last = api.readNamespacedPod(pod, namespace).execute();
-      } catch (ApiException e) {
-        throw new IllegalStateException("reading Pod " + namespace + "/" + pod, e);
-      }
-      if (last.getStatus() != null && "Running".equals(last.getStatus().getPhase())) {
-        throw new AssertionError(
-            "Pod " + namespace + "/" + pod + " runs, but its pull was expected to fail");
-      }
-      for (CoreV1Event event : events(api, last)) {
-        if ("Failed".equals(event.getReason())
-            && event.getMessage() != null
-            && event.getMessage().contains("ailed to pull image")) {
-          return event.getMessage();
-        }
-      }
-      HostChanges.sleep(POLL);
-    }
-    throw new AssertionError(
-        "no image pull failure for Pod "
-            + namespace
-            + "/"
-            + pod
-            + " within "
-            + timeout.toSeconds()
-            + " s: "
-            + describe(last));
+    return pods.awaitPullFailure(namespace, pod, timeout);
   }
 
   /**
@@ -381,12 +286,7 @@ public final class LocalNode implements AutoCloseable {
    * @return the log tail
    */
   public String kubeletLogTail(int lines) {
-    try {
-      List<String> all = Files.readAllLines(kubeletLog, StandardCharsets.UTF_8);
-      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    } catch (IOException | UncheckedIOException e) {
-      return "(cannot read " + kubeletLog + ")";
-    }
+    return ManagedProcess.tail(kubeletLog, lines);
   }
 
   /**
@@ -424,65 +324,9 @@ public final class LocalNode implements AutoCloseable {
     return failed;
   }
 
-  private String describe(V1Pod pod) {
-    if (pod == null) {
-      return "the Pod does not exist";
-    }
-    StringBuilder text = new StringBuilder();
-    text.append("phase ").append(pod.getStatus() == null ? null : pod.getStatus().getPhase());
-    if (pod.getStatus() != null && pod.getStatus().getContainerStatuses() != null) {
-      for (V1ContainerStatus status : pod.getStatus().getContainerStatuses()) {
-        text.append("; container ").append(status.getName()).append(": ");
-        if (status.getState() != null && status.getState().getWaiting() != null) {
-          text.append(status.getState().getWaiting().getReason())
-              .append(" ")
-              .append(status.getState().getWaiting().getMessage());
-        } else {
-          text.append(status.getState());
-        }
-      }
-    }
-    CoreV1Api api = new CoreV1Api(server.adminClient());
-    for (CoreV1Event event : events(api, pod)) {
-      text.append("\n  event ").append(event.getReason()).append(": ").append(event.getMessage());
-    }
-    text.append("\n--- kubelet log ---\n").append(kubeletLogTail(15));
-    return text.toString();
-  }
-
-  /** Events of exactly this Pod (by UID: earlier Pods of the same name leave events). */
-  private static List<CoreV1Event> events(CoreV1Api api, V1Pod pod) {
-    String uid = pod.getMetadata().getUid();
-    try {
-      return api.listNamespacedEvent(pod.getMetadata().getNamespace())
-          .fieldSelector("involvedObject.uid=" + uid)
-          .execute()
-          .getItems();
-    } catch (ApiException e) {
-      return List.of();
-    }
-  }
-
-  private String ctr(String... args) {
-    List<String> command = new ArrayList<>();
-    command.addAll(List.of("ctr", "--address", containerdSocket.toString(), "-n", "k8s.io"));
-    command.addAll(List.of(args));
-    return HostChanges.runOrFail(COMMAND_TIMEOUT, command.toArray(String[]::new));
-  }
-
   private void checkOpen() {
     if (closed.get()) {
       throw new IllegalStateException(this + " is closed");
-    }
-  }
-
-  private static void requireHost(String host) {
-    if (host == null) {
-      throw new IllegalArgumentException("host must not be null");
-    }
-    String bare = host.replaceFirst(":[0-9]{1,5}$", "");
-    if (bare.length() > 253 || !DNS_NAME.matcher(bare).matches()) {
-      throw new IllegalArgumentException("'" + host + "' is not a host name");
     }
   }
 
@@ -534,7 +378,7 @@ public final class LocalNode implements AutoCloseable {
      * @return this builder
      */
     public Builder name(String name) {
-      if (name == null || name.length() > 63 || !DNS_NAME.matcher(name).matches()) {
+      if (name == null || name.length() > 63 || !Names.DNS_NAME.matcher(name).matches()) {
         throw new IllegalArgumentException("node name '" + name + "' is not a DNS name");
       }
       this.name = name;
@@ -614,580 +458,39 @@ public final class LocalNode implements AutoCloseable {
             "the API server must be started with nodeAuthorization(true) for a node to join");
       }
       long started = System.nanoTime();
-      Startup startup = new Startup(this);
+      HostChanges changes = new HostChanges();
       try {
-        startup.run();
+        Deadline deadline = Deadline.after(startupTimeout);
+        NodeLock.acquire(changes, lockTimeout);
+        Path workDir = WorkDirs.create("acr-node-", "the node");
+        changes.onUndo("delete " + workDir, () -> HostChanges.deleteRecursively(workDir));
+        changes.onUndo("unmount under " + workDir, () -> HostChanges.unmountUnder(workDir));
+        HostState.record(changes, Containerd.COMMAND_TIMEOUT);
+
+        TestImage pause =
+            TestImage.build(workDir.resolve("images/sandbox"), SANDBOX_IMAGE, "sandbox");
+        Containerd containerd = Containerd.start(workDir, SANDBOX_IMAGE, changes, deadline, POLL);
+        containerd.ctr("images", "import", pause.archive().toString());
+        Path kubeletLog = workDir.resolve("kubelet.log");
+        Kubelet.Settings kubelet =
+            new Kubelet.Settings(
+                credentialProviderConfig,
+                credentialProviderBinDir,
+                new java.util.LinkedHashMap<>(environment));
+        Kubelet.start(
+            server, name, kubelet, workDir, containerd, kubeletLog, changes, deadline, POLL);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        LocalNode node =
+            new LocalNode(server, name, workDir, changes, containerd, kubeletLog, took);
+        LOG.info("node {} Ready in {} ms (files in {})", name, took.toMillis(), workDir);
+        return node;
       } catch (RuntimeException | Error e) {
-        List<String> failed = startup.changes.undoAll();
+        List<String> failed = changes.undoAll();
         if (!failed.isEmpty()) {
           e.addSuppressed(new IllegalStateException("restoring the host failed: " + failed));
         }
         throw e;
       }
-      Duration took = Duration.ofNanos(System.nanoTime() - started);
-      LocalNode node = new LocalNode(startup, took);
-      LOG.info("node {} Ready in {} ms (files in {})", node.name, took.toMillis(), node.workDir);
-      return node;
-    }
-  }
-
-  /** One start: each step registers how to undo it before (or right after) making its change. */
-  private static final class Startup {
-    private final LocalKubeApiServer server;
-    private final String name;
-    private final Builder settings;
-    private final HostChanges changes = new HostChanges();
-    private Path workDir;
-    private Path containerdSocket;
-    private Path registryHosts;
-    private Path kubeletLog;
-
-    Startup(Builder settings) {
-      this.settings = settings;
-      this.server = settings.server;
-      this.name = settings.name;
-    }
-
-    void run() {
-      long deadline = System.nanoTime() + settings.startupTimeout.toNanos();
-      lock();
-      try {
-        workDir = Files.createTempDirectory("acr-node-");
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot create the node's directory", e);
-      }
-      Path dir = workDir;
-      changes.onUndo("delete " + dir, () -> HostChanges.deleteRecursively(dir));
-      changes.onUndo("unmount under " + dir, () -> HostChanges.unmountUnder(dir));
-      recordHostState();
-
-      TestImage pause =
-          TestImage.build(workDir.resolve("images/sandbox"), SANDBOX_IMAGE, "sandbox");
-      startContainerd(deadline);
-      HostChanges.runOrFail(
-          COMMAND_TIMEOUT,
-          "ctr",
-          "--address",
-          containerdSocket.toString(),
-          "-n",
-          "k8s.io",
-          "images",
-          "import",
-          pause.archive().toString());
-      startKubelet(deadline);
-    }
-
-    /** One node per machine: fixed ports and host paths. */
-    private void lock() {
-      try {
-        Files.createDirectories(LOCK_FILE.getParent());
-        FileChannel channel =
-            FileChannel.open(LOCK_FILE, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        long deadline = System.nanoTime() + settings.lockTimeout.toNanos();
-        FileLock lock;
-        boolean logged = false;
-        while ((lock = tryLock(channel)) == null) {
-          if (System.nanoTime() > deadline) {
-            channel.close();
-            throw new IllegalStateException(
-                "another node holds "
-                    + LOCK_FILE
-                    + " for more than "
-                    + settings.lockTimeout.toMinutes()
-                    + " min (one kubelet per machine)");
-          }
-          if (!logged) {
-            LOG.info("waiting for {}: another node runs on this machine", LOCK_FILE);
-            logged = true;
-          }
-          HostChanges.sleep(Duration.ofSeconds(1));
-        }
-        FileLock held = lock;
-        changes.onUndo(
-            "release " + LOCK_FILE,
-            () -> {
-              try {
-                held.release();
-                channel.close();
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-            });
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot lock " + LOCK_FILE, e);
-      }
-    }
-
-    private static FileLock tryLock(FileChannel channel) throws IOException {
-      try {
-        return channel.tryLock();
-      } catch (java.nio.channels.OverlappingFileLockException e) {
-        return null; // held by this JVM
-      }
-    }
-
-    /** Records what the node may change and registers how to restore it. */
-    private void recordHostState() {
-      Map<String, String> sysctls = HostChanges.readSysctls();
-      changes.onUndo("restore sysctls", () -> HostChanges.restoreSysctls(sysctls));
-
-      for (Path fixed :
-          List.of(
-              Path.of("/var/lib/kubelet"),
-              Path.of("/run/containerd"),
-              Path.of("/var/lib/cni"),
-              Path.of("/run/netns"))) {
-        if (!Files.exists(fixed)) {
-          changes.onUndo("delete " + fixed, () -> HostChanges.deleteRecursively(fixed));
-          changes.onUndo("unmount under " + fixed, () -> HostChanges.unmountUnder(fixed));
-        }
-      }
-      Set<String> netnsBefore = listNames(Path.of("/run/netns"));
-      changes.onUndo(
-          "remove the node's network namespaces",
-          () -> {
-            for (String ns : listNames(Path.of("/run/netns"))) {
-              if (!netnsBefore.contains(ns) && ns.startsWith("cni-")) {
-                Path file = Path.of("/run/netns", ns);
-                HostChanges.unmountUnder(file);
-                try {
-                  Files.deleteIfExists(file);
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              }
-            }
-          });
-      Set<String> resultsBefore = listNames(Path.of("/var/lib/cni/results"));
-      changes.onUndo(
-          "remove the node's CNI results",
-          () -> {
-            for (String result : listNames(Path.of("/var/lib/cni/results"))) {
-              if (!resultsBefore.contains(result) && result.startsWith(NETWORK + "-")) {
-                try {
-                  Files.deleteIfExists(Path.of("/var/lib/cni/results", result));
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              }
-            }
-          });
-      if (!Files.exists(Path.of("/sys/class/net", BRIDGE))) {
-        changes.onUndo(
-            "delete bridge " + BRIDGE,
-            () -> {
-              if (Files.exists(Path.of("/sys/class/net", BRIDGE))) {
-                HostChanges.runOrFail(COMMAND_TIMEOUT, "ip", "link", "delete", BRIDGE);
-              }
-            });
-      } else {
-        LOG.warn("bridge {} exists already (left by an earlier run?); reusing it", BRIDGE);
-      }
-      List<Path> kubepods =
-          HostChanges.cgroupDirectories("kubepods").stream().filter(p -> !Files.exists(p)).toList();
-      changes.onUndo("remove kubepods cgroups", () -> HostChanges.removeCgroups(kubepods));
-    }
-
-    private static Set<String> listNames(Path dir) {
-      if (!Files.isDirectory(dir)) {
-        return Set.of();
-      }
-      try (Stream<Path> list = Files.list(dir)) {
-        return list.map(p -> p.getFileName().toString()).collect(Collectors.toSet());
-      } catch (IOException e) {
-        return Set.of();
-      }
-    }
-
-    private void startContainerd(long deadline) {
-      Path root = workDir.resolve("containerd");
-      containerdSocket = root.resolve("containerd.sock");
-      registryHosts = root.resolve("certs.d");
-      Path cniConf = workDir.resolve("cni/net.d");
-      try {
-        Files.createDirectories(registryHosts);
-        Files.createDirectories(cniConf);
-        Files.writeString(
-            cniConf.resolve("10-" + NETWORK + ".conflist"),
-            "{\"cniVersion\":\"0.4.0\",\"name\":\""
-                + NETWORK
-                + "\",\"plugins\":[{\"type\":\"bridge\",\"bridge\":\""
-                + BRIDGE
-                + "\",\"isGateway\":false,\"ipMasq\":false,\"hairpinMode\":false,"
-                + "\"ipam\":{\"type\":\"host-local\",\"subnet\":\""
-                + SUBNET
-                + "\",\"dataDir\":\""
-                + workDir.resolve("cni/ipam")
-                + "\"}}]}\n",
-            StandardCharsets.UTF_8);
-        Files.writeString(
-            root.resolve("config.toml"), containerdConfig(root, cniConf), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot write containerd's configuration", e);
-      }
-      String marker = root.toString();
-      ManagedProcess containerd =
-          ManagedProcess.start(
-              "containerd",
-              List.of("containerd", "--config", root.resolve("config.toml").toString()),
-              workDir.resolve("containerd.log"));
-      changes.onUndo(
-          "stop containerd and its shims",
-          () -> {
-            stopContainers();
-            containerd.close();
-            // Shims re-parent to init; each carries containerd's address on its command line.
-            int killed = HostChanges.killByCommandLine(marker, Set.of());
-            if (killed > 0) {
-              LOG.info("killed {} leftover containerd shim(s)", killed);
-            }
-          });
-      while (true) {
-        if (!containerd.isAlive()) {
-          throw new IllegalStateException(
-              "containerd exited while starting:\n" + containerd.tail(30));
-        }
-        if (Files.exists(containerdSocket)
-            && HostChanges.run(
-                        Duration.ofSeconds(10),
-                        "ctr",
-                        "--address",
-                        containerdSocket.toString(),
-                        "version")
-                    .exitCode()
-                == 0) {
-          return;
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("containerd not ready in time:\n" + containerd.tail(30));
-        }
-        HostChanges.sleep(POLL);
-      }
-    }
-
-    /** Kills and deletes every container task containerd still runs (Pods the kubelet kept). */
-    private void stopContainers() {
-      String[] base = {"ctr", "--address", containerdSocket.toString(), "-n", "k8s.io"};
-      HostChanges.Result tasks =
-          HostChanges.run(COMMAND_TIMEOUT, concat(base, "tasks", "ls", "-q"));
-      if (tasks.exitCode() != 0) {
-        return;
-      }
-      for (String task : tasks.output().lines().filter(s -> !s.isBlank()).toList()) {
-        HostChanges.run(COMMAND_TIMEOUT, concat(base, "tasks", "kill", "-s", "SIGKILL", task));
-        HostChanges.run(COMMAND_TIMEOUT, concat(base, "tasks", "delete", "-f", task));
-      }
-    }
-
-    private static String[] concat(String[] base, String... more) {
-      String[] all = new String[base.length + more.length];
-      System.arraycopy(base, 0, all, 0, base.length);
-      System.arraycopy(more, 0, all, base.length, more.length);
-      return all;
-    }
-
-    private String containerdConfig(Path root, Path cniConf) {
-      String cri = "[plugins.\"io.containerd.grpc.v1.cri\"";
-      return "version = 2\n"
-          + "root = \""
-          + root.resolve("root")
-          + "\"\n"
-          + "state = \""
-          + root.resolve("state")
-          + "\"\n"
-          + "disabled_plugins = [\"io.containerd.snapshotter.v1.btrfs\","
-          + " \"io.containerd.snapshotter.v1.zfs\", \"io.containerd.snapshotter.v1.devmapper\","
-          + " \"io.containerd.snapshotter.v1.aufs\", \"io.containerd.tracing.processor.v1.otlp\"]\n"
-          + "[grpc]\n  address = \""
-          + containerdSocket
-          + "\"\n"
-          + "[ttrpc]\n  address = \""
-          + root.resolve("containerd.sock.ttrpc")
-          + "\"\n"
-          + "[debug]\n  address = \"\"\n"
-          + "[metrics]\n  address = \"\"\n"
-          + "[plugins]\n"
-          + "  [plugins.\"io.containerd.internal.v1.opt\"]\n    path = \""
-          + root.resolve("opt")
-          + "\"\n"
-          + "  "
-          + cri
-          + "]\n"
-          + "    sandbox_image = \""
-          + SANDBOX_IMAGE
-          + "\"\n"
-          // This VM drops CAP_SYS_RESOURCE: runc may not lower oom_score_adj (real-node.md).
-          + "    restrict_oom_score_adj = true\n"
-          + "    enable_selinux = false\n"
-          // Pod network namespaces under containerd's state directory, not /run/netns.
-          + "    netns_mounts_under_state_dir = true\n"
-          + "  "
-          + cri
-          + ".containerd]\n"
-          + "    snapshotter = \"overlayfs\"\n"
-          + "    default_runtime_name = \"runc\"\n"
-          + "  "
-          + cri
-          + ".containerd.runtimes.runc]\n"
-          + "    runtime_type = \"io.containerd.runc.v2\"\n"
-          + "  "
-          + cri
-          + ".containerd.runtimes.runc.options]\n"
-          + "    SystemdCgroup = false\n"
-          + "    Root = \""
-          + root.resolve("runc")
-          + "\"\n"
-          + "  "
-          + cri
-          + ".cni]\n"
-          + "    bin_dir = \""
-          + CNI_BIN
-          + "\"\n"
-          + "    conf_dir = \""
-          + cniConf
-          + "\"\n"
-          + "    max_conf_num = 1\n"
-          + "  "
-          + cri
-          + ".registry]\n"
-          + "    config_path = \""
-          + registryHosts
-          + "\"\n";
-    }
-
-    private void startKubelet(long deadline) {
-      Path dir = workDir.resolve("kubelet");
-      Path pki = dir.resolve("pki");
-      kubeletLog = workDir.resolve("kubelet.log");
-      try {
-        Files.createDirectories(pki);
-        Pki.Issued certificate =
-            server.pki().issueClient("system:node:" + name, List.of("system:nodes"));
-        Files.writeString(pki.resolve("node.crt"), certificate.certificatePem());
-        Files.writeString(pki.resolve("node.key"), certificate.privateKeyPem());
-        Files.writeString(pki.resolve("ca.crt"), server.caCertificatePem());
-        Files.writeString(dir.resolve("kubeconfig"), kubeconfig(pki));
-        Files.writeString(dir.resolve("config.yaml"), kubeletConfig(dir, pki));
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot write the kubelet's configuration", e);
-      }
-      Path kubelet = KubeBinaries.locate().flatMap(KubeBinaries::kubelet).orElseThrow();
-      List<String> command =
-          new ArrayList<>(
-              List.of(
-                  kubelet.toString(),
-                  "--config=" + dir.resolve("config.yaml"),
-                  "--kubeconfig=" + dir.resolve("kubeconfig"),
-                  "--root-dir=" + dir.resolve("root"),
-                  "--cert-dir=" + pki,
-                  "--hostname-override=" + name,
-                  "--node-ip=127.0.0.1",
-                  "--v=2"));
-      if (settings.credentialProviderConfig != null) {
-        command.add("--image-credential-provider-config=" + settings.credentialProviderConfig);
-        command.add("--image-credential-provider-bin-dir=" + settings.credentialProviderBinDir);
-      }
-      ManagedProcess process =
-          ManagedProcess.start("kubelet", command, kubeletLog, settings.environment);
-      changes.onUndo(
-          "stop the kubelet",
-          () -> {
-            deletePodsAndWait();
-            process.close();
-            deleteNode();
-          });
-      awaitHealthy(process, deadline);
-      awaitReady(process, deadline);
-    }
-
-    private void awaitHealthy(ManagedProcess kubelet, long deadline) {
-      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-      HttpRequest request =
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + HEALTHZ_PORT + "/healthz"))
-              .timeout(Duration.ofSeconds(2))
-              .build();
-      String last = "no answer";
-      while (true) {
-        if (!kubelet.isAlive()) {
-          throw new IllegalStateException(
-              "the kubelet exited while starting:\n" + kubelet.tail(40));
-        }
-        try {
-          HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-          if (response.statusCode() == 200) {
-            return;
-          }
-          last = "HTTP " + response.statusCode() + " " + response.body();
-        } catch (IOException e) {
-          last = e.toString();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted while waiting for the kubelet", e);
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              "the kubelet is not healthy in time (" + last + "):\n" + kubelet.tail(40));
-        }
-        HostChanges.sleep(POLL);
-      }
-    }
-
-    /**
-     * Ready with a heartbeat from this kubelet (a Node left by an earlier one could show Ready).
-     */
-    private void awaitReady(ManagedProcess kubelet, long deadline) {
-      CoreV1Api api = new CoreV1Api(server.adminClient());
-      OffsetDateTime since = OffsetDateTime.now().minusSeconds(2);
-      String last = "no Node yet";
-      while (true) {
-        if (!kubelet.isAlive()) {
-          throw new IllegalStateException(
-              "the kubelet exited while starting:\n" + kubelet.tail(40));
-        }
-        try {
-          V1Node node = api.readNode(name).execute();
-          List<V1NodeCondition> conditions =
-              node.getStatus() == null || node.getStatus().getConditions() == null
-                  ? List.of()
-                  : node.getStatus().getConditions();
-          for (V1NodeCondition condition : conditions) {
-            if ("Ready".equals(condition.getType())) {
-              last = "Ready=" + condition.getStatus() + " " + condition.getMessage();
-              if ("True".equals(condition.getStatus())
-                  && condition.getLastHeartbeatTime() != null
-                  && condition.getLastHeartbeatTime().isAfter(since)) {
-                return;
-              }
-            }
-          }
-        } catch (ApiException e) {
-          last = "HTTP " + e.getCode();
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              "Node " + name + " not Ready in time (" + last + "):\n" + kubelet.tail(40));
-        }
-        HostChanges.sleep(POLL);
-      }
-    }
-
-    /** Deletes the Pods bound to this node and waits (bounded) for their containers to stop. */
-    private void deletePodsAndWait() {
-      ApiClient client;
-      try {
-        client = server.adminClient();
-      } catch (IllegalStateException serverClosed) {
-        return; // the server stopped first; the containers are killed with containerd
-      }
-      CoreV1Api api = new CoreV1Api(client);
-      try {
-        V1PodList pods =
-            api.listPodForAllNamespaces().fieldSelector("spec.nodeName=" + name).execute();
-        for (V1Pod pod : pods.getItems()) {
-          api.deleteNamespacedPod(pod.getMetadata().getName(), pod.getMetadata().getNamespace())
-              .gracePeriodSeconds(0)
-              .execute();
-        }
-      } catch (ApiException e) {
-        LOG.warn("cannot delete the Pods of node {}: HTTP {}", name, e.getCode());
-        return;
-      }
-      String[] list = {
-        "ctr", "--address", containerdSocket.toString(), "-n", "k8s.io", "tasks", "ls", "-q"
-      };
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (System.nanoTime() < deadline) {
-        HostChanges.Result tasks = HostChanges.run(COMMAND_TIMEOUT, list);
-        if (tasks.exitCode() != 0 || tasks.output().isBlank()) {
-          return;
-        }
-        HostChanges.sleep(Duration.ofMillis(500));
-      }
-    }
-
-    private void deleteNode() {
-      try {
-        new CoreV1Api(server.adminClient()).deleteNode(name).execute();
-      } catch (ApiException | IllegalStateException e) {
-        // The server is gone or the Node never registered: nothing to clean.
-      }
-    }
-
-    private String kubeconfig(Path pki) {
-      return "apiVersion: v1\n"
-          + "kind: Config\n"
-          + "clusters:\n"
-          + "- name: local\n"
-          + "  cluster:\n"
-          + "    server: "
-          + server.url()
-          + "\n"
-          + "    certificate-authority: "
-          + pki.resolve("ca.crt")
-          + "\n"
-          + "users:\n"
-          + "- name: node\n"
-          + "  user:\n"
-          + "    client-certificate: "
-          + pki.resolve("node.crt")
-          + "\n"
-          + "    client-key: "
-          + pki.resolve("node.key")
-          + "\n"
-          + "contexts:\n"
-          + "- name: local\n"
-          + "  context:\n"
-          + "    cluster: local\n"
-          + "    user: node\n"
-          + "current-context: local\n";
-    }
-
-    private String kubeletConfig(Path dir, Path pki) {
-      return "apiVersion: kubelet.config.k8s.io/v1beta1\n"
-          + "kind: KubeletConfiguration\n"
-          + "address: 127.0.0.1\n"
-          + "port: 10250\n"
-          + "readOnlyPort: 0\n"
-          + "healthzBindAddress: 127.0.0.1\n"
-          + "healthzPort: "
-          + HEALTHZ_PORT
-          + "\n"
-          + "containerRuntimeEndpoint: unix://"
-          + containerdSocket
-          + "\n"
-          + "cgroupDriver: cgroupfs\n"
-          + "failCgroupV1: false\n"
-          + "failSwapOn: false\n"
-          // No process here may lower its oom_score_adj (real-node.md).
-          + "oomScoreAdj: 0\n"
-          + "makeIPTablesUtilChains: false\n"
-          + "imageGCHighThresholdPercent: 100\n"
-          + "imageGCLowThresholdPercent: 99\n"
-          + "evictionHard:\n"
-          + "  memory.available: \"1Mi\"\n"
-          + "  nodefs.available: \"1%\"\n"
-          + "  imagefs.available: \"1%\"\n"
-          + "  nodefs.inodesFree: \"1%\"\n"
-          + "nodeStatusUpdateFrequency: 2s\n"
-          + "syncFrequency: 5s\n"
-          + "fileCheckFrequency: 5s\n"
-          + "podLogsDir: "
-          + dir.resolve("pod-logs")
-          + "\n"
-          + "volumePluginDir: "
-          + dir.resolve("volume-plugins")
-          + "\n"
-          + "authentication:\n"
-          + "  anonymous:\n"
-          + "    enabled: false\n"
-          + "  webhook:\n"
-          + "    enabled: true\n"
-          + "  x509:\n"
-          + "    clientCAFile: "
-          + pki.resolve("ca.crt")
-          + "\n"
-          + "authorization:\n"
-          + "  mode: Webhook\n";
     }
   }
 }

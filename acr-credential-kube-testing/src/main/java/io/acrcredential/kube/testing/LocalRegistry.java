@@ -2,8 +2,6 @@ package io.acrcredential.kube.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -232,8 +230,7 @@ public final class LocalRegistry implements AutoCloseable {
         dir = Files.createTempDirectory("acr-registry-");
         Path certDir = Files.createDirectory(dir.resolve("certs"));
         Pki.Issued serving = server.pki().issueServerFor(hosts.get(0), hosts, List.of(address));
-        Files.writeString(dir.resolve("tls.crt"), serving.certificatePem());
-        Files.writeString(dir.resolve("tls.key"), serving.privateKeyPem());
+        serving.writeTo(dir.resolve("tls.crt"), dir.resolve("tls.key"));
         Files.writeString(certDir.resolve("ca.crt"), server.caCertificatePem());
         Files.writeString(dir.resolve("token-roots.pem"), server.caCertificatePem());
         Files.writeString(
@@ -288,19 +285,15 @@ public final class LocalRegistry implements AutoCloseable {
     }
 
     private void awaitListening(ManagedProcess process) {
-      long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-      while (System.nanoTime() < deadline) {
-        if (!process.isAlive()) {
-          throw new IllegalStateException("docker-registry exited:\n" + process.tail(20));
-        }
-        try (Socket socket = new Socket()) {
-          socket.connect(new InetSocketAddress(address, 443), 500);
-          return;
-        } catch (IOException e) {
-          HostChanges.sleep(Duration.ofMillis(100));
-        }
+      try {
+        process.awaitReady(
+            "port 443 on " + address,
+            ManagedProcess.Probe.port(address, 443),
+            ManagedProcess.Deadline.after(START_TIMEOUT),
+            Duration.ofMillis(100));
+      } catch (ManagedProcess.NotReady e) {
+        throw ManagedProcess.failure("docker-registry: " + e.getMessage(), List.of(process));
       }
-      throw new IllegalStateException("docker-registry not listening:\n" + process.tail(20));
     }
   }
 }

@@ -298,6 +298,12 @@ final class Pki {
 
   /** A certificate and its private key, both PEM. Never printed: {@link #toString()} redacts. */
   record Issued(String certificatePem, String privateKeyPem) {
+    /** Writes the certificate and the key (PEM) to two files. */
+    void writeTo(java.nio.file.Path certificate, java.nio.file.Path key) {
+      WorkDirs.write(certificate, certificatePem);
+      WorkDirs.write(key, privateKeyPem);
+    }
+
     @Override
     public String toString() {
       return "Issued[certificate, key=<redacted>]";
