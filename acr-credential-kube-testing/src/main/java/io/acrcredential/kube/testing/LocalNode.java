@@ -89,8 +89,10 @@ public final class LocalNode implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicInteger hostsEntries = new AtomicInteger();
   private final Thread shutdownHook;
+  private final Startup startup;
 
   private LocalNode(Startup startup, Duration startupTime) {
+    this.startup = startup;
     this.server = startup.server;
     this.name = startup.name;
     this.workDir = startup.workDir;
@@ -390,6 +392,69 @@ public final class LocalNode implements AutoCloseable {
   }
 
   /**
+   * Restarts the kubelet with {@code extraFlags} added to its command line (e.g. the image
+   * credential provider flags a node installer printed), as an administrator does after changing a
+   * node's kubelet flags: containerd, the running Pods and the Node object stay. Returns once the
+   * new kubelet is healthy and has posted a fresh Ready heartbeat. The previous kubelet's log is
+   * kept next to the new one ({@code kubelet.log.1}, ...); {@link #kubeletLogTail} reads the new
+   * one. Flags from an earlier restart are not kept: each restart starts from the flags the node
+   * was built with.
+   *
+   * @param extraFlags flags of the form {@code --name=value}
+   * @param timeout how long to wait for the new kubelet
+   * @throws IllegalStateException when the new kubelet exits or is not Ready in time, with its log
+   */
+  public void restartKubelet(List<String> extraFlags, Duration timeout) {
+    checkOpen();
+    for (String flag : extraFlags) {
+      if (flag == null || !flag.matches("--[a-z][-a-z0-9]*=.*")) {
+        throw new IllegalArgumentException("'" + flag + "' is not a kubelet flag --name=value");
+      }
+    }
+    startup.restartKubelet(extraFlags, System.nanoTime() + timeout.toNanos());
+    LOG.info("kubelet of node {} restarted with {}", name, extraFlags);
+  }
+
+  /**
+   * What a container of a Pod on this node wrote to stdout and stderr, as the kubelet stored it
+   * (its CRI log files, without their time stamp and stream prefixes): what {@code kubectl logs}
+   * shows, read here directly because this API server cannot reach the kubelet.
+   *
+   * @param pod the Pod (from the API server: its namespace, name and UID select the files)
+   * @param container the container's name (init containers too)
+   * @return the log lines, oldest first; empty when the container wrote nothing yet
+   */
+  public List<String> containerLog(V1Pod pod, String container) {
+    checkOpen();
+    Path dir =
+        workDir
+            .resolve("kubelet/pod-logs")
+            .resolve(
+                pod.getMetadata().getNamespace()
+                    + "_"
+                    + pod.getMetadata().getName()
+                    + "_"
+                    + pod.getMetadata().getUid())
+            .resolve(container);
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    List<String> lines = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".log")).sorted().toList()) {
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+          // <time> <stdout|stderr> <F|P> <text>
+          String[] parts = line.split(" ", 4);
+          lines.add(parts.length == 4 ? parts[3] : line);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the logs in " + dir, e);
+    }
+    return lines;
+  }
+
+  /**
    * Deletes the Pods on this node, stops the kubelet and containerd, and restores the host; also
    * run by a shutdown hook. Idempotent.
    *
@@ -641,6 +706,10 @@ public final class LocalNode implements AutoCloseable {
     private Path containerdSocket;
     private Path registryHosts;
     private Path kubeletLog;
+    private List<String> kubeletCommand;
+    private final java.util.concurrent.atomic.AtomicReference<ManagedProcess> kubeletProcess =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    private int kubeletRestarts;
 
     Startup(Builder settings) {
       this.settings = settings;
@@ -987,15 +1056,35 @@ public final class LocalNode implements AutoCloseable {
         command.add("--image-credential-provider-config=" + settings.credentialProviderConfig);
         command.add("--image-credential-provider-bin-dir=" + settings.credentialProviderBinDir);
       }
+      kubeletCommand = List.copyOf(command);
       ManagedProcess process =
           ManagedProcess.start("kubelet", command, kubeletLog, settings.environment);
+      kubeletProcess.set(process);
       changes.onUndo(
           "stop the kubelet",
           () -> {
             deletePodsAndWait();
-            process.close();
+            kubeletProcess.get().close();
             deleteNode();
           });
+      awaitHealthy(process, deadline);
+      awaitReady(process, deadline);
+    }
+
+    /** Stops the kubelet and starts it again with the node's flags plus {@code extraFlags}. */
+    synchronized void restartKubelet(List<String> extraFlags, long deadline) {
+      kubeletProcess.get().close();
+      kubeletRestarts++;
+      try {
+        Files.move(kubeletLog, kubeletLog.resolveSibling("kubelet.log." + kubeletRestarts));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot keep the kubelet's log " + kubeletLog, e);
+      }
+      List<String> command = new ArrayList<>(kubeletCommand);
+      command.addAll(extraFlags);
+      ManagedProcess process =
+          ManagedProcess.start("kubelet", command, kubeletLog, settings.environment);
+      kubeletProcess.set(process);
       awaitHealthy(process, deadline);
       awaitReady(process, deadline);
     }
