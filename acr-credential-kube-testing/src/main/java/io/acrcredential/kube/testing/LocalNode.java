@@ -395,10 +395,11 @@ public final class LocalNode implements AutoCloseable {
    * Restarts the kubelet with {@code extraFlags} added to its command line (e.g. the image
    * credential provider flags a node installer printed), as an administrator does after changing a
    * node's kubelet flags: containerd, the running Pods and the Node object stay. Returns once the
-   * new kubelet is healthy and has posted a fresh Ready heartbeat. The previous kubelet's log is
-   * kept next to the new one ({@code kubelet.log.1}, ...); {@link #kubeletLogTail} reads the new
-   * one. Flags from an earlier restart are not kept: each restart starts from the flags the node
-   * was built with.
+   * new kubelet answers {@code /healthz} (it has read its flags and configuration files by then)
+   * and the Node shows Ready; that Ready may still be the old kubelet's last heartbeat when the
+   * restart took less than two seconds. The previous kubelet's log is kept next to the new one
+   * ({@code kubelet.log.1}, ...); {@link #kubeletLogTail} reads the new one. Flags from an earlier
+   * restart are not kept: each restart starts from the flags the node was built with.
    *
    * @param extraFlags flags of the form {@code --name=value}
    * @param timeout how long to wait for the new kubelet
