@@ -21,6 +21,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,14 +35,36 @@ final class Kubelet {
   private static final Logger LOG = LoggerFactory.getLogger(Kubelet.class);
   private static final int HEALTHZ_PORT = 10248;
 
-  private Kubelet() {}
+  private final LocalKubeApiServer server;
+  private final String name;
+  private final List<String> command;
+  private final Map<String, String> env;
+  private final Path log;
+  private final Duration poll;
+  private final AtomicReference<ManagedProcess> process = new AtomicReference<>();
+  private int restarts;
+
+  private Kubelet(
+      LocalKubeApiServer server,
+      String name,
+      List<String> command,
+      Map<String, String> env,
+      Path log,
+      Duration poll) {
+    this.server = server;
+    this.name = name;
+    this.command = List.copyOf(command);
+    this.env = env;
+    this.log = log;
+    this.poll = poll;
+  }
 
   /** The kubelet's own flags and environment beyond those every node gets. */
   record Settings(
       Path credentialProviderConfig, Path credentialProviderBinDir, Map<String, String> env) {}
 
   /** Starts the kubelet, registers its stop and waits until the Node is Ready. */
-  static void start(
+  static Kubelet start(
       LocalKubeApiServer server,
       String name,
       Settings settings,
@@ -87,24 +110,53 @@ final class Kubelet {
       command.add("--image-credential-provider-config=" + settings.credentialProviderConfig());
       command.add("--image-credential-provider-bin-dir=" + settings.credentialProviderBinDir());
     }
-    ManagedProcess process = ManagedProcess.start("kubelet", command, log, settings.env());
+    Kubelet k = new Kubelet(server, name, command, settings.env(), log, poll);
+    k.run(List.of(), deadline);
     changes.onUndo(
         "stop the kubelet",
         () -> {
           deletePodsAndWait(server, name, containerd);
-          process.close();
+          k.process.get().close();
           deleteNode(server, name);
         });
+    k.awaitReady(deadline, "the node did not start");
+    return k;
+  }
+
+  /**
+   * Stops the kubelet and starts it again with its first flags plus {@code extraFlags}, keeping the
+   * previous log as {@code kubelet.log.N}; waits for healthz and a Ready heartbeat.
+   */
+  synchronized void restart(List<String> extraFlags, Deadline deadline) {
+    process.get().close();
+    restarts++;
+    try {
+      Files.move(log, log.resolveSibling(log.getFileName() + "." + restarts));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot keep the kubelet's log " + log, e);
+    }
+    run(extraFlags, deadline);
+    awaitReady(deadline, "the kubelet did not restart");
+  }
+
+  private void run(List<String> extraFlags, Deadline deadline) {
+    List<String> full = new ArrayList<>(command);
+    full.addAll(extraFlags);
+    process.set(ManagedProcess.start("kubelet", full, log, env));
+  }
+
+  private void awaitReady(Deadline deadline, String what) {
+    ManagedProcess p = process.get();
     HttpRequest healthz =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + HEALTHZ_PORT + "/healthz"))
             .timeout(Duration.ofSeconds(2))
             .build();
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     try {
-      process.awaitReady("/healthz", Probe.http(http, healthz), deadline, poll);
-      process.awaitReady("Node " + name + " Ready", nodeReady(server, name), deadline, poll);
+      p.awaitReady("/healthz", Probe.http(http, healthz), deadline, poll);
+      p.awaitReady("Node " + name + " Ready", nodeReady(server, name), deadline, poll);
     } catch (NotReady e) {
-      throw ManagedProcess.failure("the node did not start: " + e.getMessage(), List.of(process));
+      throw ManagedProcess.failure(what + ": " + e.getMessage(), List.of(p));
     }
   }
 

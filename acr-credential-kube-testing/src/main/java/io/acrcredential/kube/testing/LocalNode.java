@@ -8,12 +8,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +57,7 @@ public final class LocalNode implements AutoCloseable {
   private final Duration startupTime;
   private final Containerd containerd;
   private final Path kubeletLog;
+  private final Kubelet kubelet;
   private final PodWatch pods;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicInteger hostsEntries = new AtomicInteger();
@@ -67,6 +70,7 @@ public final class LocalNode implements AutoCloseable {
       HostChanges changes,
       Containerd containerd,
       Path kubeletLog,
+      Kubelet kubelet,
       Duration startupTime) {
     this.name = name;
     this.workDir = workDir;
@@ -74,6 +78,7 @@ public final class LocalNode implements AutoCloseable {
     this.startupTime = startupTime;
     this.containerd = containerd;
     this.kubeletLog = kubeletLog;
+    this.kubelet = kubelet;
     this.pods = new PodWatch(server, () -> kubeletLogTail(15));
     this.shutdownHook = new Thread(this::restore, "acr-local-node-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -290,6 +295,70 @@ public final class LocalNode implements AutoCloseable {
   }
 
   /**
+   * Restarts the kubelet with {@code extraFlags} added to its command line (e.g. the image
+   * credential provider flags a node installer printed), as an administrator does after changing a
+   * node's kubelet flags: containerd, the running Pods and the Node object stay. Returns once the
+   * new kubelet answers {@code /healthz} (it has read its flags and configuration files by then)
+   * and the Node shows Ready; that Ready may still be the old kubelet's last heartbeat when the
+   * restart took less than two seconds. The previous kubelet's log is kept next to the new one
+   * ({@code kubelet.log.1}, ...); {@link #kubeletLogTail} reads the new one. Flags from an earlier
+   * restart are not kept: each restart starts from the flags the node was built with.
+   *
+   * @param extraFlags flags of the form {@code --name=value}
+   * @param timeout how long to wait for the new kubelet
+   * @throws IllegalStateException when the new kubelet exits or is not Ready in time, with its log
+   */
+  public void restartKubelet(List<String> extraFlags, Duration timeout) {
+    checkOpen();
+    for (String flag : extraFlags) {
+      if (flag == null || !flag.matches("--[a-z][-a-z0-9]*=.*")) {
+        throw new IllegalArgumentException("'" + flag + "' is not a kubelet flag --name=value");
+      }
+    }
+    kubelet.restart(extraFlags, Deadline.after(timeout));
+    LOG.info("kubelet of node {} restarted with {}", name, extraFlags);
+  }
+
+  /**
+   * What a container of a Pod on this node wrote to stdout and stderr, as the kubelet stored it
+   * (its CRI log files, without their time stamp and stream prefixes): what {@code kubectl logs}
+   * shows, read here directly because this API server cannot reach the kubelet.
+   *
+   * @param pod the Pod (from the API server: its namespace, name and UID select the files)
+   * @param container the container's name (init containers too)
+   * @return the log lines, oldest first; empty when the container wrote nothing yet
+   */
+  public List<String> containerLog(V1Pod pod, String container) {
+    checkOpen();
+    Path dir =
+        workDir
+            .resolve("kubelet/pod-logs")
+            .resolve(
+                pod.getMetadata().getNamespace()
+                    + "_"
+                    + pod.getMetadata().getName()
+                    + "_"
+                    + pod.getMetadata().getUid())
+            .resolve(container);
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    List<String> lines = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".log")).sorted().toList()) {
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+          // <time> <stdout|stderr> <F|P> <text>
+          String[] parts = line.split(" ", 4);
+          lines.add(parts.length == 4 ? parts[3] : line);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the logs in " + dir, e);
+    }
+    return lines;
+  }
+
+  /**
    * Deletes the Pods on this node, stops the kubelet and containerd, and restores the host; also
    * run by a shutdown hook. Idempotent.
    *
@@ -477,11 +546,12 @@ public final class LocalNode implements AutoCloseable {
                 credentialProviderConfig,
                 credentialProviderBinDir,
                 new java.util.LinkedHashMap<>(environment));
-        Kubelet.start(
-            server, name, kubelet, workDir, containerd, kubeletLog, changes, deadline, POLL);
+        Kubelet running =
+            Kubelet.start(
+                server, name, kubelet, workDir, containerd, kubeletLog, changes, deadline, POLL);
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         LocalNode node =
-            new LocalNode(server, name, workDir, changes, containerd, kubeletLog, took);
+            new LocalNode(server, name, workDir, changes, containerd, kubeletLog, running, took);
         LOG.info("node {} Ready in {} ms (files in {})", name, took.toMillis(), workDir);
         return node;
       } catch (RuntimeException | Error e) {
