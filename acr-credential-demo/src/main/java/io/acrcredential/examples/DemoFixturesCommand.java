@@ -1,6 +1,11 @@
 package io.acrcredential.examples;
 
 import io.acrcredential.core.DockerConfig;
+import io.acrcredential.examples.cli.CliException;
+import io.acrcredential.examples.cli.Command;
+import io.acrcredential.examples.cli.Invocation;
+import io.acrcredential.examples.cli.Options;
+import io.acrcredential.examples.logging.LogSetup;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.testing.AcrInstance;
 import io.acrcredential.testing.FakeAlibabaCloud;

@@ -2,6 +2,9 @@ package io.acrcredential.examples;
 
 import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.RegistryTarget;
+import io.acrcredential.examples.cli.CredentialConfig;
+import io.acrcredential.examples.cli.Invocation;
+import io.acrcredential.examples.cli.Options;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -14,6 +17,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToIntBiFunction;
 import java.util.stream.Stream;
 
 /**
@@ -22,11 +26,17 @@ import java.util.stream.Stream;
  * path: request parsing, the disk cache, request signing and the HTTP client (the calls go to
  * {@code 127.0.0.1:1}, which refuses the connection at once). Its output is discarded.
  */
-final class CdsTraining {
+public final class CdsTraining {
 
   private CdsTraining() {}
 
-  static int run() {
+  /**
+   * Runs the workload.
+   *
+   * @param program runs one command line of the program in-process, as {@code Main} does
+   * @return the exit code: 0, or 1 when no temporary directory could be made
+   */
+  public static int run(ToIntBiFunction<List<String>, Invocation> program) {
     Path dir;
     try {
       dir = Files.createTempDirectory("acr-credential-cds");
@@ -57,22 +67,28 @@ final class CdsTraining {
       exercise(
           env,
           request,
-          List.of("kubelet-credential-provider", "--credential-source", "default-chain"));
-      exercise(env, saRequest, List.of("kubelet-credential-provider"));
-      exercise(env, "127.0.0.1:5000", List.of("docker-credential", "get"));
+          List.of("kubelet-credential-provider", "--credential-source", "default-chain"),
+          program);
+      exercise(env, saRequest, List.of("kubelet-credential-provider"), program);
+      exercise(env, "127.0.0.1:5000", List.of("docker-credential", "get"), program);
       // The calls above fail (nothing answers on 127.0.0.1:1), so nothing was cached: put a token
       // into the disk cache as a fetch would, then make the warm calls, the common case on a
       // node, so that their classes and lambdas are in the archive too.
       seedCache(env);
-      exercise(env, "127.0.0.1:5000", List.of("docker-credential", "get"));
+      exercise(env, "127.0.0.1:5000", List.of("docker-credential", "get"), program);
       exercise(
           env,
           request.replace("registry.cn-hangzhou.aliyuncs.com", "127.0.0.1:5000"),
-          List.of("kubelet-credential-provider"));
-      exercise(env, "x-registry.cn-hangzhou.cr.aliyuncs.com", List.of("docker-credential", "get"));
-      exercise(env, "", List.of("docker-credential", "list"));
-      exercise(env, "", List.of("token", "--region", "cn-hangzhou", "--format", "json"));
-      exercise(env, "", List.of("token", "--help"));
+          List.of("kubelet-credential-provider"),
+          program);
+      exercise(
+          env,
+          "x-registry.cn-hangzhou.cr.aliyuncs.com",
+          List.of("docker-credential", "get"),
+          program);
+      exercise(env, "", List.of("docker-credential", "list"), program);
+      exercise(env, "", List.of("token", "--region", "cn-hangzhou", "--format", "json"), program);
+      exercise(env, "", List.of("token", "--help"), program);
       return 0;
     } finally {
       try (Stream<Path> files = Files.walk(dir)) {
@@ -114,7 +130,11 @@ final class CdsTraining {
         Path.of(env.get("HOME")));
   }
 
-  private static void exercise(Map<String, String> env, String stdin, List<String> args) {
-    Main.run(args, invocation(env, stdin, new ByteArrayOutputStream()));
+  private static void exercise(
+      Map<String, String> env,
+      String stdin,
+      List<String> args,
+      ToIntBiFunction<List<String>, Invocation> program) {
+    program.applyAsInt(args, invocation(env, stdin, new ByteArrayOutputStream()));
   }
 }

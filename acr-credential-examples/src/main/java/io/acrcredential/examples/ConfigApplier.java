@@ -1,5 +1,6 @@
 package io.acrcredential.examples;
 
+import io.acrcredential.examples.cli.CliException;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.config.AcrConfiguration;
 import io.acrcredential.k8s.config.ConfigParseResult;

@@ -1,5 +1,7 @@
 package io.acrcredential.examples;
 
+import io.acrcredential.examples.cli.CliException;
+import io.acrcredential.examples.util.Excerpt;
 import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.informer.SharedIndexInformer;
 import io.kubernetes.client.informer.SharedInformerFactory;

@@ -4,6 +4,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
+import io.acrcredential.examples.cli.CliException;
+import io.acrcredential.examples.cli.Command;
+import io.acrcredential.examples.cli.CredentialConfig;
+import io.acrcredential.examples.cli.Invocation;
+import io.acrcredential.examples.cli.Options;
+import io.acrcredential.examples.cli.ProgramVersion;
+import io.acrcredential.examples.util.JsonTree;
+import io.acrcredential.examples.util.TokenFailures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -67,7 +75,7 @@ final class DockerCredentialCommand implements Command {
           yield 0;
         }
         case "version" -> {
-          io.out().println("docker-credential-acr " + Main.version());
+          io.out().println("docker-credential-acr " + ProgramVersion.get());
           yield 0;
         }
         default ->
@@ -81,7 +89,7 @@ final class DockerCredentialCommand implements Command {
       io.out().println(e.getMessage());
       return 1;
     } catch (TokenException e) {
-      io.out().println(Main.describe(e));
+      io.out().println(TokenFailures.describe(e));
       return 1;
     }
   }

@@ -2,6 +2,11 @@ package io.acrcredential.examples;
 
 import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.acr.AcrTokenProvider;
+import io.acrcredential.examples.cli.CliException;
+import io.acrcredential.examples.cli.Command;
+import io.acrcredential.examples.cli.CredentialConfig;
+import io.acrcredential.examples.cli.Invocation;
+import io.acrcredential.examples.cli.Options;
 import io.acrcredential.examples.doctor.Doctor;
 import io.acrcredential.examples.doctor.DoctorReport;
 import io.acrcredential.k8s.config.AcrConfigParser;

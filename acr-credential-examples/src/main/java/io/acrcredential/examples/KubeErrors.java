@@ -1,5 +1,6 @@
 package io.acrcredential.examples;
 
+import io.acrcredential.examples.cli.CliException;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.V1Status;

@@ -1,5 +1,6 @@
 package io.acrcredential.examples;
 
+import io.acrcredential.examples.cli.CliException;
 import io.acrcredential.k8s.SecretClash;
 import java.io.PrintStream;
 import java.time.Duration;

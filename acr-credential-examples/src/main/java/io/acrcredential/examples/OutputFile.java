@@ -1,5 +1,6 @@
 package io.acrcredential.examples;
 
+import io.acrcredential.examples.cli.CliException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;

@@ -5,6 +5,8 @@ import io.acrcredential.core.CredentialChange;
 import io.acrcredential.core.RefreshFailure;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
+import io.acrcredential.examples.cli.CliException;
+import io.acrcredential.examples.util.TokenFailures;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.PullSecretSyncBuilder;
 import io.acrcredential.k8s.RotationSignal;
@@ -243,7 +245,10 @@ final class Refresher implements AutoCloseable {
         providers.fetch(target);
       } catch (TokenException e) {
         throw CliException.failure(
-            "cannot get a registry token for " + target.describe() + ": " + Main.describe(e));
+            "cannot get a registry token for "
+                + target.describe()
+                + ": "
+                + TokenFailures.describe(e));
       }
     }
     Set<String> expected = namespacesInScope(config);

@@ -1,5 +1,6 @@
 package io.acrcredential.examples;
 
+import io.acrcredential.examples.util.Json;
 import io.acrcredential.k8s.config.WebhookSettings;
 import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;

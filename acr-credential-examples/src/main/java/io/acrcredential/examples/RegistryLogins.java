@@ -8,6 +8,8 @@ import io.acrcredential.core.TokenException;
 import io.acrcredential.core.acr.AcrHost;
 import io.acrcredential.core.acr.AcrRegions;
 import io.acrcredential.core.acr.AcrTokenProvider;
+import io.acrcredential.examples.cli.CredentialConfig;
+import io.acrcredential.examples.logging.LazyLog;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;

@@ -8,6 +8,7 @@ import io.acrcredential.core.TokenException;
 import io.acrcredential.core.TokenProvider;
 import io.acrcredential.core.acr.AcrTokenProvider;
 import io.acrcredential.core.acr.AlibabaCredentials;
+import io.acrcredential.examples.util.TokenFailures;
 import io.acrcredential.k8s.config.AcrConfiguration;
 import io.acrcredential.k8s.config.IdentitySpec;
 import io.acrcredential.k8s.config.NamedInstanceRegistry;
@@ -121,7 +122,7 @@ final class RegistryProviders implements TokenProvider, AutoCloseable {
                 + "' in "
                 + named.regionId()
                 + ": "
-                + Main.describe(ex));
+                + TokenFailures.describe(ex));
       } catch (IllegalArgumentException ex) {
         problems.add(named.origin() + ": " + ex.getMessage());
       }

@@ -1,5 +1,9 @@
 package io.acrcredential.examples;
 
+import io.acrcredential.examples.cli.CliException;
+import io.acrcredential.examples.cli.Command;
+import io.acrcredential.examples.cli.Invocation;
+import io.acrcredential.examples.cli.Options;
 import io.acrcredential.examples.doctor.Status;
 import io.acrcredential.k8s.config.AcrConfigParser;
 import java.net.URI;

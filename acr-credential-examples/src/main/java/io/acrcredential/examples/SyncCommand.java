@@ -1,5 +1,12 @@
 package io.acrcredential.examples;
 
+import io.acrcredential.examples.cli.CliException;
+import io.acrcredential.examples.cli.Command;
+import io.acrcredential.examples.cli.CredentialConfig;
+import io.acrcredential.examples.cli.Invocation;
+import io.acrcredential.examples.cli.Options;
+import io.acrcredential.examples.cli.ProgramVersion;
+import io.acrcredential.examples.logging.LogSetup;
 import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.Config;
@@ -266,7 +273,7 @@ final class SyncCommand implements Command {
     log.info(
         "acr-credential {} sync starting; {}; HTTP on {}:{} (/healthz, /readyz, /metrics);"
             + " leader election {}",
-        Main.version(),
+        ProgramVersion.get(),
         settings.source().describe(),
         address,
         http.port(),
@@ -308,7 +315,7 @@ final class SyncCommand implements Command {
         client = Config.defaultClient();
       }
       // the API server's audit log and metrics then name the program and its version
-      client.setUserAgent("acr-credential/" + Main.version());
+      client.setUserAgent("acr-credential/" + ProgramVersion.get());
       return client;
     } catch (IOException | RuntimeException e) {
       throw CliException.failure(

@@ -5,6 +5,7 @@ import io.acrcredential.core.CredentialChange;
 import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
+import io.acrcredential.examples.cli.ProgramVersion;
 import io.acrcredential.k8s.NamespaceSyncResult;
 import io.acrcredential.k8s.SecretClash;
 import io.acrcredential.k8s.SyncFailure;
@@ -80,7 +81,7 @@ final class SyncMetrics implements SyncListener, CacheListener {
         .help("The running acr-credential version.")
         .labelNames("version")
         .register(registry)
-        .setLabelValues(Main.version());
+        .setLabelValues(ProgramVersion.get());
     tokensFetched =
         Counter.builder()
             .name("acr_credential_tokens_fetched_total")

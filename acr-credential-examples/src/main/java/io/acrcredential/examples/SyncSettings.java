@@ -1,5 +1,8 @@
 package io.acrcredential.examples;
 
+import io.acrcredential.examples.cli.CliException;
+import io.acrcredential.examples.cli.Invocation;
+import io.acrcredential.examples.cli.Options;
 import io.acrcredential.k8s.config.AcrConfigParser;
 import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import io.kubernetes.client.openapi.ApiClient;

@@ -1,5 +1,6 @@
 package io.acrcredential.examples;
 
+import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.testing.AcrInstance;
 import io.acrcredential.testing.FakeAlibabaCloud;
 import io.acrcredential.testing.FakeClock;

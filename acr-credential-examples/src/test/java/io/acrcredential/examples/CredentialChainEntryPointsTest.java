@@ -6,6 +6,7 @@ import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
 import io.acrcredential.examples.CliHarness.Result;
+import io.acrcredential.examples.cli.CredentialConfig;
 import io.acrcredential.k8s.config.AcrConfiguration;
 import io.acrcredential.k8s.config.IdentitySpec;
 import io.acrcredential.k8s.config.RegistryEntry;

@@ -3,6 +3,7 @@ package io.acrcredential.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.acrcredential.examples.CliHarness.Result;
+import io.acrcredential.examples.cli.CredentialConfigTest;
 import io.acrcredential.testing.Failure;
 import io.acrcredential.testing.FakeApi;
 import io.acrcredential.testing.IssuedToken;

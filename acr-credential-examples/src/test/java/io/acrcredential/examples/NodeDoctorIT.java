@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.acrcredential.core.DockerConfig;
 import io.acrcredential.core.RegistryCredential;
+import io.acrcredential.examples.cli.CliException;
+import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.config.SecretLayout;
 import io.acrcredential.kube.testing.LocalKubeApiServer;

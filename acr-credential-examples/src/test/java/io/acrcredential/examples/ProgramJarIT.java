@@ -2,6 +2,7 @@ package io.acrcredential.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.acrcredential.examples.cli.CliException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

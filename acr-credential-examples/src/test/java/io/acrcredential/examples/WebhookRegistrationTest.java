@@ -3,6 +3,7 @@ package io.acrcredential.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.acrcredential.examples.util.Json;
 import io.acrcredential.k8s.config.WebhookSettings;
 import io.acrcredential.k8s.config.WebhookSettings.FailurePolicy;
 import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;

@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.logging;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
+import io.acrcredential.examples.cli.CliException;
 import java.io.FilterOutputStream;
 import java.io.OutputStream;
 import java.util.List;
@@ -19,18 +20,18 @@ import org.slf4j.LoggerFactory;
  * docker-credential}) keep the tiny slf4j-simple (fast start, quiet); the long-running commands
  * ({@code sync}, {@code demo}) use logback, configured here in code for plain or JSON lines.
  */
-final class LogSetup {
+public final class LogSetup {
 
   static final String PROVIDER_PROPERTY = "slf4j.provider";
   static final String LOGBACK = "ch.qos.logback.classic.spi.LogbackServiceProvider";
   static final String SIMPLE = "org.slf4j.simple.SimpleServiceProvider";
 
   /** Log line formats. */
-  enum Format {
+  public enum Format {
     PLAIN,
     JSON;
 
-    static Format parse(String value) {
+    public static Format parse(String value) {
       return switch (value.toLowerCase(Locale.ROOT)) {
         case "plain", "text" -> PLAIN;
         case "json" -> JSON;
@@ -46,7 +47,7 @@ final class LogSetup {
    * Chooses the SLF4J provider before the first logger exists, from the command word. Two providers
    * are on the class path; naming one also keeps SLF4J from printing a warning.
    */
-  static void selectProvider(String[] args) {
+  public static void selectProvider(String[] args) {
     // SLF4J announces an explicitly chosen provider at INFO level on stderr; only warnings matter
     if (System.getProperty("slf4j.internal.verbosity") == null) {
       System.setProperty("slf4j.internal.verbosity", "WARN");
@@ -71,7 +72,7 @@ final class LogSetup {
    * at most WARN for libraries. Does nothing when logback is not the SLF4J provider (then the
    * caller's choice stands).
    */
-  static void configure(Format format, String level, OutputStream out) {
+  public static void configure(Format format, String level, OutputStream out) {
     Level project = Level.toLevel(level, null);
     if (project == null) {
       throw CliException.usage(

@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.util;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -21,7 +21,7 @@ import java.util.Map;
  * (its configuration, serializer and deserializer factories are most of what a warm kubelet plugin
  * or Docker helper call would load). Duplicate keys are an error, as with the mapper.
  */
-final class JsonTree {
+public final class JsonTree {
 
   private static final JsonFactory FACTORY =
       JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
@@ -30,7 +30,7 @@ final class JsonTree {
   private JsonTree() {}
 
   /** An empty object node. */
-  static ObjectNode object() {
+  public static ObjectNode object() {
     return NODES.objectNode();
   }
 
@@ -39,7 +39,7 @@ final class JsonTree {
    *
    * @throws IOException on malformed JSON or a duplicate key ({@code JsonProcessingException})
    */
-  static JsonNode read(byte[] json) throws IOException {
+  public static JsonNode read(byte[] json) throws IOException {
     try (JsonParser p = FACTORY.createParser(json)) {
       JsonToken first = p.nextToken();
       return first == null ? MissingNode.getInstance() : value(p, first);
@@ -86,7 +86,7 @@ final class JsonTree {
   }
 
   /** The compact JSON bytes of a tree (the same bytes as the mapper writes). */
-  static byte[] write(JsonNode node) throws IOException {
+  public static byte[] write(JsonNode node) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream(256);
     try (JsonGenerator g = FACTORY.createGenerator(out)) {
       write(g, node);

@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.cli;
 
 import io.acrcredential.core.acr.AcrTokenProvider;
 import io.acrcredential.core.acr.AlibabaCredentials;
@@ -18,18 +18,18 @@ import java.util.Optional;
  * AccessKey id, role ARN, profile file and its modification time, endpoints); it never contains a
  * secret. Two configurations with different identities never share a cached token.
  */
-final class CredentialConfig {
+public final class CredentialConfig {
 
-  static final String ENV_SOURCE = "ACR_CREDENTIAL_SOURCE";
-  static final String ENV_ACR_ENDPOINT = "ACR_CREDENTIAL_ACR_ENDPOINT";
-  static final String ENV_STS_ENDPOINT = "ACR_CREDENTIAL_STS_ENDPOINT";
-  static final String ENV_METADATA_ENDPOINT = "ACR_CREDENTIAL_METADATA_ENDPOINT";
+  public static final String ENV_SOURCE = "ACR_CREDENTIAL_SOURCE";
+  public static final String ENV_ACR_ENDPOINT = "ACR_CREDENTIAL_ACR_ENDPOINT";
+  public static final String ENV_STS_ENDPOINT = "ACR_CREDENTIAL_STS_ENDPOINT";
+  public static final String ENV_METADATA_ENDPOINT = "ACR_CREDENTIAL_METADATA_ENDPOINT";
   static final String ENV_ASSUME_ROLE = "ACR_CREDENTIAL_ASSUME_ROLE_ARN";
   static final String ENV_ECS_ROLE = "ALIBABA_CLOUD_ECS_METADATA";
-  static final String ENV_ALLOW_UNKNOWN_REGIONS = "ACR_CREDENTIAL_ALLOW_UNKNOWN_REGIONS";
+  public static final String ENV_ALLOW_UNKNOWN_REGIONS = "ACR_CREDENTIAL_ALLOW_UNKNOWN_REGIONS";
 
   /** Where the identity comes from. */
-  enum Source {
+  public enum Source {
     /**
      * Alibaba's default chain over the environment: env AccessKey, RRSA env, the CLI profile
      * ({@code ~/.aliyun/config.json}), profile file, ECS RAM role, credentials URI. (Java system
@@ -66,7 +66,7 @@ final class CredentialConfig {
   private final Optional<OidcToken> oidcToken;
 
   /** A service-account token exchanged for a role (kubelet tokenAttributes mode). */
-  record OidcToken(String roleArn, String providerArn, String token, String sessionName) {
+  public record OidcToken(String roleArn, String providerArn, String token, String sessionName) {
     @Override
     public String toString() {
       return "OidcToken[roleArn=" + roleArn + ", token=<redacted>]";
@@ -93,7 +93,7 @@ final class CredentialConfig {
   }
 
   /** Adds the credential and endpoint options to a command's options. */
-  static Options addOptions(Options options, Source defaultSource) {
+  public static Options addOptions(Options options, Source defaultSource) {
     return options
         .value(
             "credential-source",
@@ -123,7 +123,7 @@ final class CredentialConfig {
             "ECS metadata endpoint (default 100.100.100.200, plain HTTP)");
   }
 
-  static CredentialConfig from(Options.Parsed p, Invocation io, Source defaultSource) {
+  public static CredentialConfig from(Options.Parsed p, Invocation io, Source defaultSource) {
     Optional<String> word = p.value("credential-source");
     Source source = word.isPresent() ? Source.parse(word.get()) : defaultSource;
     return new CredentialConfig(
@@ -138,7 +138,7 @@ final class CredentialConfig {
   }
 
   /** The same endpoints with a service-account token exchanged for a role instead. */
-  CredentialConfig withOidcToken(OidcToken token) {
+  public CredentialConfig withOidcToken(OidcToken token) {
     return new CredentialConfig(
         source,
         ecsRole,
@@ -185,7 +185,7 @@ final class CredentialConfig {
    *
    * @throws CliException when an endpoint or value is malformed
    */
-  AcrTokenProvider provider() {
+  public AcrTokenProvider provider() {
     AcrTokenProvider.Builder b = AcrTokenProvider.builder().credentials(credentials());
     try {
       acrEndpoint.ifPresent(b::endpoint);
@@ -201,7 +201,7 @@ final class CredentialConfig {
    * The cache identity, or empty when it cannot be told without asking the network (the command
    * then works without the disk cache). Contains no secret.
    */
-  Optional<String> identityKey() {
+  public Optional<String> identityKey() {
     StringBuilder key = new StringBuilder("v1");
     key.append("|acr=").append(acrEndpoint.orElse("default"));
     if (oidcToken.isPresent()) {
@@ -304,7 +304,7 @@ final class CredentialConfig {
    * Whether registry hosts of regions outside {@code AcrRegions.known()} get logins: only when the
    * user opts in with {@code ACR_CREDENTIAL_ALLOW_UNKNOWN_REGIONS=true}.
    */
-  boolean allowUnknownRegions() {
+  public boolean allowUnknownRegions() {
     return "true".equalsIgnoreCase(io.get(ENV_ALLOW_UNKNOWN_REGIONS));
   }
 

@@ -1,10 +1,12 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.cli;
+
+import io.acrcredential.examples.Main;
 
 /**
  * A subcommand of the program. New subcommands (for example {@code sync}, {@code demo}) implement
  * this and are added to {@link Main#commands()}.
  */
-interface Command {
+public interface Command {
 
   /** The word that selects the command, e.g. {@code token}. */
   String name();

@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.logging;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;

@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -18,11 +18,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Cache identities: different identities never share a key, and keys never carry a secret. */
-class CredentialConfigTest {
+public class CredentialConfigTest {
 
   @TempDir Path home;
 
-  static String jwt(String subject) {
+  public static String jwt(String subject) {
     Base64.Encoder b = Base64.getUrlEncoder().withoutPadding();
     String claims =
         "{\"iss\":\"https://oidc.example\",\"sub\":\""

@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.util;
 
 import java.util.Locale;
 
@@ -7,14 +7,14 @@ import java.util.Locale;
  * characters escaped, so a value can neither flood standard error nor forge lines. Never used on
  * secrets.
  */
-final class Excerpt {
+public final class Excerpt {
 
   static final int MAX = 64;
 
   private Excerpt() {}
 
   /** {@code 'value'}, or {@code 'first 64 characters…' (N characters)}. */
-  static String of(String value) {
+  public static String of(String value) {
     if (value == null) {
       return "(nothing)";
     }

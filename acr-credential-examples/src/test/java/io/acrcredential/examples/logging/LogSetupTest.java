@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.logging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

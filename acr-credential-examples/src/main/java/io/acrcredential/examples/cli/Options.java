@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.cli;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,7 +11,7 @@ import java.util.Optional;
  * options, flags, and an environment variable as fallback for an option's value. Kept hand-written
  * so that start-up loads a handful of classes only.
  */
-final class Options {
+public final class Options {
 
   /**
    * One option.
@@ -31,28 +31,28 @@ final class Options {
   private final String command;
   private final Map<String, Option> options = new LinkedHashMap<>();
 
-  Options(String command) {
+  public Options(String command) {
     this.command = command;
     flag("help", "show this help and exit");
   }
 
-  Options flag(String name, String help) {
+  public Options flag(String name, String help) {
     options.put(name, new Option(name, null, false, null, help));
     return this;
   }
 
-  Options value(String name, String valueName, String env, String help) {
+  public Options value(String name, String valueName, String env, String help) {
     options.put(name, new Option(name, valueName, false, env, help));
     return this;
   }
 
-  Options repeatable(String name, String valueName, String help) {
+  public Options repeatable(String name, String valueName, String help) {
     options.put(name, new Option(name, valueName, true, null, help));
     return this;
   }
 
   /** The option lines of a help text. */
-  String describe() {
+  public String describe() {
     StringBuilder out = new StringBuilder();
     for (Option o : options.values()) {
       String left = "  --" + o.name() + (o.takesValue() ? " " + o.valueName() : "");
@@ -75,7 +75,7 @@ final class Options {
    *
    * @throws CliException (usage) naming the unknown option or the missing value
    */
-  Parsed parse(List<String> args, Invocation io) {
+  public Parsed parse(List<String> args, Invocation io) {
     Map<String, List<String>> values = new LinkedHashMap<>();
     List<String> positional = new ArrayList<>();
     for (int i = 0; i < args.size(); i++) {
@@ -126,7 +126,7 @@ final class Options {
   }
 
   /** The result of parsing. */
-  final class Parsed {
+  public final class Parsed {
     private final Map<String, List<String>> values;
     private final List<String> positional;
     private final Invocation io;
@@ -137,12 +137,12 @@ final class Options {
       this.io = io;
     }
 
-    boolean flag(String name) {
+    public boolean flag(String name) {
       return values.containsKey(name);
     }
 
     /** The option's value, else its environment variable's, else empty. */
-    Optional<String> value(String name) {
+    public Optional<String> value(String name) {
       List<String> v = values.get(name);
       if (v != null) {
         String s = v.get(0).trim();
@@ -155,7 +155,7 @@ final class Options {
       return o != null && o.env() != null ? Optional.ofNullable(io.get(o.env())) : Optional.empty();
     }
 
-    String required(String name) {
+    public String required(String name) {
       return value(name)
           .orElseThrow(
               () ->
@@ -163,16 +163,16 @@ final class Options {
                       "option '--" + name + "' is required; see '" + command + " --help'"));
     }
 
-    List<String> all(String name) {
+    public List<String> all(String name) {
       return values.getOrDefault(name, List.of());
     }
 
-    List<String> positional() {
+    public List<String> positional() {
       return positional;
     }
 
     /** Refuses positional arguments, for commands that take none. */
-    void requireNoPositional() {
+    public void requireNoPositional() {
       if (!positional.isEmpty()) {
         throw CliException.usage("unexpected argument '" + positional.get(0) + "'");
       }
@@ -182,7 +182,7 @@ final class Options {
      * True for {@code --output json}, false for {@code text} or none; anything else is a usage
      * error.
      */
-    boolean jsonOutput() {
+    public boolean jsonOutput() {
       String output = value("output").orElse("text");
       if (!output.equals("text") && !output.equals("json")) {
         throw CliException.usage("invalid --output '" + output + "': use text or json");

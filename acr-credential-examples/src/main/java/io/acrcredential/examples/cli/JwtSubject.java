@@ -1,6 +1,8 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.acrcredential.examples.util.JsonTree;
+import io.acrcredential.examples.util.Sha256;
 import java.util.Base64;
 
 /**

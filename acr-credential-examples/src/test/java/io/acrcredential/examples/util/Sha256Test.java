@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.util;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

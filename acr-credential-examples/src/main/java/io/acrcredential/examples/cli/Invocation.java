@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.cli;
 
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -19,7 +19,7 @@ import java.util.Objects;
  * @param clock the clock for cache decisions
  * @param home the user's home directory
  */
-record Invocation(
+public record Invocation(
     Map<String, String> env,
     InputStream in,
     PrintStream out,
@@ -27,7 +27,7 @@ record Invocation(
     Clock clock,
     Path home) {
 
-  Invocation {
+  public Invocation {
     Objects.requireNonNull(env, "env");
     Objects.requireNonNull(in, "in");
     Objects.requireNonNull(out, "out");
@@ -37,7 +37,7 @@ record Invocation(
     env = Map.copyOf(env);
   }
 
-  static Invocation system() {
+  public static Invocation system() {
     Map<String, String> env = new HashMap<>(System.getenv());
     String home = env.getOrDefault("HOME", System.getProperty("user.home"));
     env.putIfAbsent("HOME", home);
@@ -45,7 +45,7 @@ record Invocation(
   }
 
   /** The value of a variable, trimmed, or null when unset or blank. */
-  String get(String name) {
+  public String get(String name) {
     String v = env.get(name);
     return v == null || v.isBlank() ? null : v.trim();
   }

@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.util;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
@@ -10,7 +10,7 @@ import java.util.HexFormat;
  * compares it with the JDK's); not for secrets that need constant time (it hashes cache keys and
  * service-account tokens into file names and cache keys).
  */
-final class Sha256 {
+public final class Sha256 {
 
   private static final int[] K = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -26,7 +26,7 @@ final class Sha256 {
   private Sha256() {}
 
   /** The lower-case hex SHA-256 of the text's UTF-8 bytes. */
-  static String hex(String text) {
+  public static String hex(String text) {
     return HexFormat.of().formatHex(digest(text.getBytes(StandardCharsets.UTF_8)));
   }
 

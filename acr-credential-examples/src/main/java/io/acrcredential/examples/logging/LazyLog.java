@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.logging;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,19 +10,20 @@ import org.slf4j.LoggerFactory;
  * logs nothing. Debug lines are written only after {@link #enableDebug()} ({@code --debug}) or when
  * the SLF4J simple logger is set to debug.
  */
-final class LazyLog {
+public final class LazyLog {
 
   private static volatile boolean debug;
 
   private final Class<?> owner;
   private volatile Logger logger;
 
-  LazyLog(Class<?> owner) {
+  /** A logger named after {@code owner}, made on its first line. */
+  public LazyLog(Class<?> owner) {
     this.owner = owner;
   }
 
   /** From now on debug lines are logged (the program's {@code --debug}). */
-  static void enableDebug() {
+  public static void enableDebug() {
     debug = true;
   }
 
@@ -39,16 +40,16 @@ final class LazyLog {
     return l;
   }
 
-  void warn(String format, Object... args) {
+  public void warn(String format, Object... args) {
     logger().warn(format, args);
   }
 
   /** Whether a debug line would be written; guards arguments that cost to compute. */
-  boolean isDebugEnabled() {
+  public boolean isDebugEnabled() {
     return (debugWanted() || logger != null) && logger().isDebugEnabled();
   }
 
-  void debug(String format, Object... args) {
+  public void debug(String format, Object... args) {
     if (debugWanted() || logger != null) {
       logger().debug(format, args);
     }
