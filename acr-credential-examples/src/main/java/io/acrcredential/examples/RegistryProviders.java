@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * {@link TokenProvider} handed to the Kubernetes sync; {@link #apply} switches to a new
  * configuration without dropping credentials that stay valid.
  */
-final class RegistryProviders implements TokenProvider, AutoCloseable {
+public final class RegistryProviders implements TokenProvider, AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(RegistryProviders.class);
 
@@ -49,7 +49,7 @@ final class RegistryProviders implements TokenProvider, AutoCloseable {
    * @param sts the STS endpoint
    * @param metadata the ECS metadata endpoint
    */
-  record Endpoints(Optional<String> acr, Optional<String> sts, Optional<String> metadata) {
+  public record Endpoints(Optional<String> acr, Optional<String> sts, Optional<String> metadata) {
     static Endpoints none() {
       return new Endpoints(Optional.empty(), Optional.empty(), Optional.empty());
     }
@@ -65,7 +65,7 @@ final class RegistryProviders implements TokenProvider, AutoCloseable {
   private volatile CachingTokenProvider cache;
   private Duration threshold;
 
-  RegistryProviders(
+  public RegistryProviders(
       Endpoints endpoints,
       Map<String, String> env,
       Clock clock,
@@ -88,7 +88,8 @@ final class RegistryProviders implements TokenProvider, AutoCloseable {
    *     identity); the registry is retried on the next apply
    * @return the configuration with every instance name resolved to an id
    */
-  synchronized AcrConfiguration apply(AcrConfiguration configuration, List<String> problems) {
+  public synchronized AcrConfiguration apply(
+      AcrConfiguration configuration, List<String> problems) {
     List<RegistryEntry> entries = new ArrayList<>();
     Map<RegistryTarget, AcrTokenProvider> next = new LinkedHashMap<>();
     Map<RegistryTarget, IdentitySpec> identities = new HashMap<>();

@@ -37,7 +37,7 @@ import java.util.function.BooleanSupplier;
  * acr_credential_build_info}. Labels name registries, domains, error codes and operations, never a
  * secret.
  */
-final class SyncMetrics implements SyncListener, CacheListener {
+public final class SyncMetrics implements SyncListener, CacheListener {
 
   /** Upper bounds of the reconcile-duration histogram, in seconds. */
   static final double[] BUCKETS = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
@@ -63,7 +63,7 @@ final class SyncMetrics implements SyncListener, CacheListener {
   private volatile BooleanSupplier leader = () -> false;
 
   /** Metrics in a registry of their own, with the JVM and process metrics. */
-  SyncMetrics(Clock clock) {
+  public SyncMetrics(Clock clock) {
     this(new PrometheusRegistry(), true);
   }
 
@@ -71,7 +71,7 @@ final class SyncMetrics implements SyncListener, CacheListener {
    * Metrics registered in {@code registry} (an embedder's own); {@code jvm}: also register the
    * client's JVM and process metrics there.
    */
-  SyncMetrics(PrometheusRegistry registry, boolean jvm) {
+  public SyncMetrics(PrometheusRegistry registry, boolean jvm) {
     this.registry = registry;
     if (jvm) {
       JvmMetrics.builder().register(registry);

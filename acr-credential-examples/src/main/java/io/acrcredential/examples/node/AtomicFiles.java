@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.node;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.node;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.acrcredential.core.RegistryCredential;
@@ -23,7 +23,7 @@ import java.util.Optional;
  * with a cached token; {@code store} and {@code erase} accept their input and keep nothing. Errors
  * go to standard output with exit code 1, as the protocol wants.
  */
-final class DockerCredentialCommand implements Command {
+public final class DockerCredentialCommand implements Command {
 
   static final String NOT_FOUND = "credentials not found in native keychain";
 

@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.node;
 
 import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.RegistryTarget;

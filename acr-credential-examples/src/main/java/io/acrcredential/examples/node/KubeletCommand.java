@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -29,7 +29,7 @@ import java.util.Optional;
  * host. An image outside ACR (and not a mapped domain) gets an empty {@code auth}. Any failure: one
  * line on standard error, exit code 1, nothing on standard output.
  */
-final class KubeletCommand implements Command {
+public final class KubeletCommand implements Command {
 
   static final String API_VERSION = "credentialprovider.kubelet.k8s.io/v1";
   static final String ROLE_ARN_ANNOTATION = "acr-credential.io/role-arn";

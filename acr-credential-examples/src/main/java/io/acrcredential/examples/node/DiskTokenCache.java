@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

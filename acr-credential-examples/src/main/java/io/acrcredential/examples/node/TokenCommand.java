@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.node;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,7 +21,7 @@ import java.util.Locale;
 import java.util.Set;
 
 /** {@code token}: one token, printed or written as a Docker config. */
-final class TokenCommand implements Command {
+public final class TokenCommand implements Command {
 
   private static final Options OPTIONS =
       CredentialConfig.addOptions(

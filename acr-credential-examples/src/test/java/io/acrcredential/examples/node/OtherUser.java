@@ -1,5 +1,6 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.node;
 
+import io.acrcredential.examples.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

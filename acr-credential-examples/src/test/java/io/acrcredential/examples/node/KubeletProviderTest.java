@@ -1,7 +1,8 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.acrcredential.examples.CliHarness;
 import io.acrcredential.examples.CliHarness.Result;
 import io.acrcredential.examples.cli.CredentialConfigTest;
 import io.acrcredential.testing.Failure;

@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.node;
 
 import io.acrcredential.examples.cli.CliException;
 import java.io.IOException;

@@ -1,11 +1,13 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.acrcredential.core.DockerConfig;
+import io.acrcredential.examples.CliHarness;
 import io.acrcredential.examples.CliHarness.Result;
+import io.acrcredential.examples.Processes;
 import io.acrcredential.examples.util.Json;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

@@ -1,11 +1,14 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
+import io.acrcredential.examples.CliHarness;
 import io.acrcredential.examples.CliHarness.Result;
+import io.acrcredential.examples.RegistryProviders;
+import io.acrcredential.examples.SyncMetrics;
 import io.acrcredential.examples.cli.CredentialConfig;
 import io.acrcredential.k8s.config.AcrConfiguration;
 import io.acrcredential.k8s.config.IdentitySpec;
