@@ -12,6 +12,8 @@ import io.acrcredential.examples.node.CdsTraining;
 import io.acrcredential.examples.node.DockerCredentialCommand;
 import io.acrcredential.examples.node.KubeletCommand;
 import io.acrcredential.examples.node.TokenCommand;
+import io.acrcredential.examples.sync.JdkHttpServers;
+import io.acrcredential.examples.sync.SyncCommand;
 import io.acrcredential.examples.util.TokenFailures;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -107,7 +109,7 @@ public final class Main {
   }
 
   /** Runs one command of the program jar in-process. */
-  static int run(List<String> arguments, Invocation io) {
+  public static int run(List<String> arguments, Invocation io) {
     return run(arguments, io, List.of());
   }
 
@@ -116,7 +118,7 @@ public final class Main {
    *
    * @return the exit code
    */
-  static int run(List<String> arguments, Invocation io, List<Command> extra) {
+  public static int run(List<String> arguments, Invocation io, List<Command> extra) {
     List<String> args = new ArrayList<>(arguments);
     boolean debug = args.remove("--debug");
     if (debug) {

@@ -5,6 +5,7 @@ import io.acrcredential.examples.cli.Command;
 import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
 import io.acrcredential.examples.doctor.Status;
+import io.acrcredential.examples.sync.SyncCommand;
 import io.acrcredential.k8s.config.AcrConfigParser;
 import java.net.URI;
 import java.util.Optional;
