@@ -6,6 +6,8 @@ import io.acrcredential.examples.cli.Command;
 import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
 import io.acrcredential.examples.cli.ProgramVersion;
+import io.acrcredential.examples.doctor.DoctorCommand;
+import io.acrcredential.examples.doctor.StatusCommand;
 import io.acrcredential.examples.logging.LazyLog;
 import io.acrcredential.examples.logging.LogSetup;
 import io.acrcredential.examples.node.CdsTraining;

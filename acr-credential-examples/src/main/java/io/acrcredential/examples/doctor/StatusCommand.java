@@ -1,10 +1,9 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.doctor;
 
 import io.acrcredential.examples.cli.CliException;
 import io.acrcredential.examples.cli.Command;
 import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
-import io.acrcredential.examples.doctor.Status;
 import io.acrcredential.examples.sync.SyncCommand;
 import io.acrcredential.k8s.config.AcrConfigParser;
 import java.net.URI;
@@ -14,7 +13,7 @@ import java.util.Optional;
  * {@code status}: what the refresher keeps, read from the cluster (see {@link Status}); this class
  * parses the options and prints.
  */
-final class StatusCommand implements Command {
+public final class StatusCommand implements Command {
 
   private static final Options OPTIONS =
       new Options("status")

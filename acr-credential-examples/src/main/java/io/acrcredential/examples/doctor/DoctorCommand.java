@@ -1,4 +1,4 @@
-package io.acrcredential.examples;
+package io.acrcredential.examples.doctor;
 
 import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.acr.AcrTokenProvider;
@@ -7,8 +7,6 @@ import io.acrcredential.examples.cli.Command;
 import io.acrcredential.examples.cli.CredentialConfig;
 import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
-import io.acrcredential.examples.doctor.Doctor;
-import io.acrcredential.examples.doctor.DoctorReport;
 import io.acrcredential.examples.sync.RegistryProviders;
 import io.acrcredential.examples.sync.SelfIssuedCertificate;
 import io.acrcredential.examples.sync.SyncCommand;
@@ -27,7 +25,7 @@ import java.util.function.Function;
  * {@code doctor}: why a Pod cannot pull its ACR image, and what to change. The checks live in
  * {@link Doctor}; this class parses the options and prints the report.
  */
-final class DoctorCommand implements Command {
+public final class DoctorCommand implements Command {
 
   private static final Options OPTIONS =
       new Options("doctor")
