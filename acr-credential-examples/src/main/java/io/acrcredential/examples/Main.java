@@ -23,11 +23,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code acr-credential} program: {@code acr-credential <command> [options]}. Commands: {@code
- * token}, {@code kubelet-credential-provider}, {@code docker-credential}; {@code --help} on each.
- *
- * <p>Failures print one line (never a bare stack trace; {@code --debug} adds it) and exit non-zero:
- * 2 for usage errors, 1 otherwise.
+ * The {@code acr-credential} program: {@code acr-credential <command> [options]}. Only the entry
+ * point: it picks the command ({@code token}, {@code kubelet-credential-provider}, {@code
+ * docker-credential} from {@code …examples.node}, {@code sync} from {@code …examples.sync}, {@code
+ * doctor} and {@code status} from {@code …examples.doctor}), parses its options and turns failures
+ * into one line (never a bare stack trace; {@code --debug} adds it) and an exit code: 2 for usage
+ * errors, 1 otherwise. No other package of the program uses this class.
  */
 public final class Main {
 
@@ -110,7 +111,7 @@ public final class Main {
     }
   }
 
-  /** Runs one command of the program jar in-process. */
+  /** Runs one command of the program jar in-process (also the in-process tests' way in). */
   public static int run(List<String> arguments, Invocation io) {
     return run(arguments, io, List.of());
   }
@@ -120,7 +121,7 @@ public final class Main {
    *
    * @return the exit code
    */
-  public static int run(List<String> arguments, Invocation io, List<Command> extra) {
+  static int run(List<String> arguments, Invocation io, List<Command> extra) {
     List<String> args = new ArrayList<>(arguments);
     boolean debug = args.remove("--debug");
     if (debug) {

@@ -1,10 +1,9 @@
 package io.acrcredential.examples.cli;
 
-import io.acrcredential.examples.Main;
-
 /**
  * A subcommand of the program. New subcommands (for example {@code sync}, {@code demo}) implement
- * this and are added to {@link Main#commands()}.
+ * this and are added to the entry point's list ({@code io.acrcredential.examples.Main}, which no
+ * command refers to).
  */
 public interface Command {
 
@@ -17,7 +16,7 @@ public interface Command {
   /** The full {@code --help} text. */
   String help();
 
-  /** The command's options; {@link Main} parses them and answers {@code --help} itself. */
+  /** The command's options; the entry point parses them and answers {@code --help} itself. */
   Options options();
 
   /**
