@@ -1,5 +1,7 @@
 package io.acrcredential.examples;
 
+import io.acrcredential.examples.sync.DemoCommand;
+import io.acrcredential.examples.sync.DemoFixturesCommand;
 import java.util.List;
 
 /**

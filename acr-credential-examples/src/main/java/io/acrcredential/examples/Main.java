@@ -1,17 +1,34 @@
 package io.acrcredential.examples;
 
 import io.acrcredential.core.TokenException;
+import io.acrcredential.examples.cli.CliException;
+import io.acrcredential.examples.cli.Command;
+import io.acrcredential.examples.cli.Invocation;
+import io.acrcredential.examples.cli.Options;
+import io.acrcredential.examples.cli.ProgramVersion;
+import io.acrcredential.examples.doctor.DoctorCommand;
+import io.acrcredential.examples.doctor.StatusCommand;
+import io.acrcredential.examples.logging.LazyLog;
+import io.acrcredential.examples.logging.LogSetup;
+import io.acrcredential.examples.node.CdsTraining;
+import io.acrcredential.examples.node.DockerCredentialCommand;
+import io.acrcredential.examples.node.KubeletCommand;
+import io.acrcredential.examples.node.TokenCommand;
+import io.acrcredential.examples.sync.JdkHttpServers;
+import io.acrcredential.examples.sync.SyncCommand;
+import io.acrcredential.examples.util.TokenFailures;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code acr-credential} program: {@code acr-credential <command> [options]}. Commands: {@code
- * token}, {@code kubelet-credential-provider}, {@code docker-credential}; {@code --help} on each.
- *
- * <p>Failures print one line (never a bare stack trace; {@code --debug} adds it) and exit non-zero:
- * 2 for usage errors, 1 otherwise.
+ * The {@code acr-credential} program: {@code acr-credential <command> [options]}. Only the entry
+ * point: it picks the command ({@code token}, {@code kubelet-credential-provider}, {@code
+ * docker-credential} from {@code …examples.node}, {@code sync} from {@code …examples.sync}, {@code
+ * doctor} and {@code status} from {@code …examples.doctor}), parses its options and turns failures
+ * into one line (never a bare stack trace; {@code --debug} adds it) and an exit code: 2 for usage
+ * errors, 1 otherwise. No other package of the program uses this class.
  */
 public final class Main {
 
@@ -94,8 +111,8 @@ public final class Main {
     }
   }
 
-  /** Runs one command of the program jar in-process. */
-  static int run(List<String> arguments, Invocation io) {
+  /** Runs one command of the program jar in-process (also the in-process tests' way in). */
+  public static int run(List<String> arguments, Invocation io) {
     return run(arguments, io, List.of());
   }
 
@@ -127,7 +144,7 @@ public final class Main {
       return 0;
     }
     if (args.get(0).equals("__cds-training")) {
-      return CdsTraining.run();
+      return CdsTraining.run(Main::run);
     }
     Command command = command(args.get(0), extra);
     if (command == null && args.get(0).equals("demo")) {
@@ -157,7 +174,7 @@ public final class Main {
     } catch (CliException e) {
       return fail(io, debug, e.getMessage(), e, e.exitCode());
     } catch (TokenException e) {
-      return fail(io, debug, describe(e), e, CliException.FAILURE);
+      return fail(io, debug, TokenFailures.describe(e), e, CliException.FAILURE);
     } catch (IllegalArgumentException e) {
       return fail(io, debug, e.getMessage(), e, CliException.FAILURE);
     } catch (RuntimeException e) {
@@ -172,11 +189,6 @@ public final class Main {
           e,
           CliException.FAILURE);
     }
-  }
-
-  /** A token failure as one line with its error code. */
-  static String describe(TokenException e) {
-    return e.getMessage() + e.errorCode().map(c -> " [" + c + "]").orElse("");
   }
 
   private static int fail(Invocation io, boolean debug, String message, Throwable e, int code) {
@@ -199,32 +211,8 @@ public final class Main {
     return out.toString();
   }
 
-  private static final String VERSION = readVersion();
-
-  /**
-   * The build's version ({@code --version}, the first log line, {@code build_info}, the User-Agent
-   * towards the API server): from the resource Maven fills in at build time, so also when the
-   * program does not run from its jar; the jar manifest's Implementation-Version only when that
-   * resource is missing; else "unknown".
-   */
+  /** The build's version; see {@link ProgramVersion}. */
   static String version() {
-    return VERSION;
-  }
-
-  static String readVersion() {
-    try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
-      if (in != null) {
-        java.util.Properties p = new java.util.Properties();
-        p.load(in);
-        String v = p.getProperty("version", "").strip();
-        if (v.matches("[0-9A-Za-z.+_-]{1,64}")) { // not an unfiltered ${...}
-          return v;
-        }
-      }
-    } catch (java.io.IOException e) {
-      // fall through to the manifest
-    }
-    String v = Main.class.getPackage().getImplementationVersion();
-    return v == null ? "unknown" : v;
+    return ProgramVersion.get();
   }
 }

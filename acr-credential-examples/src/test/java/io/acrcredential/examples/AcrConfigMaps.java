@@ -8,14 +8,14 @@ import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import java.util.Map;
 
 /** The {@code acr-configuration} ConfigMaps the refresher ITs run {@code sync} against. */
-final class AcrConfigMaps {
+public final class AcrConfigMaps {
 
   static final String NAME = "acr-configuration";
 
   private AcrConfigMaps() {}
 
   /** An {@code acr-registry-info} value with one Enterprise Edition instance and its domain. */
-  static String registryInfo(String instanceId, String domain) {
+  public static String registryInfo(String instanceId, String domain) {
     return "- instanceId: \""
         + instanceId
         + "\"\n  regionId: \"cn-hangzhou\"\n  domains: \""
@@ -26,7 +26,7 @@ final class AcrConfigMaps {
   /**
    * Creates a namespace named after {@code prefix} holding the ConfigMap; returns the namespace.
    */
-  static String create(LocalKubeApiServer server, String prefix, Map<String, String> data)
+  public static String create(LocalKubeApiServer server, String prefix, Map<String, String> data)
       throws ApiException {
     String ns = server.createNamespace(prefix);
     new CoreV1Api(server.adminClient())
@@ -37,7 +37,8 @@ final class AcrConfigMaps {
   }
 
   /** Replaces the ConfigMap's data, as an administrator editing it would. */
-  static void replace(CoreV1Api core, String ns, Map<String, String> data) throws ApiException {
+  public static void replace(CoreV1Api core, String ns, Map<String, String> data)
+      throws ApiException {
     V1ConfigMap cm = core.readNamespacedConfigMap(NAME, ns).execute();
     cm.setData(data);
     core.replaceNamespacedConfigMap(NAME, ns, cm).execute();

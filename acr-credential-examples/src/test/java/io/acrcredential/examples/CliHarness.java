@@ -1,5 +1,6 @@
 package io.acrcredential.examples;
 
+import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.testing.AcrInstance;
 import io.acrcredential.testing.FakeAlibabaCloud;
 import io.acrcredential.testing.FakeClock;
@@ -16,25 +17,25 @@ import java.util.List;
 import java.util.Map;
 
 /** Runs the program in-process against the fake Alibaba Cloud, with a private home directory. */
-final class CliHarness implements AutoCloseable {
+public final class CliHarness implements AutoCloseable {
 
-  static final String AK = "LTAI5tExamplesCli01";
-  static final String SECRET = "examplesCliSecret0123456789";
-  static final String REGION = "cn-hangzhou";
-  static final String INSTANCE_ID = "cri-golden01";
-  static final String INSTANCE_NAME = "myco";
-  static final String USER = "cr_temp_user";
-  static final String PASSWORD = "golden-password-0123";
+  public static final String AK = "LTAI5tExamplesCli01";
+  public static final String SECRET = "examplesCliSecret0123456789";
+  public static final String REGION = "cn-hangzhou";
+  public static final String INSTANCE_ID = "cri-golden01";
+  public static final String INSTANCE_NAME = "myco";
+  public static final String USER = "cr_temp_user";
+  public static final String PASSWORD = "golden-password-0123";
 
-  final FakeClock clock;
-  final FakeAlibabaCloud cloud;
-  final Path home;
-  final Map<String, String> env = new HashMap<>();
+  public final FakeClock clock;
+  public final FakeAlibabaCloud cloud;
+  public final Path home;
+  public final Map<String, String> env = new HashMap<>();
 
   /** The outcome of one run. */
-  record Result(int exit, String stdout, String stderr) {}
+  public record Result(int exit, String stdout, String stderr) {}
 
-  CliHarness(Path home) {
+  public CliHarness(Path home) {
     this.home = home;
     this.clock = FakeClock.at(Instant.now().truncatedTo(ChronoUnit.SECONDS));
     this.cloud = FakeAlibabaCloud.start(clock);
@@ -51,7 +52,7 @@ final class CliHarness implements AutoCloseable {
     env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
   }
 
-  Result run(String stdin, String... args) {
+  public Result run(String stdin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Invocation io =
@@ -67,7 +68,7 @@ final class CliHarness implements AutoCloseable {
         exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
-  Path cacheDir() {
+  public Path cacheDir() {
     return home.resolve(".cache/acr-credential/tokens");
   }
 

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * (htpasswd, bcrypt): the registry the fake ACR's fixed token logs in to, for the ITs that need a
  * real registry but no node. Its files live in the caller's directory.
  */
-final class HtpasswdRegistry implements AutoCloseable {
+public final class HtpasswdRegistry implements AutoCloseable {
 
   private static final Duration START = Duration.ofSeconds(20);
 
@@ -50,7 +50,7 @@ final class HtpasswdRegistry implements AutoCloseable {
    * @param password that user's password
    * @param realm the Basic realm it names
    */
-  static HtpasswdRegistry start(Path dir, String user, String password, String realm)
+  public static HtpasswdRegistry start(Path dir, String user, String password, String realm)
       throws Exception {
     Processes.require("docker-registry", "htpasswd");
     Processes.Result htpasswd =
@@ -101,7 +101,7 @@ final class HtpasswdRegistry implements AutoCloseable {
   }
 
   /** {@code 127.0.0.1:PORT}. */
-  String host() {
+  public String host() {
     return host;
   }
 
@@ -139,7 +139,7 @@ final class HtpasswdRegistry implements AutoCloseable {
    * Pushes a one-layer OCI image through the registry API (blob uploads, then the manifest) as the
    * registry's user. The layer is not a real tarball: only clients that do not unpack pull it.
    */
-  void pushTinyImage(String repository, String tag) throws Exception {
+  public void pushTinyImage(String repository, String tag) throws Exception {
     HttpClient http = HttpClient.newHttpClient();
     byte[] layer =
         "not really a tarball, the registry does not look".getBytes(StandardCharsets.UTF_8);

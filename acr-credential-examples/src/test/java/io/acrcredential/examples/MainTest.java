@@ -3,6 +3,7 @@ package io.acrcredential.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.acrcredential.examples.CliHarness.Result;
+import io.acrcredential.examples.cli.Command;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

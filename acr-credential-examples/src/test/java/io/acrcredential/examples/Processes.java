@@ -14,10 +14,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /** Runs external programs (the launchers, skopeo) for the integration tests. */
-final class Processes {
+public final class Processes {
 
   /** The outcome of a process. */
-  record Result(int exit, String stdout, String stderr) {
+  public record Result(int exit, String stdout, String stderr) {
     @Override
     public String toString() {
       return "exit " + exit + "\n--- stdout\n" + stdout + "\n--- stderr\n" + stderr;
@@ -26,7 +26,7 @@ final class Processes {
 
   private Processes() {}
 
-  static Result run(List<String> command, Map<String, String> env, String stdin) {
+  public static Result run(List<String> command, Map<String, String> env, String stdin) {
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().clear();
     pb.environment().putAll(env);

@@ -2,6 +2,7 @@ package io.acrcredential.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.acrcredential.examples.cli.CliException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +28,10 @@ class ProgramJarIT {
           Map.entry("org/assertj/", "AssertJ"),
           Map.entry("io/acrcredential/testing/", "the fakes (acr-credential-testing)"),
           Map.entry("io/acrcredential/kube/testing/", "the kube harness"),
-          Map.entry("io/acrcredential/examples/DemoCommand", "the demo (acr-credential-demo)"),
+          Map.entry("io/acrcredential/examples/sync/DemoCommand", "the demo (acr-credential-demo)"),
+          Map.entry(
+              "io/acrcredential/examples/sync/DemoFixturesCommand",
+              "the demo (acr-credential-demo)"),
           Map.entry("io/acrcredential/examples/DemoMain", "the demo (acr-credential-demo)"),
           Map.entry("com/google/protobuf/", "protobuf"),
           Map.entry("io/kubernetes/client/proto/", "client-java-proto"),

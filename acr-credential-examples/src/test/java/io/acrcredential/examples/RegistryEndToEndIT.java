@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.acrcredential.examples.Processes.Result;
+import io.acrcredential.examples.util.Json;
 import io.acrcredential.testing.AcrInstance;
 import io.acrcredential.testing.FakeAlibabaCloud;
 import io.acrcredential.testing.FakeApi;

@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The real jar's {@code sync} against the real API server and the fake Alibaba Cloud. */
 @WithKubeApiServer
-class SyncCommandIT {
+public class SyncCommandIT {
 
   static final String AK = "LTAI5tSyncIt000001";
   static final String SECRET = "syncItSecret0123456789abc";
@@ -127,7 +127,7 @@ class SyncCommandIT {
         : a.getImagePullSecrets().stream().map(V1LocalObjectReference::getName).toList();
   }
 
-  static void await(String what, Duration timeout, BooleanSupplier condition)
+  public static void await(String what, Duration timeout, BooleanSupplier condition)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
@@ -138,11 +138,11 @@ class SyncCommandIT {
     }
   }
 
-  interface Check {
+  public interface Check {
     boolean test() throws Exception;
   }
 
-  static BooleanSupplier quietly(Check c) {
+  public static BooleanSupplier quietly(Check c) {
     return () -> {
       try {
         return c.test();

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 
 /** The real jar ({@code java -jar target/acr-credential.jar ...}) as a child process. */
-final class SyncProcess implements AutoCloseable {
+public final class SyncProcess implements AutoCloseable {
 
   final Process process;
   final List<String> stdout = new CopyOnWriteArrayList<>();
@@ -39,7 +39,7 @@ final class SyncProcess implements AutoCloseable {
   }
 
   /** The shaded jar the build produced. */
-  static Path jar() {
+  public static Path jar() {
     String dir = System.getProperty("acr.bin.dir");
     Assumptions.assumeTrue(dir != null, "acr.bin.dir is not set: run through mvn verify");
     Path jar = Path.of(dir).getParent().resolve("acr-credential.jar");
@@ -73,7 +73,7 @@ final class SyncProcess implements AutoCloseable {
     return prefix.resolve("bin");
   }
 
-  static SyncProcess start(Map<String, String> env, String... args) {
+  public static SyncProcess start(Map<String, String> env, String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-jar");
@@ -99,7 +99,7 @@ final class SyncProcess implements AutoCloseable {
    * @param keyFile the key file
    * @param certificate what was written to them first
    */
-  record WithWebhook(
+  public record WithWebhook(
       SyncProcess process,
       int webhookPort,
       int httpPort,
@@ -119,7 +119,7 @@ final class SyncProcess implements AutoCloseable {
    * instance name) with the webhook on an ephemeral port of 127.0.0.1 and those files; {@code more}
    * follows (leader election, names). Returns once both ports are logged.
    */
-  static WithWebhook startWithWebhook(
+  public static WithWebhook startWithWebhook(
       io.acrcredential.kube.testing.LocalKubeApiServer server,
       String certificateName,
       Path tlsDir,
@@ -192,7 +192,7 @@ final class SyncProcess implements AutoCloseable {
   }
 
   /** Waits for a stderr line matching {@code regex}; returns its match. */
-  Matcher awaitLog(String regex, Duration timeout) throws InterruptedException {
+  public Matcher awaitLog(String regex, Duration timeout) throws InterruptedException {
     Pattern p = Pattern.compile(regex);
     long deadline = System.nanoTime() + timeout.toNanos();
     int seen = 0;
@@ -235,7 +235,7 @@ final class SyncProcess implements AutoCloseable {
   }
 
   /** Sends SIGTERM and waits; returns how long it took to exit. */
-  Duration terminate(Duration grace) throws InterruptedException {
+  public Duration terminate(Duration grace) throws InterruptedException {
     long t0 = System.nanoTime();
     // SIGTERM through the handle: Process.destroy() would also close our ends of the pipes and
     // lose what the process logs while shutting down
@@ -262,7 +262,7 @@ final class SyncProcess implements AutoCloseable {
     return Duration.ofNanos(System.nanoTime() - startedNanos);
   }
 
-  String output() {
+  public String output() {
     return "--- stdout\n"
         + String.join("\n", stdout)
         + "\n--- stderr\n"

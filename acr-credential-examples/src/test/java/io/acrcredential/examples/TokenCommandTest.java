@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.acrcredential.core.DockerConfig;
 import io.acrcredential.examples.CliHarness.Result;
+import io.acrcredential.examples.util.Json;
 import io.acrcredential.testing.FakeApi;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

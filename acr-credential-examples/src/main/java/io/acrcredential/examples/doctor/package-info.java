@@ -1,8 +1,8 @@
 /**
- * Troubleshooting commands of the program: {@link io.acrcredential.examples.doctor.Doctor} (why a
- * Pod cannot pull its ACR image, and what to change) and {@link
- * io.acrcredential.examples.doctor.Status} (what the refresher keeps). Both only read the cluster
- * and never print a secret value. The command-line options live in {@code DoctorCommand} and {@code
- * StatusCommand} of the parent package.
+ * The troubleshooting commands {@code doctor} (why a Pod cannot pull its ACR image, and what to
+ * change) and {@code status} (what the refresher keeps): {@link
+ * io.acrcredential.examples.doctor.Doctor} and {@link io.acrcredential.examples.doctor.Status} do
+ * the work, {@code DoctorCommand} and {@code StatusCommand} parse the options and print. Both only
+ * read the cluster and never print a secret value.
  */
 package io.acrcredential.examples.doctor;

@@ -1,0 +1,105 @@
+package io.acrcredential.examples.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.acrcredential.examples.util.Json;
+import io.acrcredential.k8s.config.WebhookSettings;
+import io.acrcredential.k8s.config.WebhookSettings.FailurePolicy;
+import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
+import io.kubernetes.client.openapi.models.V1MutatingWebhook;
+import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class WebhookRegistrationTest {
+
+  static final WebhookRegistration.Target TARGET =
+      new WebhookRegistration.Target("acr-credential", "pods.acr-credential.io");
+
+  static V1MutatingWebhookConfiguration object(String policy, Integer timeout) {
+    return new V1MutatingWebhookConfiguration()
+        .metadata(new V1ObjectMeta().name("acr-credential").resourceVersion("4711"))
+        .webhooks(
+            List.of(
+                new V1MutatingWebhook()
+                    .name("other.example.com")
+                    .failurePolicy("Ignore")
+                    .timeoutSeconds(3)
+                    .clientConfig(
+                        new AdmissionregistrationV1WebhookClientConfig()
+                            .caBundle("b3RoZXI=".getBytes())),
+                new V1MutatingWebhook()
+                    .name("pods.acr-credential.io")
+                    .failurePolicy(policy)
+                    .timeoutSeconds(timeout)
+                    .clientConfig(
+                        new AdmissionregistrationV1WebhookClientConfig()
+                            .caBundle("Y2E=".getBytes()))));
+  }
+
+  @Test
+  void equalValuesNeedNoWrite() {
+    assertThat(
+            RegistrationFields.plan(
+                object("Fail", 5), TARGET, new WebhookSettings(true, FailurePolicy.FAIL, 5)))
+        .isInstanceOf(RegistrationFields.Unchanged.class);
+    assertThat(RegistrationFields.plan(object("Ignore", 10), TARGET, WebhookSettings.defaults()))
+        .isInstanceOf(RegistrationFields.Unchanged.class);
+  }
+
+  @Test
+  void thePatchSetsOnlyTheNamedEntrysTwoFieldsWithTheReadResourceVersion() throws Exception {
+    RegistrationFields.Plan plan =
+        RegistrationFields.plan(
+            object("Ignore", 10), TARGET, new WebhookSettings(true, FailurePolicy.FAIL, 5));
+    assertThat(plan).isInstanceOf(RegistrationFields.Patch.class);
+    RegistrationFields.Patch patch = (RegistrationFields.Patch) plan;
+    JsonNode json = Json.MAPPER.readTree(patch.json());
+    assertThat(json)
+        .isEqualTo(
+            Json.MAPPER.readTree(
+                "{\"metadata\":{\"resourceVersion\":\"4711\"},\"webhooks\":[{\"name\":"
+                    + "\"pods.acr-credential.io\",\"failurePolicy\":\"Fail\",\"timeoutSeconds\":5}]}"));
+    assertThat(patch.from()).isEqualTo("failurePolicy Ignore, timeoutSeconds 10");
+  }
+
+  @Test
+  void oneDifferingFieldStillWritesBoth() throws Exception {
+    RegistrationFields.Patch patch =
+        (RegistrationFields.Patch)
+            RegistrationFields.plan(object("Ignore", 7), TARGET, WebhookSettings.defaults());
+    JsonNode hook = Json.MAPPER.readTree(patch.json()).get("webhooks").get(0);
+    assertThat(hook.get("failurePolicy").asText()).isEqualTo("Ignore");
+    assertThat(hook.get("timeoutSeconds").asInt()).isEqualTo(10);
+    // a missing (server-defaulted) field counts as different
+    assertThat(RegistrationFields.plan(object(null, 10), TARGET, WebhookSettings.defaults()))
+        .isInstanceOf(RegistrationFields.Patch.class);
+  }
+
+  @Test
+  void aMissingEntryIsAProblemNamingTheFlagAndTheEntriesFound() {
+    RegistrationFields.Plan plan =
+        RegistrationFields.plan(
+            object("Ignore", 10),
+            new WebhookRegistration.Target("acr-credential", "pods.example.io"),
+            WebhookSettings.defaults());
+    assertThat(plan).isInstanceOf(RegistrationFields.Impossible.class);
+    assertThat(((RegistrationFields.Impossible) plan).problem())
+        .contains("pods.example.io", "--webhook-name", "other.example.com", "acr-credential");
+    assertThat(
+            RegistrationFields.plan(
+                new V1MutatingWebhookConfiguration()
+                    .metadata(new V1ObjectMeta().name("acr-credential").resourceVersion("1")),
+                TARGET,
+                WebhookSettings.defaults()))
+        .isInstanceOf(RegistrationFields.Impossible.class);
+  }
+
+  @Test
+  void policiesAreSpelledAsTheApiDoes() {
+    assertThat(RegistrationFields.policy(FailurePolicy.IGNORE)).isEqualTo("Ignore");
+    assertThat(RegistrationFields.policy(FailurePolicy.FAIL)).isEqualTo("Fail");
+  }
+}
