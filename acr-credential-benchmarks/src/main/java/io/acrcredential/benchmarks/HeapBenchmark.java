@@ -393,7 +393,8 @@ public final class HeapBenchmark {
         }
         line(
             "stage %d: [%s] run %d: first reconcile %d ms after start, CPU %.1f s; RSS %s right"
-                + " after, %s after %d s, peak %s; CPU %.1f s by then; %d threads",
+                + " after, %s after %d s (anonymous %s, files %s), peak %s; CPU %.1f s by then; %d"
+                + " threads",
             n,
             v.name(),
             r,
@@ -402,6 +403,8 @@ public final class HeapBenchmark {
             mib(run.rssFirst()),
             mib(run.rssSettled()),
             settleSeconds,
+            mib(run.rssAnon()),
+            mib(run.rssFile()),
             mib(run.peak()),
             run.cpuSettledMs() / 1000.0,
             run.threads());

@@ -45,6 +45,8 @@ final class RefresherProcess {
       long cpuFirstMs,
       long cpuSettledMs,
       int threads,
+      long rssAnon,
+      long rssFile,
       Map<String, Long> nmtCommitted,
       String failure) {
 
@@ -148,7 +150,7 @@ final class RefresherProcess {
             log.accept("refresher FAILED: " + outcome + "; last output:\n" + last);
             String failure =
                 outcome + (last.contains("OutOfMemoryError") ? " (OutOfMemoryError)" : "");
-            return new Run(-1, -1, -1, -1, -1, -1, -1, Map.of(), failure);
+            return new Run(-1, -1, -1, -1, -1, -1, -1, -1, -1, Map.of(), failure);
           }
           found.wait(1000);
         }
@@ -161,9 +163,21 @@ final class RefresherProcess {
       long peak = Figures.status(p.pid(), "VmHWM:");
       long cpuSettled = cpuMillis(p.pid());
       int threads = (int) (Figures.status(p.pid(), "Threads:") / 1024);
+      long rssAnon = Figures.status(p.pid(), "RssAnon:");
+      long rssFile = Figures.status(p.pid(), "RssFile:");
       Map<String, Long> committed = nmt ? nativeMemory(p.pid(), log) : Map.of();
       return new Run(
-          firstMs, rssFirst, rssSettled, peak, cpuFirst, cpuSettled, threads, committed, null);
+          firstMs,
+          rssFirst,
+          rssSettled,
+          peak,
+          cpuFirst,
+          cpuSettled,
+          threads,
+          rssAnon,
+          rssFile,
+          committed,
+          null);
     } finally {
       p.destroy();
       if (!p.waitFor(20, TimeUnit.SECONDS)) {
