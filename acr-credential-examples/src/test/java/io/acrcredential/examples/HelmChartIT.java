@@ -147,9 +147,9 @@ class HelmChartIT {
     assertThat(Files.readString(Path.of("deploy/base/deployment.yaml")))
         .as("deploy/base/deployment.yaml names the image the chart does")
         .contains("image: " + container.getImage() + "\n");
-    List<Map<String, Object>> base =
-        List.of(yaml.load(Files.readString(Path.of("deploy/base/deployment.yaml"))));
-    V1Container shipped = container(base);
+    Map<String, Object> baseDeployment =
+        yaml.load(Files.readString(Path.of("deploy/base/deployment.yaml")));
+    V1Container shipped = container(List.of(baseDeployment));
     for (String sized : List.of("JAVA_TOOL_OPTIONS", "MALLOC_ARENA_MAX")) {
       assertThat(env(container).get(sized))
           .as(
