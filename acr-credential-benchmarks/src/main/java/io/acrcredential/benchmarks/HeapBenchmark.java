@@ -7,7 +7,6 @@ import static io.acrcredential.benchmarks.Figures.kib;
 import static io.acrcredential.benchmarks.Figures.mib;
 import static io.acrcredential.benchmarks.Figures.percentile;
 import static io.acrcredential.benchmarks.Figures.since;
-import static io.acrcredential.benchmarks.Figures.status;
 
 import io.acrcredential.core.CachingTokenProvider;
 import io.acrcredential.core.DockerConfig;
@@ -19,19 +18,19 @@ import io.acrcredential.testing.FakeAlibabaCloud;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Secret;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -47,7 +46,7 @@ import java.util.regex.Pattern;
  * <pre>
  * java -cp acr-credential-benchmarks/target/benchmarks.jar io.acrcredential.benchmarks.HeapBenchmark \
  *     --stages 1000,3000,10000 --program-jar acr-credential-examples/target/acr-credential.jar \
- *     --deployment acr-credential-examples/deploy/deployment.yaml
+ *     --deployment acr-credential-examples/deploy/base/deployment.yaml
  * </pre>
  *
  * <p>Options: {@code --stages N,N,..}; {@code --drift-samples K} (15 edits and 15 deletions per
@@ -56,6 +55,18 @@ import java.util.regex.Pattern;
  * the memory limit are read from; the limit is given to the JVM as {@code -XX:MaxRAM}, as a
  * container would); {@code --settle-seconds S} (30: the refresher's RSS is read again after that);
  * {@code --pause-seconds S} (0: a pause after the heap figure, to take a class histogram).
+ *
+ * <p>Comparing JVM options: {@code --refresher-only true} skips the in-process sync and runs only
+ * the refresher at each stage; {@code --variants "name=options;name=options"} runs it once per
+ * variant, the variant's options appended to the shipped ones (the last of a repeated option wins;
+ * {@code MALLOC_ARENA_MAX=N} among them sets that variable instead), {@code --repeats R} times in
+ * turn (A B A B ..), and prints each variant's medians and their ratio to the first variant: first
+ * reconcile, CPU time of the process by then (with {@code --fresh-secrets true}, the default with
+ * {@code --refresher-only}, this instance's Secrets are deleted before each run, so each run writes
+ * every Secret as a rotation does), RSS and threads. {@code --nmt true} adds {@code
+ * -XX:NativeMemoryTracking=summary} and prints {@code jcmd VM.native_memory summary}'s committed
+ * sizes per category after settling. {@code --more-from FILE}: after the last stage, more such
+ * comparisons read from FILE on the same cluster (see {@code moreRuns}).
  */
 public final class HeapBenchmark {
 
@@ -76,6 +87,12 @@ public final class HeapBenchmark {
   private final Path deployment;
   private final int settleSeconds;
   private final int pauseSeconds;
+  private final boolean refresherOnly;
+  private final List<Variant> variants;
+  private final int repeats;
+  private final boolean nmt;
+  private final boolean freshSecrets;
+  private final Path moreFrom;
   private final List<RegistryTarget> targets = SyncSetup.targets();
   private final List<String> domains = new ArrayList<>();
   private final Report report = new Report();
@@ -97,9 +114,20 @@ public final class HeapBenchmark {
         options.containsKey("program-jar") ? Path.of(options.get("program-jar")) : null;
     this.deployment =
         Path.of(
-            options.getOrDefault("deployment", "acr-credential-examples/deploy/deployment.yaml"));
+            options.getOrDefault(
+                "deployment", "acr-credential-examples/deploy/base/deployment.yaml"));
     this.settleSeconds = Integer.parseInt(options.getOrDefault("settle-seconds", "30"));
     this.pauseSeconds = Integer.parseInt(options.getOrDefault("pause-seconds", "0"));
+    this.refresherOnly = Boolean.parseBoolean(options.getOrDefault("refresher-only", "false"));
+    this.variants = Variant.parse(options.getOrDefault("variants", "shipped="));
+    this.repeats = Integer.parseInt(options.getOrDefault("repeats", "1"));
+    this.nmt = Boolean.parseBoolean(options.getOrDefault("nmt", "false"));
+    this.freshSecrets =
+        Boolean.parseBoolean(options.getOrDefault("fresh-secrets", String.valueOf(refresherOnly)));
+    this.moreFrom = options.containsKey("more-from") ? Path.of(options.get("more-from")) : null;
+    if (refresherOnly && programJar == null) {
+      throw new IllegalArgumentException("--refresher-only true needs --program-jar");
+    }
     targets.forEach(t -> domains.addAll(t.domains()));
   }
 
@@ -137,7 +165,17 @@ public final class HeapBenchmark {
         cluster.createNamespaces(created, n - created);
         created = n;
         line("stage %d: namespaces and ServiceAccounts ready in %s", n, since(s));
-        rows.add(stage(n));
+        rows.add(
+            refresherOnly
+                ? String.format(
+                    Locale.ROOT,
+                    "| %,d | - | - | - | - | - | - | %s |",
+                    n,
+                    refresherRuns(n, variants, repeats, nmt))
+                : stage(n));
+      }
+      if (moreFrom != null && programJar != null) {
+        moreRuns(stages[stages.length - 1]);
       }
     } finally {
       line("");
@@ -224,7 +262,10 @@ public final class HeapBenchmark {
       progress.watchRotation = false;
       line("stage %d: rotation of %d tokens reached every namespace in %s", n, 3, fmt(rotation));
     }
-    String process = programJar == null ? "not measured (no --program-jar)" : refresher(n);
+    String process =
+        programJar == null
+            ? "not measured (no --program-jar)"
+            : refresherRuns(n, variants, repeats, nmt);
     return String.format(
         Locale.ROOT,
         "| %,d | %s | %s | %s | %s / %s | %s / %s | %s | %s |",
@@ -291,14 +332,217 @@ public final class HeapBenchmark {
 
   // ---- the packaged refresher ----
 
+  /** JVM options added after the shipped ones (the last of a repeated option wins), by name. */
+  record Variant(String name, List<String> jvmOptions, String mallocArenas) {
+
+    /**
+     * {@code name=opt opt ..;name=..}; {@code MALLOC_ARENA_MAX=N} among them sets that variable.
+     */
+    static List<Variant> parse(String spec) {
+      List<Variant> variants = new ArrayList<>();
+      for (String part : spec.split(";")) {
+        if (part.isBlank()) {
+          continue;
+        }
+        int eq = part.indexOf('=');
+        if (eq <= 0) {
+          throw new IllegalArgumentException(
+              "--variants: name=options;name=options, e.g. shipped=;c1=-XX:CICompilerCount=1; got "
+                  + part);
+        }
+        List<String> opts = new ArrayList<>();
+        String arenas = null;
+        for (String o : part.substring(eq + 1).trim().split("\\s+")) {
+          if (o.startsWith("MALLOC_ARENA_MAX=")) {
+            arenas = o.substring("MALLOC_ARENA_MAX=".length());
+          } else if (!o.isEmpty()) {
+            opts.add(o);
+          }
+        }
+        variants.add(new Variant(part.substring(0, eq).trim(), List.copyOf(opts), arenas));
+      }
+      return variants;
+    }
+  }
+
+  /**
+   * Runs the packaged refresher at this stage: every variant {@code repeats} times, alternating,
+   * each run after this instance's Secrets were deleted (so that each one writes every Secret, as a
+   * rotation does); prints each run and the medians per variant.
+   *
+   * @return the table cell of the first variant (medians)
+   */
+  private String refresherRuns(int n, List<Variant> variants, int repeats, boolean nmt)
+      throws Exception {
+    Map<Variant, List<RefresherProcess.Run>> runs = new LinkedHashMap<>();
+    variants.forEach(v -> runs.put(v, new ArrayList<>()));
+    for (int r = 1; r <= repeats; r++) {
+      for (Variant v : variants) {
+        if (freshSecrets) {
+          long s = System.nanoTime();
+          int deleted = deleteManagedSecrets(n);
+          line(
+              "stage %d: deleted this instance's Secrets in %d namespaces in %s",
+              n, deleted, since(s));
+        }
+        RefresherProcess.Run run = refresher(n, v, nmt);
+        runs.get(v).add(run);
+        if (run.failed()) {
+          line("stage %d: [%s] run %d FAILED: %s", n, v.name(), r, run.failure());
+          continue;
+        }
+        line(
+            "stage %d: [%s] run %d: first reconcile %d ms after start, CPU %.1f s; RSS %s right"
+                + " after, %s after %d s (anonymous %s, files %s), peak %s; CPU %.1f s by then; %d"
+                + " threads",
+            n,
+            v.name(),
+            r,
+            run.firstReconcileMs(),
+            run.cpuFirstMs() / 1000.0,
+            mib(run.rssFirst()),
+            mib(run.rssSettled()),
+            settleSeconds,
+            mib(run.rssAnon()),
+            mib(run.rssFile()),
+            mib(run.peak()),
+            run.cpuSettledMs() / 1000.0,
+            run.threads());
+        if (!run.nmtCommitted().isEmpty()) {
+          line("stage %d: [%s] run %d: NMT %s", n, v.name(), r, run.breakdown());
+        }
+      }
+    }
+    line(
+        "stage %d: medians over %d runs each (ratio to [%s]): | variant | first reconcile | CPU at"
+            + " first reconcile | RSS after first reconcile | RSS after %d s | peak | threads |",
+        n, repeats, variants.get(0).name(), settleSeconds);
+    long[] base = null;
+    String cell = null;
+    for (Variant v : variants) {
+      List<RefresherProcess.Run> ok = runs.get(v).stream().filter(x -> !x.failed()).toList();
+      if (ok.isEmpty()) {
+        line("stage %d: | %s | every run failed |", n, v.name());
+        continue;
+      }
+      long[] m = {
+        median(ok, RefresherProcess.Run::firstReconcileMs),
+        median(ok, RefresherProcess.Run::cpuFirstMs),
+        median(ok, RefresherProcess.Run::rssFirst),
+        median(ok, RefresherProcess.Run::rssSettled),
+        median(ok, RefresherProcess.Run::peak),
+        median(ok, x -> (long) x.threads())
+      };
+      if (base == null) {
+        base = m;
+        cell = mib(m[2]) + " / " + mib(m[3]) + " (" + mib(m[4]) + ")";
+      }
+      line(
+          "stage %d: | %s | %d ms (%.2fx) | %.1f s (%.2fx) | %s (%.2fx) | %s (%.2fx) | %s | %d |"
+              + " (%d of %d runs; options %s%s)",
+          n,
+          v.name(),
+          m[0],
+          m[0] / (double) base[0],
+          m[1] / 1000.0,
+          m[1] / (double) base[1],
+          mib(m[2]),
+          m[2] / (double) base[2],
+          mib(m[3]),
+          m[3] / (double) base[3],
+          mib(m[4]),
+          m[5],
+          ok.size(),
+          runs.get(v).size(),
+          v.jvmOptions().isEmpty() ? "as shipped" : "shipped + " + String.join(" ", v.jvmOptions()),
+          v.mallocArenas() == null ? "" : ", MALLOC_ARENA_MAX=" + v.mallocArenas());
+    }
+    return cell == null ? "FAILED" : cell;
+  }
+
+  /**
+   * With {@code --more-from FILE}: after the last stage, waits for FILE, runs the refresher as it
+   * says ({@code variants: ..}, {@code repeats: R}, {@code nmt: true|false}, one per line), deletes
+   * it and waits again, until FILE says {@code end}: more comparisons on the same cluster without
+   * creating its namespaces again.
+   */
+  private void moreRuns(int n) throws Exception {
+    line("stage %d: waiting for %s (variants: ..; repeats: R; nmt: B; or end)", n, moreFrom);
+    while (true) {
+      if (!Files.exists(moreFrom)) {
+        Thread.sleep(1000);
+        continue;
+      }
+      Thread.sleep(500); // let the writer finish
+      List<String> lines = Files.readAllLines(moreFrom);
+      Files.delete(moreFrom);
+      Map<String, String> more = new LinkedHashMap<>();
+      for (String l : lines) {
+        int colon = l.indexOf(':');
+        if (colon > 0) {
+          more.put(l.substring(0, colon).trim(), l.substring(colon + 1).trim());
+        } else if (l.trim().equals("end")) {
+          more.put("end", "");
+        }
+      }
+      if (more.containsKey("end")) {
+        return;
+      }
+      try {
+        refresherRuns(
+            n,
+            Variant.parse(more.getOrDefault("variants", "shipped=")),
+            Integer.parseInt(more.getOrDefault("repeats", "1")),
+            Boolean.parseBoolean(more.getOrDefault("nmt", "false")));
+      } catch (RuntimeException e) {
+        line("stage %d: %s: %s", n, moreFrom, e);
+      }
+    }
+  }
+
+  private static long median(
+      List<RefresherProcess.Run> runs, java.util.function.ToLongFunction<RefresherProcess.Run> f) {
+    long[] v = runs.stream().mapToLong(f).sorted().toArray();
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  /** Deletes the Secrets this instance manages in the first {@code n} namespaces, 8 at a time. */
+  private int deleteManagedSecrets(int n) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        String ns = cluster.name(i);
+        done.add(
+            pool.submit(
+                () ->
+                    admin
+                        .deleteCollectionNamespacedSecret(ns)
+                        .labelSelector("acr-credential.io/instance=" + INSTANCE)
+                        .execute()));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+      return done.size();
+    } finally {
+      pool.shutdown();
+    }
+  }
+
   /**
    * Runs the program jar's {@code sync} over the same namespaces (same instance name, so it takes
-   * over the Secrets and rewrites them with its own tokens) with the shipped JVM options; its RSS
-   * right after the first reconcile and after {@code settleSeconds}.
+   * over the Secrets and rewrites them with its own tokens) with the shipped JVM options plus the
+   * variant's; its RSS right after the first reconcile and after {@code settleSeconds}.
    */
-  private String refresher(int n) throws Exception {
+  private RefresherProcess.Run refresher(int n, Variant variant, boolean nmt) throws Exception {
     String deploymentText = Files.readString(deployment);
-    String jvm = shippedJvmOptions(deploymentText);
+    List<String> jvmOptions = new ArrayList<>(List.of(shippedJvmOptions(deploymentText)));
+    jvmOptions.addAll(variant.jvmOptions());
+    if (nmt) {
+      jvmOptions.add("-XX:NativeMemoryTracking=summary");
+    }
+    String jvm = String.join(" ", jvmOptions);
     String limit = memoryLimit(deploymentText);
     Path dir = Files.createTempDirectory("heap-bench");
     Path config = dir.resolve("acr-configuration.yaml");
@@ -330,10 +574,12 @@ public final class HeapBenchmark {
     command.addAll(List.of("--instance", INSTANCE, "--identity", "heap-bench"));
     command.addAll(List.of("--http-address", "127.0.0.1", "--http-port", "0"));
     command.addAll(List.of("--write-rate", String.valueOf((int) writeRate)));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-    Map<String, String> env = pb.environment();
+    Map<String, String> env = new LinkedHashMap<>();
     env.put("JAVA_TOOL_OPTIONS", jvm);
-    String arenas = envValue(deploymentText, "MALLOC_ARENA_MAX");
+    String arenas =
+        variant.mallocArenas() != null
+            ? variant.mallocArenas()
+            : envValue(deploymentText, "MALLOC_ARENA_MAX");
     if (arenas != null) {
       env.put("MALLOC_ARENA_MAX", arenas);
     }
@@ -346,80 +592,13 @@ public final class HeapBenchmark {
     env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
     env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SK);
     line(
-        "stage %d: refresher process: JAVA_TOOL_OPTIONS=\"%s\"%s%s",
+        "stage %d: refresher process [%s]: JAVA_TOOL_OPTIONS=\"%s\"%s%s",
         n,
+        variant.name(),
         jvm,
         arenas == null ? "" : ", MALLOC_ARENA_MAX=" + arenas,
         limit == null ? "" : ", -XX:MaxRAM=" + limit + " (the container's memory limit)");
-    Process p = pb.start();
-    List<String> output = Collections.synchronizedList(new ArrayList<>());
-    Pattern first =
-        Pattern.compile(
-            "first reconcile complete (\\d+) ms after process start.*?(\\d+) namespace");
-    Matcher[] found = new Matcher[1];
-    Thread pump =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String l; (l = r.readLine()) != null; ) {
-                  if (output.size() < 2000) {
-                    output.add(l);
-                  }
-                  Matcher m = first.matcher(l);
-                  if (m.find()) {
-                    synchronized (found) {
-                      found[0] = m;
-                      found.notifyAll();
-                    }
-                  }
-                }
-              } catch (IOException e) {
-                // the process ended
-              }
-            },
-            "heap-bench-refresher-output");
-    pump.setDaemon(true);
-    pump.start();
-    try {
-      long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
-      synchronized (found) {
-        while (found[0] == null) {
-          if (!p.isAlive() || System.nanoTime() > deadline) {
-            String last;
-            synchronized (output) {
-              last =
-                  String.join("\n", output.subList(Math.max(0, output.size() - 5), output.size()));
-            }
-            String outcome =
-                p.isAlive()
-                    ? "no first reconcile within 30 minutes"
-                    : "exited with status " + p.exitValue();
-            line("stage %d: refresher FAILED: %s; last output:%n%s", n, outcome, last);
-            return "FAILED: "
-                + outcome
-                + (last.contains("OutOfMemoryError") ? " (OutOfMemoryError)" : "");
-          }
-          found.wait(1000);
-        }
-      }
-      long firstMs = Long.parseLong(found[0].group(1));
-      long rssFirst = status(p.pid(), "VmRSS:");
-      Thread.sleep(settleSeconds * 1000L);
-      long rssSettled = status(p.pid(), "VmRSS:");
-      long peak = status(p.pid(), "VmHWM:");
-      line(
-          "stage %d: refresher: first reconcile %d ms after process start (%s); RSS %s right"
-              + " after, %s after %d s, peak %s",
-          n, firstMs, found[0].group(0), mib(rssFirst), mib(rssSettled), settleSeconds, mib(peak));
-      return mib(rssFirst) + " / " + mib(rssSettled) + " (" + mib(peak) + ")";
-    } finally {
-      p.destroy();
-      if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
-    }
+    return RefresherProcess.run(command, env, nmt, settleSeconds, m -> line("stage %d: %s", n, m));
   }
 
   /** The value of {@code JAVA_TOOL_OPTIONS} in the shipped Deployment. */

@@ -147,6 +147,21 @@ class HelmChartIT {
     assertThat(Files.readString(Path.of("deploy/base/deployment.yaml")))
         .as("deploy/base/deployment.yaml names the image the chart does")
         .contains("image: " + container.getImage() + "\n");
+    Map<String, Object> baseDeployment =
+        yaml.load(Files.readString(Path.of("deploy/base/deployment.yaml")));
+    V1Container shipped = container(List.of(baseDeployment));
+    for (String sized : List.of("JAVA_TOOL_OPTIONS", "MALLOC_ARENA_MAX")) {
+      assertThat(env(container).get(sized))
+          .as(
+              "the chart's default %s is deploy/base/deployment.yaml's (both sized by the heap"
+                  + " benchmark)",
+              sized)
+          .isNotNull()
+          .isEqualTo(env(shipped).get(sized));
+    }
+    assertThat(container.getResources())
+        .as("the chart's default resources are deploy/base/deployment.yaml's")
+        .isEqualTo(shipped.getResources());
 
     // every value set
     List<Map<String, Object>> full = template(helm, "platform", "-f", Helm.FULL_VALUES.toString());

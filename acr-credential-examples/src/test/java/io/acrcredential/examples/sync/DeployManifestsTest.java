@@ -13,6 +13,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** The shipped manifests agree with the code: RBAC rendered from the k8s module's template. */
@@ -146,5 +150,50 @@ class DeployManifestsTest {
     assertThat(Files.readString(DEPLOY.resolve("rbac.yaml")))
         .contains(
             "kind: ServiceAccount\nmetadata:\n  name: acr-credential\n  namespace: kube-system");
+  }
+
+  /** The value of a plain (quoted) environment variable of the shipped Deployment. */
+  static String shippedEnv(String name) throws IOException {
+    Matcher m =
+        Pattern.compile("- name: " + name + "\\s*\\n\\s*value: \"([^\"]*)\"")
+            .matcher(Files.readString(DEPLOY.resolve("deployment.yaml")));
+    assertThat(m.find()).as("deploy/base/deployment.yaml sets %s", name).isTrue();
+    return m.group(1);
+  }
+
+  /**
+   * Debian's openjdk-17, which the image's runtime is jlink'ed from (src/image/build-base.sh; else
+   * the JDK 17 the build runs on), starts with the shipped JVM options and prints no warning: an
+   * option it does not know stops a JVM at start, and a deprecated or ignored one is a warning.
+   */
+  @Test
+  void shippedJvmOptionsStartTheJdkWithoutWarnings() throws Exception {
+    String options = shippedEnv("JAVA_TOOL_OPTIONS");
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    try (var jdks = Files.newDirectoryStream(Path.of("/usr/lib/jvm"), "java-17-openjdk-*")) {
+      for (Path jdk : jdks) {
+        if (Files.isExecutable(jdk.resolve("bin/java"))) {
+          java = jdk.resolve("bin/java");
+        }
+      }
+    } catch (IOException e) {
+      // no Debian JDKs: the running one
+    }
+    ProcessBuilder pb = new ProcessBuilder(java.toString(), "-version").redirectErrorStream(true);
+    Map<String, String> env = pb.environment();
+    env.put("JAVA_TOOL_OPTIONS", options);
+    env.put("MALLOC_ARENA_MAX", shippedEnv("MALLOC_ARENA_MAX"));
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue())
+        .as("java -version with JAVA_TOOL_OPTIONS=%s:%n%s", options, out)
+        .isZero();
+    assertThat(out)
+        .as("java -version with the shipped options")
+        .contains("Picked up JAVA_TOOL_OPTIONS: " + options)
+        .containsIgnoringCase("openjdk version \"17.")
+        .doesNotContainIgnoringCase("warning")
+        .doesNotContainIgnoringCase("unrecognized");
   }
 }
