@@ -94,7 +94,7 @@ class DoctorIT {
   static final String AK = "LTAI5tDoctorIt00001";
   static final String AK_SECRET = "doctorItSecret0123456789abc";
   static final String INSTANCE = "cri-doctorit01";
-  static final String USER = "cr_temp_user";
+  static final String USER = FakeCloudEnv.TOKEN_USER;
   static final String PASSWORD = "doctor-It-Registry-Password-42";
   static final String REVOKED = "doctor-It-Revoked-Password-77";
 
@@ -115,10 +115,9 @@ class DoctorIT {
 
   @BeforeAll
   void start() throws Exception {
-    cloud = FakeAlibabaCloud.start();
-    cloud.identities().addAccessKey(AK, AK_SECRET);
-    cloud.acr().addInstance(AcrInstance.of(INSTANCE, "doctorit", "cn-hangzhou"));
-    cloud.acr().useFixedToken(USER, PASSWORD);
+    cloud =
+        FakeCloudEnv.start(
+            AK, AK_SECRET, AcrInstance.of(INSTANCE, "doctorit", "cn-hangzhou"), PASSWORD);
     tmp = Files.createTempDirectory("acr-doctor");
     registry = HtpasswdRegistry.start(tmp, USER, PASSWORD, "doctor-it");
     host = registry.host();
@@ -1052,16 +1051,7 @@ class DoctorIT {
   }
 
   Map<String, String> env() {
-    Map<String, String> env = new HashMap<>();
-    env.put("HOME", tmp.toString());
-    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-    env.put("KUBECONFIG", server.kubeconfig().toString());
-    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", AK_SECRET);
-    return env;
+    return FakeCloudEnv.env(tmp, server.kubeconfig(), cloud, AK, AK_SECRET);
   }
 
   /** The program in-process. */

@@ -85,9 +85,7 @@ class HelmChartIT {
     this.server = server;
     this.admin = server.adminClient();
     this.core = new CoreV1Api(admin);
-    this.cloud = FakeAlibabaCloud.start();
-    cloud.identities().addAccessKey(AK, SECRET);
-    cloud.acr().useFixedToken("cr_temp_user", PASSWORD);
+    this.cloud = FakeCloudEnv.start(AK, SECRET, null, PASSWORD);
   }
 
   @AfterEach
@@ -337,14 +335,7 @@ class HelmChartIT {
         env.put(var.getName(), var.getValue());
       }
     }
-    env.put("HOME", home.toString());
-    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-    env.put("KUBECONFIG", server.kubeconfigFor(ns, SERVICE_ACCOUNT).toString());
-    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
+    FakeCloudEnv.put(env, home, server.kubeconfigFor(ns, SERVICE_ACCOUNT), cloud, AK, SECRET);
 
     Duration wait = Duration.ofMinutes(2);
     try (SyncProcess p = SyncProcess.start(env, args.toArray(String[]::new))) {

@@ -84,9 +84,7 @@ class ShippedServiceAccountIT {
     this.server = server;
     this.admin = server.adminClient();
     this.core = new CoreV1Api(admin);
-    this.cloud = FakeAlibabaCloud.start();
-    cloud.identities().addAccessKey(AK, SECRET);
-    cloud.acr().useFixedToken("cr_temp_user", PASSWORD);
+    this.cloud = FakeCloudEnv.start(AK, SECRET, null, PASSWORD);
   }
 
   @AfterEach
@@ -200,14 +198,7 @@ class ShippedServiceAccountIT {
     args.addAll(List.of("--http-address", "127.0.0.1", "--http-port", "0"));
     Map<String, String> env = deploymentEnv(container, ns, POD_NAME);
     assertThat(env).containsEntry("POD_NAME", POD_NAME).containsEntry("POD_NAMESPACE", ns);
-    env.put("HOME", home.toString());
-    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-    env.put("KUBECONFIG", kubeconfig.toString());
-    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
+    FakeCloudEnv.put(env, home, kubeconfig, cloud, AK, SECRET);
 
     Duration wait = Duration.ofMinutes(2);
     try (SyncProcess p = SyncProcess.start(env, args.toArray(String[]::new))) {

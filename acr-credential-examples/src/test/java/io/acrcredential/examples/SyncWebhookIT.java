@@ -98,10 +98,9 @@ class SyncWebhookIT {
     this.admin = server.adminClient();
     this.core = new CoreV1Api(admin);
     this.admission = new AdmissionregistrationV1Api(admin);
-    this.cloud = FakeAlibabaCloud.start();
-    cloud.identities().addAccessKey(AK, SECRET);
-    cloud.acr().addInstance(AcrInstance.of(INSTANCE, "webhookit", "cn-hangzhou"));
-    cloud.acr().useFixedToken("cr_temp_user", PASSWORD);
+    this.cloud =
+        FakeCloudEnv.start(
+            AK, SECRET, AcrInstance.of(INSTANCE, "webhookit", "cn-hangzhou"), PASSWORD);
   }
 
   @AfterEach
@@ -226,16 +225,7 @@ class SyncWebhookIT {
   // ---- the process ----
 
   Map<String, String> env() {
-    Map<String, String> env = new HashMap<>();
-    env.put("HOME", home.toString());
-    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-    env.put("KUBECONFIG", server.kubeconfig().toString());
-    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
-    return env;
+    return FakeCloudEnv.env(home, server.kubeconfig(), cloud, AK, SECRET);
   }
 
   Map<String, String> config(boolean webhook) {
