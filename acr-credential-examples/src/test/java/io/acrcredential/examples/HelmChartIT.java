@@ -21,10 +21,7 @@ import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1EnvVar;
-import io.kubernetes.client.openapi.models.V1Namespace;
-import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Secret;
-import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -632,22 +629,8 @@ class HelmChartIT {
   }
 
   void namespaceWithDefaultServiceAccount(String name) throws ApiException {
-    try {
-      core.createNamespace(new V1Namespace().metadata(new V1ObjectMeta().name(name))).execute();
-    } catch (ApiException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-    }
-    try {
-      core.createNamespacedServiceAccount(
-              name, new V1ServiceAccount().metadata(new V1ObjectMeta().name("default")))
-          .execute();
-    } catch (ApiException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-    }
+    TestNamespaces.ensureNamespace(core, name);
+    TestNamespaces.ensureServiceAccount(core, name, "default");
   }
 
   void awaitPullSecrets(String ns, List<String> names, Duration wait) throws InterruptedException {

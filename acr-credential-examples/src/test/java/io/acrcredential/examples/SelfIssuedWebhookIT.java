@@ -24,12 +24,9 @@ import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.math.BigInteger;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,9 +35,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -563,29 +557,7 @@ class SelfIssuedWebhookIT {
 
   /** The leaf a fresh handshake presents, verified against the bundle and the name 127.0.0.1. */
   private static BigInteger servedSerial(int port, byte[] bundle) throws Exception {
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    int i = 0;
-    for (X509Certificate ca : WebhookCertificates.certificates(bundle)) {
-      trust.setCertificateEntry("ca" + i++, ca);
-    }
-    TrustManagerFactory tmf =
-        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, tmf.getTrustManagers(), null);
-    try (Socket plain = new Socket()) {
-      plain.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
-      try (SSLSocket socket =
-          (SSLSocket) context.getSocketFactory().createSocket(plain, "127.0.0.1", port, true)) {
-        socket.setSoTimeout(10_000);
-        var params = socket.getSSLParameters();
-        params.setEndpointIdentificationAlgorithm("HTTPS");
-        socket.setSSLParameters(params);
-        socket.startHandshake();
-        return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber();
-      }
-    }
+    return WebhookTls.servedSerial(port, WebhookCertificates.certificates(bundle));
   }
 
   Map<String, String> env() {

@@ -24,7 +24,6 @@ import io.kubernetes.client.openapi.models.V1EnvVar;
 import io.kubernetes.client.openapi.models.V1Lease;
 import io.kubernetes.client.openapi.models.V1LeaseSpec;
 import io.kubernetes.client.openapi.models.V1LocalObjectReference;
-import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1SelfSubjectReview;
@@ -387,22 +386,8 @@ class ShippedServiceAccountIT {
 
   /** Creates the namespace (unless it exists) and its {@code default} ServiceAccount. */
   void namespaceWithDefaultServiceAccount(String name) throws ApiException {
-    try {
-      core.createNamespace(new V1Namespace().metadata(new V1ObjectMeta().name(name))).execute();
-    } catch (ApiException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-    }
-    try {
-      core.createNamespacedServiceAccount(
-              name, new V1ServiceAccount().metadata(new V1ObjectMeta().name("default")))
-          .execute();
-    } catch (ApiException e) {
-      if (e.getCode() != 409) { // the controller manager made it
-        throw e;
-      }
-    }
+    TestNamespaces.ensureNamespace(core, name);
+    TestNamespaces.ensureServiceAccount(core, name, "default");
   }
 
   Optional<V1Secret> secret(String ns, String name) throws ApiException {

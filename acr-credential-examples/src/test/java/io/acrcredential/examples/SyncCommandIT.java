@@ -73,19 +73,7 @@ class SyncCommandIT {
 
   /** A namespace with ServiceAccounts {@code default} and {@code builder}. */
   String namespace(String prefix) throws ApiException {
-    String ns = server.createNamespace(prefix);
-    for (String sa : List.of("default", "builder")) {
-      try {
-        core.createNamespacedServiceAccount(
-                ns, new V1ServiceAccount().metadata(new V1ObjectMeta().name(sa)))
-            .execute();
-      } catch (ApiException e) {
-        if (e.getCode() != 409) { // the controller manager may have made "default"
-          throw e;
-        }
-      }
-    }
-    return ns;
+    return TestNamespaces.withDefaultAndBuilder(server, core, prefix);
   }
 
   static Map<String, String> config(String namespaces, String threshold) {
