@@ -41,12 +41,10 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -94,13 +92,7 @@ class NodeDoctorIT {
 
   @BeforeAll
   void start() throws Exception {
-    Optional<String> reason = LocalNode.unavailableReason();
-    if (reason.isPresent()) {
-      if (Boolean.parseBoolean(System.getenv().getOrDefault("ACR_NODE_REQUIRED", "false"))) {
-        throw new IllegalStateException(reason.get() + " (ACR_NODE_REQUIRED=true)");
-      }
-      Assumptions.abort("no real node: " + reason.get());
-    }
+    NodeFixture.requireNode();
     tmp = Files.createTempDirectory("acr-node-doctor-");
     cloud = FakeAlibabaCloud.start();
     cloud.identities().addAccessKey(AK, AK_SECRET);
@@ -108,24 +100,16 @@ class NodeDoctorIT {
 
     // the kubelet plugin as shipped (only its cache directory moved): ACR host names only
     bin = SyncProcess.installNodeBundle(tmp.resolve("opt-acr-credential"));
-    String shipped = Files.readString(Path.of("src/main/deploy/credential-provider-config.yaml"));
-    String cacheLine = "value: /var/cache/acr-credential/tokens";
-    assertThat(shipped).contains(cacheLine);
     providerConfig = tmp.resolve("credential-provider-config.yaml");
     Files.writeString(
-        providerConfig, shipped.replace(cacheLine, "value: " + tmp.resolve("token-cache")));
+        providerConfig,
+        NodeFixture.withCacheDir(NodeFixture.shippedProviderConfig(), tmp.resolve("token-cache")));
 
     server = LocalKubeApiServer.builder().nodeAuthorization(true).start();
     node =
         LocalNode.builder(server)
             .credentialProvider(providerConfig, bin)
-            .kubeletEnvironment(
-                Map.of(
-                    "ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint(),
-                    "ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint(),
-                    "ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint(),
-                    "JAVA_HOME", System.getProperty("java.home"),
-                    "HOME", tmp.resolve("home").toString()))
+            .kubeletEnvironment(NodeFixture.kubeletEnvironment(cloud, tmp.resolve("home"), true))
             .start();
     core = new CoreV1Api(server.adminClient());
     registry =
@@ -155,22 +139,7 @@ class NodeDoctorIT {
     System.out.printf(
         "[node-doctor] class ran %d s%n",
         Duration.ofNanos(System.nanoTime() - started).toSeconds());
-    for (AutoCloseable closeable : new AutoCloseable[] {registry, node, server, cloud}) {
-      try {
-        if (closeable != null) {
-          closeable.close();
-        }
-      } catch (Exception e) {
-        System.err.println("closing " + closeable + ": " + e);
-      }
-    }
-    if (tmp != null) {
-      try (var walk = Files.walk(tmp)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (java.io.IOException e) {
-        // temporary files only
-      }
-    }
+    NodeFixture.closeAll(tmp, registry, node, server, cloud);
   }
 
   // ---------------------------------------------------------------- the scenarios

@@ -24,7 +24,6 @@ import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.math.BigInteger;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -91,38 +90,21 @@ class SelfIssuedWebhookIT {
       throws Exception {
     String cfg = AcrConfigMaps.create(server, "siw", config(true));
     String registration = "acr-selfissued-it-" + run;
-    int port;
-    try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = probe.getLocalPort();
-    }
+    int port = SyncProcess.freeLoopbackPort();
     Duration wait = Duration.ofSeconds(90);
+    // short lives, so that the serving certificate and then the CA rotate during the test
     try (SyncProcess p =
-        SyncProcess.start(
+        SyncProcess.startSelfIssued(
             env(),
-            "sync",
-            "--configmap",
-            cfg + "/acr-configuration",
-            "--instance",
             cfg,
+            port,
+            registration,
+            "12s",
+            "48s",
             "--lease-namespace",
             cfg,
             "--identity",
-            "siw-replica",
-            "--http-address",
-            "127.0.0.1",
-            "--http-port",
-            "0",
-            "--webhook-port",
-            Integer.toString(port),
-            "--webhook-url",
-            "https://127.0.0.1:" + port,
-            "--webhook-configuration-name",
-            registration,
-            // short lives, so that the serving certificate and then the CA rotate during the test
-            "--webhook-cert-lifetime",
-            "12s",
-            "--webhook-ca-lifetime",
-            "48s")) {
+            "siw-replica")) {
       try {
         p.awaitLog("Pod webhook certificate issued", wait);
         p.awaitLog("Pod webhook serving https://127\\.0\\.0\\.1:" + port + "/mutate-pods", wait);
