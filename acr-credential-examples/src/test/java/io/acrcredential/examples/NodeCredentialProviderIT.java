@@ -49,10 +49,7 @@ class NodeCredentialProviderIT {
   void startNode() throws Exception {
     NodeFixture.requireNode();
     tmp = Files.createTempDirectory("acr-node-provider-");
-    cloud = FakeAlibabaCloud.start();
-    cloud.identities().addRole(NODE_ROLE);
-    cloud.metadata().attachRole("KubernetesWorkerRole", NODE_ROLE);
-    cloud.acr().addInstance(INSTANCE);
+    cloud = NodeFixture.nodeRoleCloud(NODE_ROLE, INSTANCE);
 
     // The bin dir: a counting wrapper named as the provider, exec'ing the shipped launcher.
     Path real = SyncProcess.installNodeBundle(tmp.resolve("opt-acr-credential"));

@@ -3,12 +3,14 @@ package io.acrcredential.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.acrcredential.kube.testing.LocalNode;
+import io.acrcredential.testing.AcrInstance;
 import io.acrcredential.testing.FakeAlibabaCloud;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
@@ -37,6 +39,31 @@ final class NodeFixture {
       }
       Assumptions.abort("no real node: " + reason.get());
     }
+  }
+
+  /**
+   * A fake cloud serving {@code instance} where the node's ECS metadata hands out the RAM role
+   * {@code role} (as {@code KubernetesWorkerRole}), as on an ACK worker.
+   */
+  static FakeAlibabaCloud nodeRoleCloud(String role, AcrInstance instance) {
+    FakeAlibabaCloud cloud = FakeAlibabaCloud.start();
+    cloud.identities().addRole(role);
+    cloud.metadata().attachRole("KubernetesWorkerRole", role);
+    cloud.acr().addInstance(instance);
+    return cloud;
+  }
+
+  /**
+   * The ConfigMap of the node webhook ITs: the namespaces labelled {@code scopeLabel=run}, the
+   * webhook enabled, {@code instance} serving {@code domain}.
+   */
+  static Map<String, String> webhookConfig(
+      String scopeLabel, String run, AcrInstance instance, String domain) {
+    Map<String, String> data = new LinkedHashMap<>();
+    data.put("watch-namespace-selector", scopeLabel + "=" + run);
+    data.put("webhook-configuration", "enable: true\n");
+    data.put("acr-registry-info", AcrConfigMaps.registryInfo(instance.instanceId(), domain));
+    return data;
   }
 
   /** The shipped kubelet plugin configuration, as the node bundle installs it. */

@@ -58,10 +58,7 @@ class NodePluginPathIT {
   void startNode() throws Exception {
     NodeFixture.requireNode();
     tmp = Files.createTempDirectory("acr-node-pluginpath-");
-    cloud = FakeAlibabaCloud.start();
-    cloud.identities().addRole(NODE_ROLE);
-    cloud.metadata().attachRole("KubernetesWorkerRole", NODE_ROLE);
-    cloud.acr().addInstance(INSTANCE);
+    cloud = NodeFixture.nodeRoleCloud(NODE_ROLE, INSTANCE);
 
     Path real = SyncProcess.installNodeBundle(tmp.resolve("opt-acr-credential"));
     Path bin = Files.createDirectories(tmp.resolve("bin"));

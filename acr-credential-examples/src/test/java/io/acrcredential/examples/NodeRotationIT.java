@@ -74,18 +74,7 @@ class NodeRotationIT {
 
       List<Duration> times = new ArrayList<>();
       Set<String> passwordsUsed = new HashSet<>();
-      try (SyncProcess sync =
-          SyncProcess.start(
-              env,
-              "sync",
-              "--configmap",
-              cfg + "/acr-configuration",
-              "--instance",
-              cfg,
-              "--http-address",
-              "127.0.0.1",
-              "--http-port",
-              "0")) {
+      try (SyncProcess sync = SyncProcess.startSync(env, cfg)) {
         sync.awaitLog("first reconcile complete", Duration.ofMinutes(1));
         int pod = 0;
         // Enough Pods, 15 s apart, to span ROTATIONS rotations of the login.

@@ -120,18 +120,7 @@ class NodeSwitchOverIT {
         data.put("watch-namespace", ns);
         data.put("acr-registry-info", AcrConfigMaps.registryInfo(INSTANCE.instanceId(), domain));
         String cfg = AcrConfigMaps.create(server, "switchcfg", data);
-        try (SyncProcess sync =
-            SyncProcess.start(
-                env(cloud, home),
-                "sync",
-                "--configmap",
-                cfg + "/acr-configuration",
-                "--instance",
-                cfg,
-                "--http-address",
-                "127.0.0.1",
-                "--http-port",
-                "0")) {
+        try (SyncProcess sync = SyncProcess.startSync(env(cloud, home), cfg)) {
           // created while the refresher starts and takes over
           String during = registry.pushNew(domain, "team/app");
           times.add(

@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -63,11 +62,9 @@ class NodeWebhookIT {
                 server, node, cloud.acr(), INSTANCE.instanceId(), "127.0.0.7", List.of(domain))) {
       cloud.identities().addAccessKey(AK, SECRET);
       cloud.acr().addInstance(INSTANCE);
-      Map<String, String> data = new LinkedHashMap<>();
-      data.put("watch-namespace-selector", SCOPE_LABEL + "=" + run);
-      data.put("webhook-configuration", "enable: true\n");
-      data.put("acr-registry-info", AcrConfigMaps.registryInfo(INSTANCE.instanceId(), domain));
-      String cfg = AcrConfigMaps.create(server, "nwhcfg", data);
+      String cfg =
+          AcrConfigMaps.create(
+              server, "nwhcfg", NodeFixture.webhookConfig(SCOPE_LABEL, run, INSTANCE, domain));
 
       Map<String, String> env = FakeCloudEnv.env(home, server.kubeconfig(), cloud, AK, SECRET);
 

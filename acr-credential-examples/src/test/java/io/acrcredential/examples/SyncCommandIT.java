@@ -326,21 +326,7 @@ class SyncCommandIT {
     String cfg = AcrConfigMaps.create(server, "cfg", config(ns1, "15m"));
     String identity = "it-replica-" + cfg;
     try (SyncProcess p =
-        SyncProcess.start(
-            env(),
-            "sync",
-            "--configmap",
-            cfg + "/acr-configuration",
-            "--instance",
-            cfg,
-            "--http-address",
-            "127.0.0.1",
-            "--http-port",
-            "0",
-            "--identity",
-            identity,
-            "--lease-duration",
-            "6s")) {
+        SyncProcess.startSync(env(), cfg, "--identity", identity, "--lease-duration", "6s")) {
       Matcher http = p.awaitLog("HTTP on 127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(60));
       String version = MainTest.pomVersion();
       assertThat(p.stderr.get(0))
@@ -438,20 +424,7 @@ class SyncCommandIT {
     String cfg = AcrConfigMaps.create(server, "cfg", config(ns, "15m"));
     cloud.acr().failAlways(FakeApi.GET_AUTHORIZATION_TOKEN, Failure.serverError(503));
     try (SyncProcess p =
-        SyncProcess.start(
-            env(),
-            "sync",
-            "--configmap",
-            cfg + "/acr-configuration",
-            "--instance",
-            cfg,
-            "--http-address",
-            "127.0.0.1",
-            "--http-port",
-            "0",
-            "--no-leader-election",
-            "--log-format",
-            "json")) {
+        SyncProcess.startSync(env(), cfg, "--no-leader-election", "--log-format", "json")) {
       p.awaitLog("\"level\":\"WARN\".*unavailable", Duration.ofSeconds(60));
       assertThat(p.process.isAlive()).isTrue();
       assertThat(pullSecret(ns)).isEmpty();

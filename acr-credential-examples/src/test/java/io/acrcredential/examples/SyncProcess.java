@@ -90,6 +90,28 @@ final class SyncProcess implements AutoCloseable {
   }
 
   /**
+   * Starts {@code sync} on the ConfigMap {@code configMapNamespace/acr-configuration} (also the
+   * instance name) with /healthz, /readyz and /metrics on an ephemeral port of 127.0.0.1; {@code
+   * more} follows. Returns at once: the caller awaits the log lines it needs.
+   */
+  static SyncProcess startSync(Map<String, String> env, String configMapNamespace, String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "sync",
+                "--configmap",
+                configMapNamespace + "/acr-configuration",
+                "--instance",
+                configMapNamespace,
+                "--http-address",
+                "127.0.0.1",
+                "--http-port",
+                "0"));
+    args.addAll(List.of(more));
+    return start(env, args.toArray(new String[0]));
+  }
+
+  /**
    * A {@code sync} serving the Pod webhook from certificate files, as the webhook ITs start it.
    *
    * @param process the running program
@@ -137,15 +159,6 @@ final class SyncProcess implements AutoCloseable {
     List<String> args =
         new ArrayList<>(
             List.of(
-                "sync",
-                "--configmap",
-                configMapNamespace + "/acr-configuration",
-                "--instance",
-                configMapNamespace,
-                "--http-address",
-                "127.0.0.1",
-                "--http-port",
-                "0",
                 "--webhook-port",
                 "0",
                 "--webhook-cert-file",
@@ -153,7 +166,7 @@ final class SyncProcess implements AutoCloseable {
                 "--webhook-key-file",
                 keyFile.toString()));
     args.addAll(List.of(more));
-    SyncProcess p = start(env, args.toArray(new String[0]));
+    SyncProcess p = startSync(env, configMapNamespace, args.toArray(new String[0]));
     try {
       int http =
           Integer.parseInt(
@@ -198,29 +211,18 @@ final class SyncProcess implements AutoCloseable {
     List<String> args =
         new ArrayList<>(
             List.of(
-                "sync",
-                "--configmap",
-                configMapNamespace + "/acr-configuration",
-                "--instance",
-                configMapNamespace));
+                "--webhook-port",
+                Integer.toString(port),
+                "--webhook-url",
+                "https://127.0.0.1:" + port,
+                "--webhook-configuration-name",
+                registration,
+                "--webhook-cert-lifetime",
+                certLifetime,
+                "--webhook-ca-lifetime",
+                caLifetime));
     args.addAll(List.of(more));
-    args.addAll(
-        List.of(
-            "--http-address",
-            "127.0.0.1",
-            "--http-port",
-            "0",
-            "--webhook-port",
-            Integer.toString(port),
-            "--webhook-url",
-            "https://127.0.0.1:" + port,
-            "--webhook-configuration-name",
-            registration,
-            "--webhook-cert-lifetime",
-            certLifetime,
-            "--webhook-ca-lifetime",
-            caLifetime));
-    return start(env, args.toArray(new String[0]));
+    return startSync(env, configMapNamespace, args.toArray(new String[0]));
   }
 
   private static Thread pump(java.io.InputStream in, List<String> lines, String name) {
