@@ -21,10 +21,7 @@ import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1EnvVar;
-import io.kubernetes.client.openapi.models.V1Namespace;
-import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Secret;
-import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -85,9 +82,7 @@ class HelmChartIT {
     this.server = server;
     this.admin = server.adminClient();
     this.core = new CoreV1Api(admin);
-    this.cloud = FakeAlibabaCloud.start();
-    cloud.identities().addAccessKey(AK, SECRET);
-    cloud.acr().useFixedToken("cr_temp_user", PASSWORD);
+    this.cloud = FakeCloudEnv.start(AK, SECRET, null, PASSWORD);
   }
 
   @AfterEach
@@ -352,14 +347,7 @@ class HelmChartIT {
         env.put(var.getName(), var.getValue());
       }
     }
-    env.put("HOME", home.toString());
-    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-    env.put("KUBECONFIG", server.kubeconfigFor(ns, SERVICE_ACCOUNT).toString());
-    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
+    FakeCloudEnv.put(env, home, server.kubeconfigFor(ns, SERVICE_ACCOUNT), cloud, AK, SECRET);
 
     Duration wait = Duration.ofMinutes(2);
     try (SyncProcess p = SyncProcess.start(env, args.toArray(String[]::new))) {
@@ -656,22 +644,8 @@ class HelmChartIT {
   }
 
   void namespaceWithDefaultServiceAccount(String name) throws ApiException {
-    try {
-      core.createNamespace(new V1Namespace().metadata(new V1ObjectMeta().name(name))).execute();
-    } catch (ApiException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-    }
-    try {
-      core.createNamespacedServiceAccount(
-              name, new V1ServiceAccount().metadata(new V1ObjectMeta().name("default")))
-          .execute();
-    } catch (ApiException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-    }
+    TestNamespaces.ensureNamespace(core, name);
+    TestNamespaces.ensureServiceAccount(core, name, "default");
   }
 
   void awaitPullSecrets(String ns, List<String> names, Duration wait) throws InterruptedException {

@@ -14,10 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -50,51 +47,30 @@ class NodeCredentialProviderIT {
 
   @BeforeAll
   void startNode() throws Exception {
-    Optional<String> reason = LocalNode.unavailableReason();
-    if (reason.isPresent()) {
-      if (Boolean.parseBoolean(System.getenv().getOrDefault("ACR_NODE_REQUIRED", "false"))) {
-        throw new IllegalStateException(reason.get() + " (ACR_NODE_REQUIRED=true)");
-      }
-      Assumptions.abort("no real node: " + reason.get());
-    }
+    NodeFixture.requireNode();
     tmp = Files.createTempDirectory("acr-node-provider-");
-    cloud = FakeAlibabaCloud.start();
-    cloud.identities().addRole(NODE_ROLE);
-    cloud.metadata().attachRole("KubernetesWorkerRole", NODE_ROLE);
-    cloud.acr().addInstance(INSTANCE);
+    cloud = NodeFixture.nodeRoleCloud(NODE_ROLE, INSTANCE);
 
     // The bin dir: a counting wrapper named as the provider, exec'ing the shipped launcher.
     Path real = SyncProcess.installNodeBundle(tmp.resolve("opt-acr-credential"));
     Path bin = Files.createDirectories(tmp.resolve("bin"));
     invocations = tmp.resolve("invocations");
     Files.writeString(invocations, "");
-    Path wrapper = bin.resolve("acr-credential-provider");
-    Files.writeString(
-        wrapper,
-        "#!/bin/sh\necho call >> '"
-            + invocations
-            + "'\nexec '"
-            + real.resolve("acr-credential-provider")
-            + "' \"$@\"\n");
-    wrapper.toFile().setExecutable(true);
+    NodeFixture.countingWrapper(
+        bin.resolve("acr-credential-provider"),
+        invocations,
+        real.resolve("acr-credential-provider"));
 
-    String shipped = Files.readString(Path.of("src/main/deploy/credential-provider-config.yaml"));
-    String cacheLine = "value: /var/cache/acr-credential/tokens";
-    assertThat(shipped).contains(cacheLine);
     Path config = tmp.resolve("credential-provider-config.yaml");
-    Files.writeString(config, shipped.replace(cacheLine, "value: " + tmp.resolve("token-cache")));
+    Files.writeString(
+        config,
+        NodeFixture.withCacheDir(NodeFixture.shippedProviderConfig(), tmp.resolve("token-cache")));
 
     server = LocalKubeApiServer.builder().nodeAuthorization(true).start();
     node =
         LocalNode.builder(server)
             .credentialProvider(config, bin)
-            .kubeletEnvironment(
-                Map.of(
-                    "ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint(),
-                    "ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint(),
-                    "ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint(),
-                    "JAVA_HOME", System.getProperty("java.home"),
-                    "HOME", tmp.resolve("home").toString()))
+            .kubeletEnvironment(NodeFixture.kubeletEnvironment(cloud, tmp.resolve("home"), true))
             .start();
     List<String> domains = new ArrayList<>(INSTANCE.internetDomains());
     domains.addAll(INSTANCE.vpcDomains());
@@ -104,22 +80,7 @@ class NodeCredentialProviderIT {
 
   @AfterAll
   void stop() {
-    for (AutoCloseable closeable : new AutoCloseable[] {registry, node, server, cloud}) {
-      try {
-        if (closeable != null) {
-          closeable.close();
-        }
-      } catch (Exception e) {
-        System.err.println("closing " + closeable + ": " + e);
-      }
-    }
-    if (tmp != null) {
-      try (var walk = Files.walk(tmp)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (java.io.IOException e) {
-        // temporary files only
-      }
-    }
+    NodeFixture.closeAll(tmp, registry, node, server, cloud);
   }
 
   @Test

@@ -21,45 +21,33 @@ import io.acrcredential.testing.IssuedToken;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.models.AdmissionregistrationV1ServiceReference;
-import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
 import io.kubernetes.client.openapi.models.V1ContainerStatus;
 import io.kubernetes.client.openapi.models.V1LabelSelector;
 import io.kubernetes.client.openapi.models.V1LocalObjectReference;
-import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
-import io.kubernetes.client.openapi.models.V1RuleWithOperations;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
-import io.kubernetes.client.openapi.models.V1ServicePort;
-import io.kubernetes.client.openapi.models.V1ServiceSpec;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -107,13 +95,7 @@ class NodeDoctorIT {
 
   @BeforeAll
   void start() throws Exception {
-    Optional<String> reason = LocalNode.unavailableReason();
-    if (reason.isPresent()) {
-      if (Boolean.parseBoolean(System.getenv().getOrDefault("ACR_NODE_REQUIRED", "false"))) {
-        throw new IllegalStateException(reason.get() + " (ACR_NODE_REQUIRED=true)");
-      }
-      Assumptions.abort("no real node: " + reason.get());
-    }
+    NodeFixture.requireNode();
     tmp = Files.createTempDirectory("acr-node-doctor-");
     cloud = FakeAlibabaCloud.start();
     cloud.identities().addAccessKey(AK, AK_SECRET);
@@ -121,24 +103,16 @@ class NodeDoctorIT {
 
     // the kubelet plugin as shipped (only its cache directory moved): ACR host names only
     bin = SyncProcess.installNodeBundle(tmp.resolve("opt-acr-credential"));
-    String shipped = Files.readString(Path.of("src/main/deploy/credential-provider-config.yaml"));
-    String cacheLine = "value: /var/cache/acr-credential/tokens";
-    assertThat(shipped).contains(cacheLine);
     providerConfig = tmp.resolve("credential-provider-config.yaml");
     Files.writeString(
-        providerConfig, shipped.replace(cacheLine, "value: " + tmp.resolve("token-cache")));
+        providerConfig,
+        NodeFixture.withCacheDir(NodeFixture.shippedProviderConfig(), tmp.resolve("token-cache")));
 
     server = LocalKubeApiServer.builder().nodeAuthorization(true).start();
     node =
         LocalNode.builder(server)
             .credentialProvider(providerConfig, bin)
-            .kubeletEnvironment(
-                Map.of(
-                    "ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint(),
-                    "ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint(),
-                    "ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint(),
-                    "JAVA_HOME", System.getProperty("java.home"),
-                    "HOME", tmp.resolve("home").toString()))
+            .kubeletEnvironment(NodeFixture.kubeletEnvironment(cloud, tmp.resolve("home"), true))
             .start();
     core = new CoreV1Api(server.adminClient());
     registry =
@@ -168,22 +142,7 @@ class NodeDoctorIT {
     System.out.printf(
         "[node-doctor] class ran %d s%n",
         Duration.ofNanos(System.nanoTime() - started).toSeconds());
-    for (AutoCloseable closeable : new AutoCloseable[] {registry, node, server, cloud}) {
-      try {
-        if (closeable != null) {
-          closeable.close();
-        }
-      } catch (Exception e) {
-        System.err.println("closing " + closeable + ": " + e);
-      }
-    }
-    if (tmp != null) {
-      try (var walk = Files.walk(tmp)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (java.io.IOException e) {
-        // temporary files only
-      }
-    }
+    NodeFixture.closeAll(tmp, registry, node, server, cloud);
   }
 
   // ---------------------------------------------------------------- the scenarios
@@ -271,14 +230,7 @@ class NodeDoctorIT {
   @Test
   void secretOwnedBySomeoneElse() throws Exception {
     Scenario s = scenario(Map.of());
-    core.createNamespacedSecret(
-            s.ns,
-            new V1Secret()
-                .metadata(new V1ObjectMeta().name(s.secret))
-                .type("kubernetes.io/dockerconfigjson")
-                .data(
-                    Map.of(".dockerconfigjson", "{\"auths\":{}}".getBytes(StandardCharsets.UTF_8))))
-        .execute();
+    core.createNamespacedSecret(s.ns, DoctorFixture.unmanagedPullSecret(s.secret)).execute();
     sync(s, CliException.FAILURE);
     assertThat(outputs.get(outputs.size() - 1))
         .contains("left without a working pull Secret by a clash");
@@ -392,16 +344,9 @@ class NodeDoctorIT {
   void webhookRegisteredButUnreachable() throws Exception {
     Scenario s = scenario(Map.of());
     String name = "node-doctor-" + suffix;
-    core.createNamespacedService(
-            s.cfg,
-            new V1Service()
-                .metadata(new V1ObjectMeta().name("webhook"))
-                .spec(
-                    new V1ServiceSpec()
-                        .clusterIP("None")
-                        .selector(Map.of("app", "nothing-" + suffix))
-                        .ports(List.of(new V1ServicePort().port(443)))))
-        .execute();
+    V1Service service = DoctorFixture.endpointlessWebhookService(suffix);
+    service.getSpec().clusterIP("None");
+    core.createNamespacedService(s.cfg, service).execute();
     AdmissionregistrationV1Api admission = new AdmissionregistrationV1Api(server.adminClient());
     admission
         .createMutatingWebhookConfiguration(
@@ -409,30 +354,11 @@ class NodeDoctorIT {
                 .metadata(new V1ObjectMeta().name(name))
                 .webhooks(
                     List.of(
-                        new V1MutatingWebhook()
-                            .name("pods.acr-credential.io")
-                            .admissionReviewVersions(List.of("v1"))
-                            .sideEffects("None")
-                            .failurePolicy("Ignore")
+                        DoctorFixture.podWebhookToService(s.cfg)
                             .timeoutSeconds(2)
                             .namespaceSelector(
                                 new V1LabelSelector()
-                                    .matchLabels(Map.of("kubernetes.io/metadata.name", s.ns)))
-                            .rules(
-                                List.of(
-                                    new V1RuleWithOperations()
-                                        .apiGroups(List.of(""))
-                                        .apiVersions(List.of("v1"))
-                                        .resources(List.of("pods"))
-                                        .operations(List.of("CREATE"))))
-                            .clientConfig(
-                                new AdmissionregistrationV1WebhookClientConfig()
-                                    .service(
-                                        new AdmissionregistrationV1ServiceReference()
-                                            .namespace(s.cfg)
-                                            .name("webhook")
-                                            .port(443)
-                                            .path("/mutate-pods"))))))
+                                    .matchLabels(Map.of("kubernetes.io/metadata.name", s.ns))))))
         .execute();
     try {
       String pod = failingPod(s.ns, "unhooked", "default", image);
@@ -548,16 +474,7 @@ class NodeDoctorIT {
   }
 
   Map<String, String> env() {
-    Map<String, String> env = new HashMap<>();
-    env.put("HOME", tmp.resolve("home").toString());
-    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-    env.put("KUBECONFIG", server.kubeconfig().toString());
-    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", AK_SECRET);
-    return env;
+    return FakeCloudEnv.env(tmp.resolve("home"), server.kubeconfig(), cloud, AK, AK_SECRET);
   }
 
   /** {@code sync --once} in-process, as the refresher would write the Secret and patch. */
@@ -570,22 +487,19 @@ class NodeDoctorIT {
    * namespace without its pull Secret).
    */
   void sync(Scenario s, int expectedExit) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exit =
-        Main.run(
-            List.of(
-                "sync", "--once", "--configmap", s.cfg + "/acr-configuration", "--instance", s.cfg),
-            new Invocation(
-                env(),
-                new ByteArrayInputStream(new byte[0]),
-                new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8),
-                Clock.systemUTC(),
-                tmp));
-    String output = out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
+    CliHarness.Result r =
+        DoctorFixture.runInProcess(
+            env(),
+            tmp,
+            "sync",
+            "--once",
+            "--configmap",
+            s.cfg + "/acr-configuration",
+            "--instance",
+            s.cfg);
+    String output = r.stdout() + r.stderr();
     record(output);
-    assertThat(exit).as(output).isEqualTo(expectedExit);
+    assertThat(r.exit()).as(output).isEqualTo(expectedExit);
   }
 
   /** The program as a user runs it with a kubeconfig, in text and in JSON: both must agree. */
@@ -664,17 +578,7 @@ class NodeDoctorIT {
   }
 
   static List<String> conclusionLines(Processes.Result r) {
-    String out = r.stdout();
-    int at = out.indexOf("\nconclusion:\n");
-    assertThat(at).as(out).isPositive();
-    List<String> lines = new ArrayList<>();
-    for (String l : out.substring(at + "\nconclusion:\n".length()).split("\n")) {
-      if (!l.isBlank()) {
-        lines.add(l.strip());
-      }
-    }
-    assertThat(lines).as("at most three lines").hasSizeBetween(1, 3);
-    return lines;
+    return DoctorFixture.conclusionLines(r.stdout());
   }
 
   static String conclusion(Processes.Result r) {

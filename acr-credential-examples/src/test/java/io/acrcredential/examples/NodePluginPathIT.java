@@ -14,10 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -59,33 +56,17 @@ class NodePluginPathIT {
 
   @BeforeAll
   void startNode() throws Exception {
-    Optional<String> reason = LocalNode.unavailableReason();
-    if (reason.isPresent()) {
-      if (Boolean.parseBoolean(System.getenv().getOrDefault("ACR_NODE_REQUIRED", "false"))) {
-        throw new IllegalStateException(reason.get() + " (ACR_NODE_REQUIRED=true)");
-      }
-      Assumptions.abort("no real node: " + reason.get());
-    }
+    NodeFixture.requireNode();
     tmp = Files.createTempDirectory("acr-node-pluginpath-");
-    cloud = FakeAlibabaCloud.start();
-    cloud.identities().addRole(NODE_ROLE);
-    cloud.metadata().attachRole("KubernetesWorkerRole", NODE_ROLE);
-    cloud.acr().addInstance(INSTANCE);
+    cloud = NodeFixture.nodeRoleCloud(NODE_ROLE, INSTANCE);
 
     Path real = SyncProcess.installNodeBundle(tmp.resolve("opt-acr-credential"));
     Path bin = Files.createDirectories(tmp.resolve("bin"));
     oursCalls = Files.writeString(tmp.resolve("ours-calls"), "");
     trivialCalls = Files.writeString(tmp.resolve("trivial-calls"), "");
     // Both providers behind the same one-line counting wrapper, so the wrapper's cost is on both.
-    Path wrapper = bin.resolve("acr-credential-provider");
-    Files.writeString(
-        wrapper,
-        "#!/bin/sh\necho call >> '"
-            + oursCalls
-            + "'\nexec '"
-            + real.resolve("acr-credential-provider")
-            + "' \"$@\"\n");
-    wrapper.toFile().setExecutable(true);
+    NodeFixture.countingWrapper(
+        bin.resolve("acr-credential-provider"), oursCalls, real.resolve("acr-credential-provider"));
     // The trivial provider: the same login for whichever host it is asked about.
     IssuedToken login = cloud.acr().issueLogin("trivial-provider", INSTANCE.instanceId());
     Path trivialScript = bin.resolve("trivial-provider");
@@ -135,12 +116,7 @@ class NodePluginPathIT {
     node =
         LocalNode.builder(server)
             .credentialProvider(config, bin)
-            .kubeletEnvironment(
-                Map.of(
-                    "ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint(),
-                    "ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint(),
-                    "ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint(),
-                    "HOME", tmp.resolve("home").toString()))
+            .kubeletEnvironment(NodeFixture.kubeletEnvironment(cloud, tmp.resolve("home"), false))
             .start();
     List<String> domains = new ArrayList<>(INSTANCE.internetDomains());
     for (int i = 0; i < PODS; i++) {
@@ -153,22 +129,7 @@ class NodePluginPathIT {
 
   @AfterAll
   void stop() {
-    for (AutoCloseable closeable : new AutoCloseable[] {registry, node, server, cloud}) {
-      try {
-        if (closeable != null) {
-          closeable.close();
-        }
-      } catch (Exception e) {
-        System.err.println("closing " + closeable + ": " + e);
-      }
-    }
-    if (tmp != null) {
-      try (var walk = Files.walk(tmp)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (java.io.IOException e) {
-        // temporary files only
-      }
-    }
+    NodeFixture.closeAll(tmp, registry, node, server, cloud);
   }
 
   @Test

@@ -13,8 +13,6 @@ import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1LocalObjectReference;
-import io.kubernetes.client.openapi.models.V1Namespace;
-import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -88,19 +86,14 @@ class NodePullSecretIT {
       args.addAll(List.of("--http-address", "127.0.0.1", "--http-port", "0"));
       Map<String, String> env =
           ShippedServiceAccountIT.deploymentEnv(container, ns, ShippedServiceAccountIT.POD_NAME);
-      env.put("HOME", home.toString());
-      env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-      env.put(
-          "KUBECONFIG",
-          server
-              .kubeconfigFor(
-                  ns, deployment.getSpec().getTemplate().getSpec().getServiceAccountName())
-              .toString());
-      env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-      env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-      env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-      env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-      env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
+      FakeCloudEnv.put(
+          env,
+          home,
+          server.kubeconfigFor(
+              ns, deployment.getSpec().getTemplate().getSpec().getServiceAccountName()),
+          cloud,
+          AK,
+          SECRET);
 
       String secretName = DockerConfig.secretName(domains.get(0));
       try (SyncProcess sync = SyncProcess.start(env, args.toArray(String[]::new))) {
@@ -149,12 +142,6 @@ class NodePullSecretIT {
   }
 
   private void ensureNamespace(String name) throws Exception {
-    try {
-      core.createNamespace(new V1Namespace().metadata(new V1ObjectMeta().name(name))).execute();
-    } catch (io.kubernetes.client.openapi.ApiException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-    }
+    TestNamespaces.ensureNamespace(core, name);
   }
 }

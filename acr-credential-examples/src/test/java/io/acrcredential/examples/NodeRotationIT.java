@@ -70,30 +70,11 @@ class NodeRotationIT {
       data.put("acr-registry-info", AcrConfigMaps.registryInfo(INSTANCE.instanceId(), domain));
       String cfg = AcrConfigMaps.create(server, "rotcfg", data);
 
-      Map<String, String> env = new java.util.HashMap<>();
-      env.put("HOME", home.toString());
-      env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-      env.put("KUBECONFIG", server.kubeconfig().toString());
-      env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-      env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-      env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-      env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-      env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
+      Map<String, String> env = FakeCloudEnv.env(home, server.kubeconfig(), cloud, AK, SECRET);
 
       List<Duration> times = new ArrayList<>();
       Set<String> passwordsUsed = new HashSet<>();
-      try (SyncProcess sync =
-          SyncProcess.start(
-              env,
-              "sync",
-              "--configmap",
-              cfg + "/acr-configuration",
-              "--instance",
-              cfg,
-              "--http-address",
-              "127.0.0.1",
-              "--http-port",
-              "0")) {
+      try (SyncProcess sync = SyncProcess.startSync(env, cfg)) {
         sync.awaitLog("first reconcile complete", Duration.ofMinutes(1));
         int pod = 0;
         // Enough Pods, 15 s apart, to span ROTATIONS rotations of the login.
@@ -136,9 +117,7 @@ class NodeRotationIT {
       assertThat(node.awaitPullFailure(ns, "after-expiry", NodeRegistry.POD_START))
           .contains("401 Unauthorized");
     } finally {
-      try (var walk = Files.walk(home)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      NodeFixture.deleteTree(home);
     }
   }
 

@@ -15,14 +15,9 @@ import io.kubernetes.client.openapi.models.V1LocalObjectReference;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
-import io.kubernetes.client.openapi.models.V1ServiceAccount;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -71,48 +66,15 @@ class NodeSelfIssuedWebhookIT {
                 server, node, cloud.acr(), INSTANCE.instanceId(), "127.0.0.7", List.of(domain))) {
       cloud.identities().addAccessKey(AK, SECRET);
       cloud.acr().addInstance(INSTANCE);
-      Map<String, String> data = new LinkedHashMap<>();
-      data.put("watch-namespace-selector", SCOPE_LABEL + "=" + run);
-      data.put("webhook-configuration", "enable: true\n");
-      data.put("acr-registry-info", AcrConfigMaps.registryInfo(INSTANCE.instanceId(), domain));
-      String cfg = AcrConfigMaps.create(server, "nswcfg", data);
+      String cfg =
+          AcrConfigMaps.create(
+              server, "nswcfg", NodeFixture.webhookConfig(SCOPE_LABEL, run, INSTANCE, domain));
 
-      Map<String, String> env = new HashMap<>();
-      env.put("HOME", home.toString());
-      env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-      env.put("KUBECONFIG", server.kubeconfig().toString());
-      env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-      env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-      env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-      env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-      env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
-      int port;
-      try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        port = free.getLocalPort();
-      }
+      Map<String, String> env = FakeCloudEnv.env(home, server.kubeconfig(), cloud, AK, SECRET);
+      int port = SyncProcess.freeLoopbackPort();
       try (SyncProcess sync =
-          SyncProcess.start(
-              env,
-              "sync",
-              "--configmap",
-              cfg + "/acr-configuration",
-              "--instance",
-              cfg,
-              "--no-leader-election",
-              "--http-address",
-              "127.0.0.1",
-              "--http-port",
-              "0",
-              "--webhook-port",
-              Integer.toString(port),
-              "--webhook-url",
-              "https://127.0.0.1:" + port,
-              "--webhook-configuration-name",
-              registration,
-              "--webhook-cert-lifetime",
-              "15s",
-              "--webhook-ca-lifetime",
-              "1h")) {
+          SyncProcess.startSelfIssued(
+              env, cfg, port, registration, "15s", "1h", "--no-leader-election")) {
         try {
           metricsPort =
               Integer.parseInt(
@@ -145,9 +107,7 @@ class NodeSelfIssuedWebhookIT {
         assertThat(log).doesNotContain(SECRET).doesNotContain("PRIVATE KEY");
       }
     } finally {
-      try (var walk = Files.walk(home)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      NodeFixture.deleteTree(home);
     }
   }
 
@@ -211,23 +171,8 @@ class NodeSelfIssuedWebhookIT {
     String image = registry.pushNew(domain, "team/app");
     long mutatedBefore = mutated();
     long started = System.nanoTime();
-    String ns =
-        core.createNamespace(
-                new V1Namespace()
-                    .metadata(
-                        new V1ObjectMeta().generateName("nsw-").labels(Map.of(SCOPE_LABEL, run))))
-            .execute()
-            .getMetadata()
-            .getName();
-    try {
-      core.createNamespacedServiceAccount(
-              ns, new V1ServiceAccount().metadata(new V1ObjectMeta().name("default")))
-          .execute();
-    } catch (ApiException e) {
-      if (e.getCode() != 409) { // the controller manager was faster
-        throw e;
-      }
-    }
+    String ns = TestNamespaces.generate(core, "nsw-", Map.of(SCOPE_LABEL, run));
+    TestNamespaces.ensureServiceAccount(core, ns, "default");
     core.createNamespacedPod(ns, withOwnEntry(NodeRegistry.pod(node, "app", image))).execute();
     long admittedMs = (System.nanoTime() - started) / 1_000_000;
     V1Pod pod = core.readNamespacedPod("app", ns).execute();

@@ -25,9 +25,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -61,20 +59,13 @@ class NodeServiceAccountTokenIT {
 
   @BeforeAll
   void startNode() throws Exception {
-    Optional<String> reason = LocalNode.unavailableReason();
-    if (reason.isPresent()) {
-      if (Boolean.parseBoolean(System.getenv().getOrDefault("ACR_NODE_REQUIRED", "false"))) {
-        throw new IllegalStateException(reason.get() + " (ACR_NODE_REQUIRED=true)");
-      }
-      Assumptions.abort("no real node: " + reason.get());
-    }
+    NodeFixture.requireNode();
     tmp = Files.createTempDirectory("acr-node-satoken-");
     cloud = FakeAlibabaCloud.start(); // no RAM role on the node: only Pod identities can pull
     cloud.acr().addInstance(INSTANCE);
 
     Path bin = SyncProcess.installNodeBundle(tmp.resolve("opt-acr-credential"));
-    String shipped = Files.readString(Path.of("src/main/deploy/credential-provider-config.yaml"));
-    String cacheLine = "value: /var/cache/acr-credential/tokens";
+    String shipped = NodeFixture.shippedProviderConfig();
     String commented =
         "    # tokenAttributes:\n"
             + "    #   serviceAccountTokenAudience: sts.aliyuncs.com\n"
@@ -83,7 +74,7 @@ class NodeServiceAccountTokenIT {
             + "    #     - acr-credential.io/role-arn\n"
             + "    #     - acr-credential.io/oidc-provider-arn\n"
             + "    #     - acr-credential.io/role-session-name\n";
-    assertThat(shipped).contains(cacheLine).contains(commented);
+    assertThat(shipped).contains(commented);
     String enabled =
         commented.replace("    # ", "    ").replace("    #", "    ")
             // Kubernetes 1.34 requires the cache key type with tokenAttributes.
@@ -91,9 +82,7 @@ class NodeServiceAccountTokenIT {
     Path config = tmp.resolve("credential-provider-config.yaml");
     Files.writeString(
         config,
-        shipped
-            .replace(cacheLine, "value: " + tmp.resolve("token-cache"))
-            .replace(commented, enabled));
+        NodeFixture.withCacheDir(shipped, tmp.resolve("token-cache")).replace(commented, enabled));
 
     server = LocalKubeApiServer.builder().nodeAuthorization(true).start();
     // ServiceAccountNodeAudienceRestriction: nodes may request tokens for the STS audience.
@@ -130,13 +119,7 @@ class NodeServiceAccountTokenIT {
     node =
         LocalNode.builder(server)
             .credentialProvider(config, bin)
-            .kubeletEnvironment(
-                Map.of(
-                    "ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint(),
-                    "ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint(),
-                    "ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint(),
-                    "JAVA_HOME", System.getProperty("java.home"),
-                    "HOME", tmp.resolve("home").toString()))
+            .kubeletEnvironment(NodeFixture.kubeletEnvironment(cloud, tmp.resolve("home"), true))
             .start();
     List<String> domains = new ArrayList<>(INSTANCE.internetDomains());
     registry =
@@ -145,20 +128,7 @@ class NodeServiceAccountTokenIT {
 
   @AfterAll
   void stop() throws Exception {
-    for (AutoCloseable closeable : new AutoCloseable[] {registry, node, server, cloud}) {
-      try {
-        if (closeable != null) {
-          closeable.close();
-        }
-      } catch (Exception e) {
-        System.err.println("closing " + closeable + ": " + e);
-      }
-    }
-    if (tmp != null) {
-      try (var walk = Files.walk(tmp)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
-    }
+    NodeFixture.closeAll(tmp, registry, node, server, cloud);
   }
 
   @Test

@@ -22,7 +22,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -121,18 +120,7 @@ class NodeSwitchOverIT {
         data.put("watch-namespace", ns);
         data.put("acr-registry-info", AcrConfigMaps.registryInfo(INSTANCE.instanceId(), domain));
         String cfg = AcrConfigMaps.create(server, "switchcfg", data);
-        try (SyncProcess sync =
-            SyncProcess.start(
-                env(cloud, home),
-                "sync",
-                "--configmap",
-                cfg + "/acr-configuration",
-                "--instance",
-                cfg,
-                "--http-address",
-                "127.0.0.1",
-                "--http-port",
-                "0")) {
+        try (SyncProcess sync = SyncProcess.startSync(env(cloud, home), cfg)) {
           // created while the refresher starts and takes over
           String during = registry.pushNew(domain, "team/app");
           times.add(
@@ -192,9 +180,7 @@ class NodeSwitchOverIT {
           alibaba.expiresAt(),
           firstOurs);
     } finally {
-      try (var walk = Files.walk(home)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      NodeFixture.deleteTree(home);
     }
   }
 
@@ -243,15 +229,6 @@ class NodeSwitchOverIT {
   }
 
   private Map<String, String> env(FakeAlibabaCloud cloud, Path home) {
-    Map<String, String> env = new HashMap<>();
-    env.put("KUBECONFIG", server.kubeconfig().toString());
-    env.put("HOME", home.toString());
-    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
-    return env;
+    return FakeCloudEnv.env(home, server.kubeconfig(), cloud, AK, SECRET);
   }
 }

@@ -12,15 +12,12 @@ import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1LocalObjectReference;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
-import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
-import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -65,21 +62,11 @@ class NodeWebhookIT {
                 server, node, cloud.acr(), INSTANCE.instanceId(), "127.0.0.7", List.of(domain))) {
       cloud.identities().addAccessKey(AK, SECRET);
       cloud.acr().addInstance(INSTANCE);
-      Map<String, String> data = new LinkedHashMap<>();
-      data.put("watch-namespace-selector", SCOPE_LABEL + "=" + run);
-      data.put("webhook-configuration", "enable: true\n");
-      data.put("acr-registry-info", AcrConfigMaps.registryInfo(INSTANCE.instanceId(), domain));
-      String cfg = AcrConfigMaps.create(server, "nwhcfg", data);
+      String cfg =
+          AcrConfigMaps.create(
+              server, "nwhcfg", NodeFixture.webhookConfig(SCOPE_LABEL, run, INSTANCE, domain));
 
-      Map<String, String> env = new HashMap<>();
-      env.put("HOME", home.toString());
-      env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-      env.put("KUBECONFIG", server.kubeconfig().toString());
-      env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-      env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-      env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-      env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-      env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
+      Map<String, String> env = FakeCloudEnv.env(home, server.kubeconfig(), cloud, AK, SECRET);
 
       try (SyncProcess.WithWebhook withWebhook =
           SyncProcess.startWithWebhook(
@@ -134,9 +121,7 @@ class NodeWebhookIT {
         assertThat(sync.process.isAlive()).as(sync.output()).isTrue();
       }
     } finally {
-      try (var walk = Files.walk(home)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      NodeFixture.deleteTree(home);
     }
   }
 
@@ -150,21 +135,8 @@ class NodeWebhookIT {
     if (selected) {
       labels.put(SELECT_LABEL, run);
     }
-    String ns =
-        core.createNamespace(
-                new V1Namespace().metadata(new V1ObjectMeta().generateName("nwh-").labels(labels)))
-            .execute()
-            .getMetadata()
-            .getName();
-    try {
-      core.createNamespacedServiceAccount(
-              ns, new V1ServiceAccount().metadata(new V1ObjectMeta().name("default")))
-          .execute();
-    } catch (io.kubernetes.client.openapi.ApiException e) {
-      if (e.getCode() != 409) { // the controller manager was faster
-        throw e;
-      }
-    }
+    String ns = TestNamespaces.generate(core, "nwh-", labels);
+    TestNamespaces.ensureServiceAccount(core, ns, "default");
     core.createNamespacedPod(ns, NodeRegistry.pod(node, pod, image)).execute();
     return ns;
   }
@@ -172,12 +144,7 @@ class NodeWebhookIT {
   /** The API server takes a moment to call a new webhook: probe with dry-run Pods. */
   private void awaitWebhookActive(String pullSecret) throws Exception {
     Map<String, String> labels = Map.of(SCOPE_LABEL, run, SELECT_LABEL, run);
-    String probe =
-        core.createNamespace(
-                new V1Namespace().metadata(new V1ObjectMeta().generateName("nwh-").labels(labels)))
-            .execute()
-            .getMetadata()
-            .getName();
+    String probe = TestNamespaces.generate(core, "nwh-", labels);
     NodeRegistry.awaitDefaultServiceAccount(core, probe);
     SyncCommandIT.await(
         "the webhook in effect",

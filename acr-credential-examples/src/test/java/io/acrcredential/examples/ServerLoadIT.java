@@ -15,11 +15,9 @@ import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
-import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodSpec;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,8 +31,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -52,7 +48,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -104,10 +99,12 @@ class ServerLoadIT {
     ApiClient admin = server.adminClient();
     this.core = new CoreV1Api(admin);
     this.admission = new AdmissionregistrationV1Api(admin);
-    this.cloud = FakeAlibabaCloud.start();
-    cloud.identities().addAccessKey(AK, SECRET);
-    cloud.acr().addInstance(AcrInstance.of(INSTANCE, "serverload", "cn-hangzhou"));
-    cloud.acr().useFixedToken("cr_temp_user", "server-load-password-0123");
+    this.cloud =
+        FakeCloudEnv.start(
+            AK,
+            SECRET,
+            AcrInstance.of(INSTANCE, "serverload", "cn-hangzhou"),
+            "server-load-password-0123");
   }
 
   @AfterEach
@@ -511,12 +508,7 @@ class ServerLoadIT {
     if (selected) {
       labels.put(SELECT_LABEL, run);
     }
-    String ns =
-        core.createNamespace(
-                new V1Namespace().metadata(new V1ObjectMeta().generateName("load-").labels(labels)))
-            .execute()
-            .getMetadata()
-            .getName();
+    String ns = TestNamespaces.generate(core, "load-", labels);
     await(
         "ServiceAccount default in " + ns,
         Duration.ofSeconds(60),
@@ -527,16 +519,7 @@ class ServerLoadIT {
   // ---- set-up and figures ----
 
   Map<String, String> env() {
-    Map<String, String> env = new HashMap<>();
-    env.put("HOME", home.toString());
-    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-    env.put("KUBECONFIG", server.kubeconfig().toString());
-    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
-    return env;
+    return FakeCloudEnv.env(home, server.kubeconfig(), cloud, AK, SECRET);
   }
 
   Map<String, String> config() {
@@ -549,20 +532,7 @@ class ServerLoadIT {
   }
 
   private SSLContext trustingServerCa() throws Exception {
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    trust.setCertificateEntry(
-        "ca",
-        CertificateFactory.getInstance("X.509")
-            .generateCertificate(
-                new ByteArrayInputStream(
-                    server.caCertificatePem().getBytes(StandardCharsets.US_ASCII))));
-    TrustManagerFactory tmf =
-        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, tmf.getTrustManagers(), null);
-    return context;
+    return WebhookTls.trusting(List.of(WebhookTls.certificate(server.caCertificatePem())));
   }
 
   static double percentile(List<Double> values, int p) {

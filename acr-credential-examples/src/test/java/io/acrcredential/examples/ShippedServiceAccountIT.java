@@ -24,7 +24,6 @@ import io.kubernetes.client.openapi.models.V1EnvVar;
 import io.kubernetes.client.openapi.models.V1Lease;
 import io.kubernetes.client.openapi.models.V1LeaseSpec;
 import io.kubernetes.client.openapi.models.V1LocalObjectReference;
-import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1SelfSubjectReview;
@@ -84,9 +83,7 @@ class ShippedServiceAccountIT {
     this.server = server;
     this.admin = server.adminClient();
     this.core = new CoreV1Api(admin);
-    this.cloud = FakeAlibabaCloud.start();
-    cloud.identities().addAccessKey(AK, SECRET);
-    cloud.acr().useFixedToken("cr_temp_user", PASSWORD);
+    this.cloud = FakeCloudEnv.start(AK, SECRET, null, PASSWORD);
   }
 
   @AfterEach
@@ -200,14 +197,7 @@ class ShippedServiceAccountIT {
     args.addAll(List.of("--http-address", "127.0.0.1", "--http-port", "0"));
     Map<String, String> env = deploymentEnv(container, ns, POD_NAME);
     assertThat(env).containsEntry("POD_NAME", POD_NAME).containsEntry("POD_NAMESPACE", ns);
-    env.put("HOME", home.toString());
-    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-    env.put("KUBECONFIG", kubeconfig.toString());
-    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
+    FakeCloudEnv.put(env, home, kubeconfig, cloud, AK, SECRET);
 
     Duration wait = Duration.ofMinutes(2);
     try (SyncProcess p = SyncProcess.start(env, args.toArray(String[]::new))) {
@@ -396,22 +386,8 @@ class ShippedServiceAccountIT {
 
   /** Creates the namespace (unless it exists) and its {@code default} ServiceAccount. */
   void namespaceWithDefaultServiceAccount(String name) throws ApiException {
-    try {
-      core.createNamespace(new V1Namespace().metadata(new V1ObjectMeta().name(name))).execute();
-    } catch (ApiException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-    }
-    try {
-      core.createNamespacedServiceAccount(
-              name, new V1ServiceAccount().metadata(new V1ObjectMeta().name("default")))
-          .execute();
-    } catch (ApiException e) {
-      if (e.getCode() != 409) { // the controller manager made it
-        throw e;
-      }
-    }
+    TestNamespaces.ensureNamespace(core, name);
+    TestNamespaces.ensureServiceAccount(core, name, "default");
   }
 
   Optional<V1Secret> secret(String ns, String name) throws ApiException {

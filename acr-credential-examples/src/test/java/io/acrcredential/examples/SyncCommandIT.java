@@ -28,7 +28,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,10 +58,8 @@ public class SyncCommandIT {
     this.server = server;
     this.admin = server.adminClient();
     this.core = new CoreV1Api(admin);
-    this.cloud = FakeAlibabaCloud.start();
-    cloud.identities().addAccessKey(AK, SECRET);
-    cloud.acr().addInstance(AcrInstance.of(INSTANCE, "syncit", "cn-hangzhou"));
-    cloud.acr().useFixedToken("cr_temp_user", PASSWORD);
+    this.cloud =
+        FakeCloudEnv.start(AK, SECRET, AcrInstance.of(INSTANCE, "syncit", "cn-hangzhou"), PASSWORD);
   }
 
   @AfterEach
@@ -71,33 +68,12 @@ public class SyncCommandIT {
   }
 
   Map<String, String> env() {
-    Map<String, String> env = new HashMap<>();
-    env.put("HOME", home.toString());
-    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-    env.put("KUBECONFIG", server.kubeconfig().toString());
-    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
-    return env;
+    return FakeCloudEnv.env(home, server.kubeconfig(), cloud, AK, SECRET);
   }
 
   /** A namespace with ServiceAccounts {@code default} and {@code builder}. */
   String namespace(String prefix) throws ApiException {
-    String ns = server.createNamespace(prefix);
-    for (String sa : List.of("default", "builder")) {
-      try {
-        core.createNamespacedServiceAccount(
-                ns, new V1ServiceAccount().metadata(new V1ObjectMeta().name(sa)))
-            .execute();
-      } catch (ApiException e) {
-        if (e.getCode() != 409) { // the controller manager may have made "default"
-          throw e;
-        }
-      }
-    }
-    return ns;
+    return TestNamespaces.withDefaultAndBuilder(server, core, prefix);
   }
 
   static Map<String, String> config(String namespaces, String threshold) {
@@ -350,21 +326,7 @@ public class SyncCommandIT {
     String cfg = AcrConfigMaps.create(server, "cfg", config(ns1, "15m"));
     String identity = "it-replica-" + cfg;
     try (SyncProcess p =
-        SyncProcess.start(
-            env(),
-            "sync",
-            "--configmap",
-            cfg + "/acr-configuration",
-            "--instance",
-            cfg,
-            "--http-address",
-            "127.0.0.1",
-            "--http-port",
-            "0",
-            "--identity",
-            identity,
-            "--lease-duration",
-            "6s")) {
+        SyncProcess.startSync(env(), cfg, "--identity", identity, "--lease-duration", "6s")) {
       Matcher http = p.awaitLog("HTTP on 127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(60));
       String version = MainTest.pomVersion();
       assertThat(p.stderr.get(0))
@@ -462,20 +424,7 @@ public class SyncCommandIT {
     String cfg = AcrConfigMaps.create(server, "cfg", config(ns, "15m"));
     cloud.acr().failAlways(FakeApi.GET_AUTHORIZATION_TOKEN, Failure.serverError(503));
     try (SyncProcess p =
-        SyncProcess.start(
-            env(),
-            "sync",
-            "--configmap",
-            cfg + "/acr-configuration",
-            "--instance",
-            cfg,
-            "--http-address",
-            "127.0.0.1",
-            "--http-port",
-            "0",
-            "--no-leader-election",
-            "--log-format",
-            "json")) {
+        SyncProcess.startSync(env(), cfg, "--no-leader-election", "--log-format", "json")) {
       p.awaitLog("\"level\":\"WARN\".*unavailable", Duration.ofSeconds(60));
       assertThat(p.process.isAlive()).isTrue();
       assertThat(pullSecret(ns)).isEmpty();

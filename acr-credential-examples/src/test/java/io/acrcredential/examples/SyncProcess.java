@@ -90,6 +90,28 @@ public final class SyncProcess implements AutoCloseable {
   }
 
   /**
+   * Starts {@code sync} on the ConfigMap {@code configMapNamespace/acr-configuration} (also the
+   * instance name) with /healthz, /readyz and /metrics on an ephemeral port of 127.0.0.1; {@code
+   * more} follows. Returns at once: the caller awaits the log lines it needs.
+   */
+  static SyncProcess startSync(Map<String, String> env, String configMapNamespace, String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "sync",
+                "--configmap",
+                configMapNamespace + "/acr-configuration",
+                "--instance",
+                configMapNamespace,
+                "--http-address",
+                "127.0.0.1",
+                "--http-port",
+                "0"));
+    args.addAll(List.of(more));
+    return start(env, args.toArray(new String[0]));
+  }
+
+  /**
    * A {@code sync} serving the Pod webhook from certificate files, as the webhook ITs start it.
    *
    * @param process the running program
@@ -137,15 +159,6 @@ public final class SyncProcess implements AutoCloseable {
     List<String> args =
         new ArrayList<>(
             List.of(
-                "sync",
-                "--configmap",
-                configMapNamespace + "/acr-configuration",
-                "--instance",
-                configMapNamespace,
-                "--http-address",
-                "127.0.0.1",
-                "--http-port",
-                "0",
                 "--webhook-port",
                 "0",
                 "--webhook-cert-file",
@@ -153,7 +166,7 @@ public final class SyncProcess implements AutoCloseable {
                 "--webhook-key-file",
                 keyFile.toString()));
     args.addAll(List.of(more));
-    SyncProcess p = start(env, args.toArray(new String[0]));
+    SyncProcess p = startSync(env, configMapNamespace, args.toArray(new String[0]));
     try {
       int http =
           Integer.parseInt(
@@ -169,6 +182,47 @@ public final class SyncProcess implements AutoCloseable {
       p.close();
       throw e;
     }
+  }
+
+  /** A port on 127.0.0.1 that was free a moment ago (the caller's process binds it next). */
+  static int freeLoopbackPort() throws IOException {
+    try (java.net.ServerSocket probe =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return probe.getLocalPort();
+    }
+  }
+
+  /**
+   * Starts {@code sync} on the ConfigMap {@code configMapNamespace/acr-configuration} (also the
+   * instance name) issuing its own webhook certificate and registration {@code registration}: the
+   * webhook on {@code 127.0.0.1:port}, registered by URL (the refresher runs outside the cluster),
+   * /metrics on an ephemeral port of 127.0.0.1, the given certificate and CA lifetimes; {@code
+   * more} follows (leader election, names). Returns at once: the caller awaits the log lines it
+   * needs.
+   */
+  static SyncProcess startSelfIssued(
+      Map<String, String> env,
+      String configMapNamespace,
+      int port,
+      String registration,
+      String certLifetime,
+      String caLifetime,
+      String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--webhook-port",
+                Integer.toString(port),
+                "--webhook-url",
+                "https://127.0.0.1:" + port,
+                "--webhook-configuration-name",
+                registration,
+                "--webhook-cert-lifetime",
+                certLifetime,
+                "--webhook-ca-lifetime",
+                caLifetime));
+    args.addAll(List.of(more));
+    return startSync(env, configMapNamespace, args.toArray(new String[0]));
   }
 
   private static Thread pump(java.io.InputStream in, List<String> lines, String name) {

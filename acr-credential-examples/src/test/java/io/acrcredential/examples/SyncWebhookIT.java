@@ -17,12 +17,10 @@ import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1LocalObjectReference;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
-import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.ConnectException;
@@ -36,8 +34,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,9 +44,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -98,10 +91,9 @@ class SyncWebhookIT {
     this.admin = server.adminClient();
     this.core = new CoreV1Api(admin);
     this.admission = new AdmissionregistrationV1Api(admin);
-    this.cloud = FakeAlibabaCloud.start();
-    cloud.identities().addAccessKey(AK, SECRET);
-    cloud.acr().addInstance(AcrInstance.of(INSTANCE, "webhookit", "cn-hangzhou"));
-    cloud.acr().useFixedToken("cr_temp_user", PASSWORD);
+    this.cloud =
+        FakeCloudEnv.start(
+            AK, SECRET, AcrInstance.of(INSTANCE, "webhookit", "cn-hangzhou"), PASSWORD);
   }
 
   @AfterEach
@@ -226,16 +218,7 @@ class SyncWebhookIT {
   // ---- the process ----
 
   Map<String, String> env() {
-    Map<String, String> env = new HashMap<>();
-    env.put("HOME", home.toString());
-    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-    env.put("KUBECONFIG", server.kubeconfig().toString());
-    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
-    return env;
+    return FakeCloudEnv.env(home, server.kubeconfig(), cloud, AK, SECRET);
   }
 
   Map<String, String> config(boolean webhook) {
@@ -277,11 +260,7 @@ class SyncWebhookIT {
     if (selected) {
       labels.put(SELECT_LABEL, run);
     }
-    V1Namespace created =
-        core.createNamespace(
-                new V1Namespace().metadata(new V1ObjectMeta().generateName("whit-").labels(labels)))
-            .execute();
-    return created.getMetadata().getName();
+    return TestNamespaces.generate(core, "whit-", labels);
   }
 
   private void serviceAccount(String ns, String name) throws ApiException {
@@ -334,30 +313,11 @@ class SyncWebhookIT {
 
   /** The serial number of the leaf certificate a fresh handshake (no resumed session) presents. */
   private BigInteger servedSerial(int port) throws Exception {
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    trust.setCertificateEntry("ca", certificate(server.caCertificatePem()));
-    TrustManagerFactory tmf =
-        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, tmf.getTrustManagers(), null);
-    try (Socket plain = connect(port);
-        SSLSocket socket =
-            (SSLSocket) context.getSocketFactory().createSocket(plain, "127.0.0.1", port, true)) {
-      socket.setSoTimeout(10_000);
-      var params = socket.getSSLParameters();
-      params.setEndpointIdentificationAlgorithm("HTTPS"); // the name 127.0.0.1 must match too
-      socket.setSSLParameters(params);
-      socket.startHandshake();
-      return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber();
-    }
+    return WebhookTls.servedSerial(port, List.of(certificate(server.caCertificatePem())));
   }
 
   private static X509Certificate certificate(String pem) throws Exception {
-    return (X509Certificate)
-        CertificateFactory.getInstance("X.509")
-            .generateCertificate(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
+    return WebhookTls.certificate(pem);
   }
 
   /** Writes next to the target and renames, so the refresher never reads half a file. */

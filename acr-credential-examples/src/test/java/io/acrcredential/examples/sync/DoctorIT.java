@@ -30,8 +30,6 @@ import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
 import io.kubernetes.client.openapi.apis.CoordinationV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.RbacAuthorizationV1Api;
-import io.kubernetes.client.openapi.models.AdmissionregistrationV1ServiceReference;
-import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
 import io.kubernetes.client.openapi.models.CoreV1Event;
 import io.kubernetes.client.openapi.models.RbacV1Subject;
 import io.kubernetes.client.openapi.models.V1ClusterRole;
@@ -44,7 +42,6 @@ import io.kubernetes.client.openapi.models.V1LabelSelector;
 import io.kubernetes.client.openapi.models.V1Lease;
 import io.kubernetes.client.openapi.models.V1LeaseSpec;
 import io.kubernetes.client.openapi.models.V1LocalObjectReference;
-import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ObjectReference;
@@ -55,15 +52,8 @@ import io.kubernetes.client.openapi.models.V1PolicyRule;
 import io.kubernetes.client.openapi.models.V1Role;
 import io.kubernetes.client.openapi.models.V1RoleBinding;
 import io.kubernetes.client.openapi.models.V1RoleRef;
-import io.kubernetes.client.openapi.models.V1RuleWithOperations;
 import io.kubernetes.client.openapi.models.V1Secret;
-import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
-import io.kubernetes.client.openapi.models.V1ServicePort;
-import io.kubernetes.client.openapi.models.V1ServiceSpec;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -102,7 +92,7 @@ public class DoctorIT {
   static final String AK = "LTAI5tDoctorIt00001";
   static final String AK_SECRET = "doctorItSecret0123456789abc";
   static final String INSTANCE = "cri-doctorit01";
-  static final String USER = "cr_temp_user";
+  static final String USER = FakeCloudEnv.TOKEN_USER;
   static final String PASSWORD = "doctor-It-Registry-Password-42";
   static final String REVOKED = "doctor-It-Revoked-Password-77";
 
@@ -123,10 +113,9 @@ public class DoctorIT {
 
   @BeforeAll
   void start() throws Exception {
-    cloud = FakeAlibabaCloud.start();
-    cloud.identities().addAccessKey(AK, AK_SECRET);
-    cloud.acr().addInstance(AcrInstance.of(INSTANCE, "doctorit", "cn-hangzhou"));
-    cloud.acr().useFixedToken(USER, PASSWORD);
+    cloud =
+        FakeCloudEnv.start(
+            AK, AK_SECRET, AcrInstance.of(INSTANCE, "doctorit", "cn-hangzhou"), PASSWORD);
     tmp = Files.createTempDirectory("acr-doctor");
     registry = HtpasswdRegistry.start(tmp, USER, PASSWORD, "doctor-it");
     host = registry.host();
@@ -287,14 +276,7 @@ public class DoctorIT {
   @Test
   void secretOwnedBySomeoneElse() throws Exception {
     Setup s = setup("default", "default");
-    core.createNamespacedSecret(
-            s.ns,
-            new V1Secret()
-                .metadata(new V1ObjectMeta().name(s.secret))
-                .type("kubernetes.io/dockerconfigjson")
-                .data(
-                    Map.of(".dockerconfigjson", "{\"auths\":{}}".getBytes(StandardCharsets.UTF_8))))
-        .execute();
+    core.createNamespacedSecret(s.ns, DoctorFixture.unmanagedPullSecret(s.secret)).execute();
     sync(s);
     CliHarness.Result r = doctor(s, "--image", host + "/team/app:1", "--namespace", s.ns);
     assertThat(r.exit()).as(r.toString()).isEqualTo(1);
@@ -498,43 +480,16 @@ public class DoctorIT {
     Setup s = setup("default", "default");
     sync(s);
     String name = "doctor-it-" + suffix;
-    core.createNamespacedService(
-            s.cfg,
-            new V1Service()
-                .metadata(new V1ObjectMeta().name("webhook"))
-                .spec(
-                    new V1ServiceSpec()
-                        .selector(Map.of("app", "nothing-" + suffix))
-                        .ports(List.of(new V1ServicePort().port(443)))))
-        .execute();
+    core.createNamespacedService(s.cfg, DoctorFixture.endpointlessWebhookService(suffix)).execute();
     new AdmissionregistrationV1Api(server.adminClient())
         .createMutatingWebhookConfiguration(
             new V1MutatingWebhookConfiguration()
                 .metadata(new V1ObjectMeta().name(name))
                 .webhooks(
                     List.of(
-                        new V1MutatingWebhook()
-                            .name("pods.acr-credential.io")
-                            .admissionReviewVersions(List.of("v1"))
-                            .sideEffects("None")
-                            .failurePolicy("Ignore")
+                        DoctorFixture.podWebhookToService(s.cfg)
                             .objectSelector(
-                                new V1LabelSelector().matchLabels(Map.of("doctor-it", suffix)))
-                            .rules(
-                                List.of(
-                                    new V1RuleWithOperations()
-                                        .apiGroups(List.of(""))
-                                        .apiVersions(List.of("v1"))
-                                        .resources(List.of("pods"))
-                                        .operations(List.of("CREATE"))))
-                            .clientConfig(
-                                new AdmissionregistrationV1WebhookClientConfig()
-                                    .service(
-                                        new AdmissionregistrationV1ServiceReference()
-                                            .namespace(s.cfg)
-                                            .name("webhook")
-                                            .port(443)
-                                            .path("/mutate-pods"))))))
+                                new V1LabelSelector().matchLabels(Map.of("doctor-it", suffix))))))
         .execute();
     try {
       CliHarness.Result r =
@@ -589,15 +544,7 @@ public class DoctorIT {
     sync(s);
     String name = "doctor-own-" + suffix;
     String certificate = "doctor-cert-" + suffix;
-    core.createNamespacedService(
-            s.cfg,
-            new V1Service()
-                .metadata(new V1ObjectMeta().name("webhook"))
-                .spec(
-                    new V1ServiceSpec()
-                        .selector(Map.of("app", "nothing-" + suffix))
-                        .ports(List.of(new V1ServicePort().port(443)))))
-        .execute();
+    core.createNamespacedService(s.cfg, DoctorFixture.endpointlessWebhookService(suffix)).execute();
     WebhookCertificates.State state = issue(s.cfg);
     core.createNamespacedSecret("kube-system", certificateSecret(certificate, state, true))
         .execute();
@@ -1031,19 +978,7 @@ public class DoctorIT {
   }
 
   String namespace(String prefix) throws ApiException {
-    String ns = server.createNamespace(prefix);
-    for (String sa : List.of("default", "builder")) {
-      try {
-        core.createNamespacedServiceAccount(
-                ns, new V1ServiceAccount().metadata(new V1ObjectMeta().name(sa)))
-            .execute();
-      } catch (ApiException e) {
-        if (e.getCode() != 409) {
-          throw e;
-        }
-      }
-    }
-    return ns;
+    return TestNamespaces.withDefaultAndBuilder(server, core, prefix);
   }
 
   String pod(String ns, String name, String sa, String image) throws ApiException {
@@ -1060,34 +995,12 @@ public class DoctorIT {
   }
 
   Map<String, String> env() {
-    Map<String, String> env = new HashMap<>();
-    env.put("HOME", tmp.toString());
-    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-    env.put("KUBECONFIG", server.kubeconfig().toString());
-    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", AK_SECRET);
-    return env;
+    return FakeCloudEnv.env(tmp, server.kubeconfig(), cloud, AK, AK_SECRET);
   }
 
   /** The program in-process. */
   CliHarness.Result run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    Invocation io =
-        new Invocation(
-            env(),
-            new ByteArrayInputStream(new byte[0]),
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            Clock.systemUTC(),
-            tmp);
-    int exit = Main.run(List.of(args), io);
-    CliHarness.Result r =
-        new CliHarness.Result(
-            exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    CliHarness.Result r = DoctorFixture.runInProcess(env(), tmp, args);
     record(r.stdout() + r.stderr());
     return r;
   }
@@ -1124,17 +1037,7 @@ public class DoctorIT {
   }
 
   static List<String> conclusionLines(CliHarness.Result r) {
-    String out = r.stdout();
-    int at = out.indexOf("\nconclusion:\n");
-    assertThat(at).as(out).isPositive();
-    List<String> lines = new ArrayList<>();
-    for (String l : out.substring(at + "\nconclusion:\n".length()).split("\n")) {
-      if (!l.isBlank()) {
-        lines.add(l.strip());
-      }
-    }
-    assertThat(lines).as("at most three lines").hasSizeBetween(1, 3);
-    return lines;
+    return DoctorFixture.conclusionLines(r.stdout());
   }
 
   static String conclusion(CliHarness.Result r) {

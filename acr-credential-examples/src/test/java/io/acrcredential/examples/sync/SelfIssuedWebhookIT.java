@@ -26,24 +26,16 @@ import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.math.BigInteger;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,10 +77,9 @@ class SelfIssuedWebhookIT {
     this.admin = server.adminClient();
     this.core = new CoreV1Api(admin);
     this.admission = new AdmissionregistrationV1Api(admin);
-    this.cloud = FakeAlibabaCloud.start();
-    cloud.identities().addAccessKey(AK, SECRET);
-    cloud.acr().addInstance(AcrInstance.of(INSTANCE, "selfissuedit", "cn-hangzhou"));
-    cloud.acr().useFixedToken("cr_temp_user", PASSWORD);
+    this.cloud =
+        FakeCloudEnv.start(
+            AK, SECRET, AcrInstance.of(INSTANCE, "selfissuedit", "cn-hangzhou"), PASSWORD);
   }
 
   @AfterEach
@@ -101,38 +92,21 @@ class SelfIssuedWebhookIT {
       throws Exception {
     String cfg = AcrConfigMaps.create(server, "siw", config(true));
     String registration = "acr-selfissued-it-" + run;
-    int port;
-    try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = probe.getLocalPort();
-    }
+    int port = SyncProcess.freeLoopbackPort();
     Duration wait = Duration.ofSeconds(90);
+    // short lives, so that the serving certificate and then the CA rotate during the test
     try (SyncProcess p =
-        SyncProcess.start(
+        SyncProcess.startSelfIssued(
             env(),
-            "sync",
-            "--configmap",
-            cfg + "/acr-configuration",
-            "--instance",
             cfg,
+            port,
+            registration,
+            "12s",
+            "48s",
             "--lease-namespace",
             cfg,
             "--identity",
-            "siw-replica",
-            "--http-address",
-            "127.0.0.1",
-            "--http-port",
-            "0",
-            "--webhook-port",
-            Integer.toString(port),
-            "--webhook-url",
-            "https://127.0.0.1:" + port,
-            "--webhook-configuration-name",
-            registration,
-            // short lives, so that the serving certificate and then the CA rotate during the test
-            "--webhook-cert-lifetime",
-            "12s",
-            "--webhook-ca-lifetime",
-            "48s")) {
+            "siw-replica")) {
       try {
         p.awaitLog("Pod webhook certificate issued", wait);
         p.awaitLog("Pod webhook serving https://127\\.0\\.0\\.1:" + port + "/mutate-pods", wait);
@@ -567,42 +541,11 @@ class SelfIssuedWebhookIT {
 
   /** The leaf a fresh handshake presents, verified against the bundle and the name 127.0.0.1. */
   private static BigInteger servedSerial(int port, byte[] bundle) throws Exception {
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    int i = 0;
-    for (X509Certificate ca : WebhookCertificates.certificates(bundle)) {
-      trust.setCertificateEntry("ca" + i++, ca);
-    }
-    TrustManagerFactory tmf =
-        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, tmf.getTrustManagers(), null);
-    try (Socket plain = new Socket()) {
-      plain.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
-      try (SSLSocket socket =
-          (SSLSocket) context.getSocketFactory().createSocket(plain, "127.0.0.1", port, true)) {
-        socket.setSoTimeout(10_000);
-        var params = socket.getSSLParameters();
-        params.setEndpointIdentificationAlgorithm("HTTPS");
-        socket.setSSLParameters(params);
-        socket.startHandshake();
-        return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber();
-      }
-    }
+    return WebhookTls.servedSerial(port, WebhookCertificates.certificates(bundle));
   }
 
   Map<String, String> env() {
-    Map<String, String> env = new HashMap<>();
-    env.put("HOME", home.toString());
-    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-    env.put("KUBECONFIG", server.kubeconfig().toString());
-    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
-    return env;
+    return FakeCloudEnv.env(home, server.kubeconfig(), cloud, AK, SECRET);
   }
 
   /** Only {@code enable} in webhook-configuration: Alibaba's defaults for the rest. */

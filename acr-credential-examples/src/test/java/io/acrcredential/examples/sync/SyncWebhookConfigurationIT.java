@@ -33,7 +33,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,10 +81,12 @@ class SyncWebhookConfigurationIT {
     this.admin = server.adminClient();
     this.core = new CoreV1Api(admin);
     this.admission = new AdmissionregistrationV1Api(admin);
-    this.cloud = FakeAlibabaCloud.start();
-    cloud.identities().addAccessKey(AK, SECRET);
-    cloud.acr().addInstance(AcrInstance.of(INSTANCE, "webhookcfgit", "cn-hangzhou"));
-    cloud.acr().useFixedToken("cr_temp_user", "sync-webhook-cfg-password-01");
+    this.cloud =
+        FakeCloudEnv.start(
+            AK,
+            SECRET,
+            AcrInstance.of(INSTANCE, "webhookcfgit", "cn-hangzhou"),
+            "sync-webhook-cfg-password-01");
   }
 
   @AfterEach
@@ -258,16 +259,7 @@ class SyncWebhookConfigurationIT {
   // ---- helpers ----
 
   Map<String, String> env() {
-    Map<String, String> env = new HashMap<>();
-    env.put("HOME", home.toString());
-    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-    env.put("KUBECONFIG", server.kubeconfig().toString());
-    env.put("ACR_CREDENTIAL_ACR_ENDPOINT", "http://" + cloud.acr().endpoint());
-    env.put("ACR_CREDENTIAL_STS_ENDPOINT", "http://" + cloud.sts().endpoint());
-    env.put("ACR_CREDENTIAL_METADATA_ENDPOINT", "http://" + cloud.metadata().endpoint());
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_ID", AK);
-    env.put("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET);
-    return env;
+    return FakeCloudEnv.env(home, server.kubeconfig(), cloud, AK, SECRET);
   }
 
   Map<String, String> config(String policy, int timeout, String threshold) {
