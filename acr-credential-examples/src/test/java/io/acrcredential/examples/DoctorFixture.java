@@ -2,6 +2,7 @@ package io.acrcredential.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.acrcredential.examples.cli.Invocation;
 import io.kubernetes.client.openapi.models.AdmissionregistrationV1ServiceReference;
 import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
 import io.kubernetes.client.openapi.models.V1MutatingWebhook;
@@ -25,12 +26,12 @@ import java.util.Map;
  * What {@link DoctorIT} (API server only) and {@link NodeDoctorIT} (a real node) both set up to
  * provoke a doctor diagnosis, and how both read its conclusion.
  */
-final class DoctorFixture {
+public final class DoctorFixture {
 
   private DoctorFixture() {}
 
   /** The program in-process with {@code env}, no input, the system clock and {@code home}. */
-  static CliHarness.Result runInProcess(Map<String, String> env, Path home, String... args) {
+  public static CliHarness.Result runInProcess(Map<String, String> env, Path home, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Invocation io =
@@ -49,7 +50,7 @@ final class DoctorFixture {
   /**
    * The lines after {@code conclusion:} in doctor's text output; asserts there are one to three.
    */
-  static List<String> conclusionLines(String stdout) {
+  public static List<String> conclusionLines(String stdout) {
     int at = stdout.indexOf("\nconclusion:\n");
     assertThat(at).as(stdout).isPositive();
     List<String> lines = new ArrayList<>();
@@ -63,7 +64,7 @@ final class DoctorFixture {
   }
 
   /** A pull Secret of that name with no acr-credential label and no login in it: a clash. */
-  static V1Secret unmanagedPullSecret(String name) {
+  public static V1Secret unmanagedPullSecret(String name) {
     return new V1Secret()
         .metadata(new V1ObjectMeta().name(name))
         .type("kubernetes.io/dockerconfigjson")
@@ -71,7 +72,7 @@ final class DoctorFixture {
   }
 
   /** A Service {@code webhook} whose selector matches no Pod: it never has a ready endpoint. */
-  static V1Service endpointlessWebhookService(String suffix) {
+  public static V1Service endpointlessWebhookService(String suffix) {
     return new V1Service()
         .metadata(new V1ObjectMeta().name("webhook"))
         .spec(
@@ -84,7 +85,7 @@ final class DoctorFixture {
    * The Pod webhook entry {@code pods.acr-credential.io} (Pod CREATE, failure policy Ignore) sent
    * to Service {@code serviceNamespace/webhook}; the caller adds which objects it selects.
    */
-  static V1MutatingWebhook podWebhookToService(String serviceNamespace) {
+  public static V1MutatingWebhook podWebhookToService(String serviceNamespace) {
     return new V1MutatingWebhook()
         .name("pods.acr-credential.io")
         .admissionReviewVersions(List.of("v1"))

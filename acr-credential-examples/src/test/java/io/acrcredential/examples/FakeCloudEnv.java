@@ -11,10 +11,10 @@ import java.util.Map;
  * it: the ACR, STS and metadata endpoints on loopback, one AccessKey, a home and a kubeconfig, and
  * nothing inherited from the machine but {@code PATH}.
  */
-final class FakeCloudEnv {
+public final class FakeCloudEnv {
 
   /** The user name of the fixed ACR token the tests hand out. */
-  static final String TOKEN_USER = "cr_temp_user";
+  public static final String TOKEN_USER = "cr_temp_user";
 
   private FakeCloudEnv() {}
 
@@ -24,7 +24,8 @@ final class FakeCloudEnv {
    *
    * @param instance the ACR instance it serves, or null for none yet
    */
-  static FakeAlibabaCloud start(String ak, String secret, AcrInstance instance, String password) {
+  public static FakeAlibabaCloud start(
+      String ak, String secret, AcrInstance instance, String password) {
     FakeAlibabaCloud cloud = FakeAlibabaCloud.start();
     cloud.identities().addAccessKey(ak, secret);
     if (instance != null) {
@@ -35,7 +36,7 @@ final class FakeCloudEnv {
   }
 
   /** A new environment with only what {@link #put} writes. */
-  static Map<String, String> env(
+  public static Map<String, String> env(
       Path home, Path kubeconfig, FakeAlibabaCloud cloud, String ak, String secret) {
     return put(new HashMap<>(), home, kubeconfig, cloud, ak, secret);
   }
@@ -44,7 +45,7 @@ final class FakeCloudEnv {
    * Sets {@code HOME}, {@code PATH} (the test's own), {@code KUBECONFIG}, the three cloud endpoints
    * and the AccessKey in {@code env}, over whatever it held for them; returns {@code env}.
    */
-  static Map<String, String> put(
+  public static Map<String, String> put(
       Map<String, String> env,
       Path home,
       Path kubeconfig,

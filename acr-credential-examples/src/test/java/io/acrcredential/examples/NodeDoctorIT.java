@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.acrcredential.core.DockerConfig;
 import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.examples.cli.CliException;
-import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.sync.DoctorIT;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.config.SecretLayout;

@@ -94,7 +94,8 @@ public final class SyncProcess implements AutoCloseable {
    * instance name) with /healthz, /readyz and /metrics on an ephemeral port of 127.0.0.1; {@code
    * more} follows. Returns at once: the caller awaits the log lines it needs.
    */
-  static SyncProcess startSync(Map<String, String> env, String configMapNamespace, String... more) {
+  public static SyncProcess startSync(
+      Map<String, String> env, String configMapNamespace, String... more) {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -185,7 +186,7 @@ public final class SyncProcess implements AutoCloseable {
   }
 
   /** A port on 127.0.0.1 that was free a moment ago (the caller's process binds it next). */
-  static int freeLoopbackPort() throws IOException {
+  public static int freeLoopbackPort() throws IOException {
     try (java.net.ServerSocket probe =
         new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return probe.getLocalPort();
@@ -200,7 +201,7 @@ public final class SyncProcess implements AutoCloseable {
    * more} follows (leader election, names). Returns at once: the caller awaits the log lines it
    * needs.
    */
-  static SyncProcess startSelfIssued(
+  public static SyncProcess startSelfIssued(
       Map<String, String> env,
       String configMapNamespace,
       int port,

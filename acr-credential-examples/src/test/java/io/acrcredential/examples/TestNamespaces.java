@@ -10,13 +10,13 @@ import java.util.List;
 import java.util.Map;
 
 /** Namespaces and ServiceAccounts as the examples' ITs need them, made on the real API server. */
-final class TestNamespaces {
+public final class TestNamespaces {
 
   private TestNamespaces() {}
 
   /** A new namespace with ServiceAccounts {@code default} and {@code builder}. */
-  static String withDefaultAndBuilder(LocalKubeApiServer server, CoreV1Api core, String prefix)
-      throws ApiException {
+  public static String withDefaultAndBuilder(
+      LocalKubeApiServer server, CoreV1Api core, String prefix) throws ApiException {
     String ns = server.createNamespace(prefix);
     for (String sa : List.of("default", "builder")) {
       ensureServiceAccount(core, ns, sa);
@@ -25,7 +25,7 @@ final class TestNamespaces {
   }
 
   /** A new namespace named {@code prefix} and a random suffix, with these labels. */
-  static String generate(CoreV1Api core, String prefix, Map<String, String> labels)
+  public static String generate(CoreV1Api core, String prefix, Map<String, String> labels)
       throws ApiException {
     return core.createNamespace(
             new V1Namespace().metadata(new V1ObjectMeta().generateName(prefix).labels(labels)))
@@ -35,7 +35,7 @@ final class TestNamespaces {
   }
 
   /** Creates the namespace unless it exists. */
-  static void ensureNamespace(CoreV1Api core, String name) throws ApiException {
+  public static void ensureNamespace(CoreV1Api core, String name) throws ApiException {
     try {
       core.createNamespace(new V1Namespace().metadata(new V1ObjectMeta().name(name))).execute();
     } catch (ApiException e) {
@@ -46,7 +46,8 @@ final class TestNamespaces {
   }
 
   /** Creates the ServiceAccount unless it exists (the controller manager may make "default"). */
-  static void ensureServiceAccount(CoreV1Api core, String ns, String name) throws ApiException {
+  public static void ensureServiceAccount(CoreV1Api core, String ns, String name)
+      throws ApiException {
     try {
       core.createNamespacedServiceAccount(
               ns, new V1ServiceAccount().metadata(new V1ObjectMeta().name(name)))

@@ -14,19 +14,19 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 
 /** How the webhook tests reach the refresher's HTTPS port as the API server would. */
-final class WebhookTls {
+public final class WebhookTls {
 
   private WebhookTls() {}
 
   /** The first certificate of a PEM text. */
-  static X509Certificate certificate(String pem) throws Exception {
+  public static X509Certificate certificate(String pem) throws Exception {
     return (X509Certificate)
         CertificateFactory.getInstance("X.509")
             .generateCertificate(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
   }
 
   /** A TLS context that trusts exactly these CAs (the JDK's own stay out). */
-  static SSLContext trusting(List<X509Certificate> cas) throws Exception {
+  public static SSLContext trusting(List<X509Certificate> cas) throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     int i = 0;
@@ -45,7 +45,7 @@ final class WebhookTls {
    * The serial number of the leaf certificate a fresh handshake (no resumed session) with {@code
    * 127.0.0.1:port} presents, verified against {@code cas} and the name 127.0.0.1.
    */
-  static BigInteger servedSerial(int port, List<X509Certificate> cas) throws Exception {
+  public static BigInteger servedSerial(int port, List<X509Certificate> cas) throws Exception {
     SSLContext context = trusting(cas);
     try (Socket plain = new Socket()) {
       plain.connect(new InetSocketAddress("127.0.0.1", port), 10_000);

@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.acrcredential.core.DockerConfig;
 import io.acrcredential.examples.AcrConfigMaps;
+import io.acrcredential.examples.FakeCloudEnv;
 import io.acrcredential.examples.SyncProcess;
+import io.acrcredential.examples.WebhookTls;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.acrcredential.testing.AcrInstance;

@@ -5,6 +5,7 @@ import static io.acrcredential.examples.SyncCommandIT.quietly;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.acrcredential.examples.AcrConfigMaps;
+import io.acrcredential.examples.FakeCloudEnv;
 import io.acrcredential.examples.SyncProcess;
 import io.acrcredential.k8s.config.WebhookSettings;
 import io.acrcredential.k8s.config.WebhookSettings.FailurePolicy;
