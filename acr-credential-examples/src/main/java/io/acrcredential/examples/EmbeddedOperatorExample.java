@@ -1,28 +1,29 @@
 package io.acrcredential.examples;
 
-import io.acrcredential.core.CachingTokenProvider;
-import io.acrcredential.core.TokenProvider;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.PullSecretSyncBuilder;
 import io.acrcredential.k8s.SyncListener;
 import io.acrcredential.k8s.config.AcrConfiguration;
+import io.acrcredential.k8s.identity.RegistryTokenProviders;
 import io.kubernetes.client.openapi.ApiClient;
-import java.time.Duration;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How to run the pull-Secret sync inside another operator's process, sharing that operator's {@link
- * ApiClient}: a cache in front of the ACR provider and a {@link PullSecretSync} that the operator
- * starts and closes with its own life cycle. The sync subscribes to the cache when it starts, so
- * every rotation rewrites the Secrets at once.
+ * ApiClient}: the configuration's identities turned into cached ACR tokens ({@link
+ * RegistryTokenProviders}) and a {@link PullSecretSync} that the operator starts and closes with
+ * its own life cycle. The sync subscribes to the tokens' changes when it starts, so every rotation
+ * rewrites the Secrets at once.
  *
  * <pre>{@code
- * AcrTokenProvider acr = AcrTokenProvider.builder()
- *     .credentials(AlibabaCredentials.defaultChain())
+ * RegistryTokenProviders tokens = RegistryTokenProviders.builder()
+ *     .environment(System.getenv())
  *     .build();
  * AcrConfiguration config = AcrConfigParser.forClusterRegion("cn-hangzhou").parseStrict(data);
  * try (EmbeddedOperatorExample sync =
- *     new EmbeddedOperatorExample(operatorApiClient, acr, config, null)) {
+ *     new EmbeddedOperatorExample(operatorApiClient, tokens, config, null)) {
  *   sync.start();
  *   // ... the operator's own work ...
  * }
@@ -33,7 +34,9 @@ import java.util.Objects;
  */
 public final class EmbeddedOperatorExample implements AutoCloseable {
 
-  private final CachingTokenProvider cache;
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedOperatorExample.class);
+
+  private final RegistryTokenProviders tokens;
   private final PullSecretSync sync;
 
   /**
@@ -41,34 +44,37 @@ public final class EmbeddedOperatorExample implements AutoCloseable {
    *
    * @param operatorClient the host operator's client, used for reads and writes (the sync derives a
    *     separate client with its own read timeout for its informers)
-   * @param acr the provider that really asks ACR, usually an {@code AcrTokenProvider}
-   * @param configuration what to keep in sync and where
+   * @param tokens the token providers for the configuration's identities; closed with this
+   * @param configuration what to keep in sync and where, with the identity of each registry
    * @param listener learns what the sync does, or null
    * @throws NullPointerException when a required argument is null
    */
   public EmbeddedOperatorExample(
       ApiClient operatorClient,
-      TokenProvider acr,
+      RegistryTokenProviders tokens,
       AcrConfiguration configuration,
       SyncListener listener) {
     Objects.requireNonNull(operatorClient, "operatorClient");
-    Objects.requireNonNull(acr, "acr");
-    Objects.requireNonNull(configuration, "configuration");
-    this.cache =
-        CachingTokenProvider.builder(acr)
-            .refreshBeforeExpiry(configuration.expiringThreshold())
-            .retryBackoff(Duration.ofSeconds(1), Duration.ofMinutes(2))
-            .build();
+    this.tokens = Objects.requireNonNull(tokens, "tokens");
     PullSecretSyncBuilder b =
         PullSecretSync.builder()
             .apiClient(operatorClient)
-            .configuration(configuration)
-            .tokenProvider(cache)
+            .configuration(apply(Objects.requireNonNull(configuration, "configuration")))
+            .tokenProvider(tokens)
             .eventComponent("my-operator");
     if (listener != null) {
       b.listener(listener);
     }
     this.sync = b.build();
+  }
+
+  /**
+   * Switches the tokens to a configuration; a registry they cannot serve is logged and left out.
+   */
+  private AcrConfiguration apply(AcrConfiguration configuration) {
+    RegistryTokenProviders.Applied applied = tokens.apply(configuration);
+    applied.problems().forEach(p -> LOG.warn("{}", p));
+    return applied.configuration();
   }
 
   /** Starts the informers and workers; returns at once. */
@@ -91,13 +97,13 @@ public final class EmbeddedOperatorExample implements AutoCloseable {
    * @param configuration the new configuration
    */
   public void update(AcrConfiguration configuration) {
-    sync.updateConfiguration(configuration);
+    sync.updateConfiguration(apply(configuration));
   }
 
-  /** Stops the sync's threads and the cache's refresher; the operator's client stays usable. */
+  /** Stops the sync's threads and the tokens' refresher; the operator's client stays usable. */
   @Override
   public void close() {
     sync.close();
-    cache.close();
+    tokens.close();
   }
 }

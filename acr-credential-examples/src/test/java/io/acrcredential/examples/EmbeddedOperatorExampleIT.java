@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.acrcredential.core.DockerConfig;
 import io.acrcredential.core.RegistryTarget;
-import io.acrcredential.core.acr.AcrTokenProvider;
-import io.acrcredential.core.acr.AlibabaCredentials;
 import io.acrcredential.k8s.NamespaceSyncResult;
 import io.acrcredential.k8s.SyncListener;
 import io.acrcredential.k8s.config.AcrConfiguration;
@@ -13,6 +11,7 @@ import io.acrcredential.k8s.config.IdentitySpec;
 import io.acrcredential.k8s.config.NamespaceScope;
 import io.acrcredential.k8s.config.RegistryEntry;
 import io.acrcredential.k8s.config.ServiceAccountScope;
+import io.acrcredential.k8s.identity.RegistryTokenProviders;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.acrcredential.testing.AcrInstance;
@@ -23,6 +22,7 @@ import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -53,24 +53,27 @@ class EmbeddedOperatorExampleIT {
                           .withDomains(List.of("embed-registry.cn-hangzhou.cr.aliyuncs.com")),
                       IdentitySpec.defaultChain()))
               .build();
-      try (AcrTokenProvider acr =
-              AcrTokenProvider.builder()
-                  .credentials(
-                      AlibabaCredentials.accessKey(
-                          "LTAI5tEmbedded00001", "embeddedSecret0123456789"))
-                  .endpoint("http://" + cloud.acr().endpoint())
-                  .build();
-          EmbeddedOperatorExample sync =
-              new EmbeddedOperatorExample(
-                  operatorClient,
-                  acr,
-                  config,
-                  new SyncListener() {
-                    @Override
-                    public void namespaceSynced(NamespaceSyncResult result) {
-                      synced.add(result);
-                    }
-                  })) {
+      RegistryTokenProviders tokens =
+          RegistryTokenProviders.builder()
+              .acrEndpoint("http://" + cloud.acr().endpoint())
+              .stsEndpoint("http://" + cloud.sts().endpoint())
+              .metadataEndpoint("http://" + cloud.metadata().endpoint())
+              .environment(
+                  Map.of(
+                      "ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tEmbedded00001",
+                      "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "embeddedSecret0123456789"))
+              .build();
+      try (EmbeddedOperatorExample sync =
+          new EmbeddedOperatorExample(
+              operatorClient,
+              tokens,
+              config,
+              new SyncListener() {
+                @Override
+                public void namespaceSynced(NamespaceSyncResult result) {
+                  synced.add(result);
+                }
+              })) {
         sync.start();
         String secret = DockerConfig.secretName("embed-registry.cn-hangzhou.cr.aliyuncs.com");
         long deadline = System.nanoTime() + 30_000_000_000L;

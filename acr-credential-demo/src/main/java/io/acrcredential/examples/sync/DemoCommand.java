@@ -173,7 +173,7 @@ public final class DemoCommand implements Command {
               new ConfigSource.FromConfigMap(
                   admin, server.adminClient(), "kube-system", "acr-configuration"),
               AcrConfigParser.forClusterRegion(REGION),
-              new RegistryProviders.Endpoints(
+              new AcrEndpoints(
                   Optional.of("http://" + cloud.acr().endpoint()),
                   Optional.of("http://" + cloud.sts().endpoint()),
                   Optional.of("http://" + cloud.metadata().endpoint())),

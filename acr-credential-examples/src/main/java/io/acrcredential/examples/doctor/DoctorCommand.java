@@ -7,14 +7,13 @@ import io.acrcredential.examples.cli.Command;
 import io.acrcredential.examples.cli.CredentialConfig;
 import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
-import io.acrcredential.examples.sync.RegistryProviders;
+import io.acrcredential.examples.sync.AcrEndpoints;
 import io.acrcredential.examples.sync.SelfIssuedCertificate;
 import io.acrcredential.examples.sync.SyncCommand;
-import io.acrcredential.examples.sync.SyncMetrics;
 import io.acrcredential.examples.sync.WebhookRegistration;
 import io.acrcredential.k8s.config.AcrConfigParser;
 import io.acrcredential.k8s.config.RegistryEntry;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.acrcredential.k8s.identity.RegistryTokenProviders;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -166,8 +165,8 @@ public final class DoctorCommand implements Command {
     } catch (IllegalArgumentException e) {
       throw CliException.usage(e.getMessage());
     }
-    RegistryProviders.Endpoints endpoints =
-        new RegistryProviders.Endpoints(
+    AcrEndpoints endpoints =
+        new AcrEndpoints(
             p.value("acr-endpoint"), p.value("sts-endpoint"), p.value("metadata-endpoint"));
     Optional<Function<RegistryEntry, RegistryCredential>> acr =
         p.flag("skip-acr") ? Optional.empty() : Optional.of(e -> fetch(e, endpoints, io));
@@ -206,23 +205,15 @@ public final class DoctorCommand implements Command {
 
   /** One token from ACR with the entry's identity; the caller never prints it. */
   private static RegistryCredential fetch(
-      RegistryEntry entry, RegistryProviders.Endpoints endpoints, Invocation io) {
-    RegistryProviders providers =
-        new RegistryProviders(
-            endpoints,
-            io.env(),
-            io.clock(),
-            // no JVM metrics: nothing reads them, and the node bundle's runtime has no
-            // java.management
-            new SyncMetrics(new PrometheusRegistry(), false),
-            List.of());
+      RegistryEntry entry, AcrEndpoints endpoints, Invocation io) {
+    RegistryTokenProviders identities =
+        RegistryTokenProviders.builder().environment(io.env()).clock(io.clock()).build();
     AcrTokenProvider.Builder b =
-        AcrTokenProvider.builder().credentials(providers.credentials(entry.identity()));
+        AcrTokenProvider.builder().credentials(identities.credentials(entry.identity()));
     endpoints.acr().ifPresent(b::endpoint);
     endpoints.sts().ifPresent(b::stsEndpoint);
     endpoints.metadata().ifPresent(b::metadataEndpoint);
-    try (AcrTokenProvider provider = b.clock(io.clock()).build();
-        RegistryProviders ignored = providers) {
+    try (AcrTokenProvider provider = b.clock(io.clock()).build()) {
       return provider.fetch(entry.target());
     }
   }

@@ -7,6 +7,7 @@ import io.acrcredential.k8s.config.ConfigParseResult;
 import io.acrcredential.k8s.config.ConfigProblem;
 import io.acrcredential.k8s.config.LastGoodConfiguration;
 import io.acrcredential.k8s.config.NamespaceScope;
+import io.acrcredential.k8s.identity.RegistryTokenProviders;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +32,7 @@ final class ConfigApplier {
   private static final Logger LOG = LoggerFactory.getLogger(Refresher.class);
 
   private final Refresher.Settings settings;
-  private final RegistryProviders providers;
+  private final RegistryTokenProviders providers;
   private final SyncMetrics metrics;
   private final RefresherEvents events;
   private final ScheduledExecutorService executor;
@@ -49,7 +50,7 @@ final class ConfigApplier {
    */
   ConfigApplier(
       Refresher.Settings settings,
-      RegistryProviders providers,
+      RegistryTokenProviders providers,
       SyncMetrics metrics,
       RefresherEvents events,
       ScheduledExecutorService executor,
@@ -135,8 +136,9 @@ final class ConfigApplier {
               + " deploy/webhook) or set enable: false");
     }
     report.addAll(notices);
-    List<String> problems = new ArrayList<>();
-    AcrConfiguration config = providers.apply(parsed.config(), problems);
+    RegistryTokenProviders.Applied providersApplied = providers.apply(parsed.config());
+    List<String> problems = providersApplied.problems();
+    AcrConfiguration config = providersApplied.configuration();
     report.addAll(problems);
     metrics.configLoaded(!parsed.hasErrors() && problems.isEmpty(), parsed.errors().size());
     for (String line : report) {

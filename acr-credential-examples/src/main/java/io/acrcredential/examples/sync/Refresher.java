@@ -9,12 +9,12 @@ import io.acrcredential.examples.cli.CliException;
 import io.acrcredential.examples.util.TokenFailures;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.PullSecretSyncBuilder;
-import io.acrcredential.k8s.RotationSignal;
 import io.acrcredential.k8s.SyncListener;
 import io.acrcredential.k8s.config.AcrConfigParser;
 import io.acrcredential.k8s.config.AcrConfiguration;
 import io.acrcredential.k8s.config.ConfigParseResult;
 import io.acrcredential.k8s.config.ConfigProblem;
+import io.acrcredential.k8s.identity.RegistryTokenProviders;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -23,7 +23,6 @@ import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -80,7 +79,7 @@ final class Refresher implements AutoCloseable {
       ApiClient informerApi,
       ConfigSource source,
       AcrConfigParser parser,
-      RegistryProviders.Endpoints endpoints,
+      AcrEndpoints endpoints,
       Map<String, String> env,
       Clock clock,
       Optional<Lease> lease,
@@ -138,8 +137,7 @@ final class Refresher implements AutoCloseable {
   private final Settings settings;
   private final SyncMetrics metrics;
   private final ReconcileTracker tracker;
-  private final RotationSignal signal = new RotationSignal();
-  private final RegistryProviders providers;
+  private final RegistryTokenProviders providers;
   private final ScheduledExecutorService events;
   private final RefresherEvents warnings;
   private final ConfigApplier configs;
@@ -177,12 +175,15 @@ final class Refresher implements AutoCloseable {
           }
         };
     this.providers =
-        new RegistryProviders(
-            settings.endpoints(),
-            settings.env(),
-            settings.clock(),
-            metrics,
-            List.of(signal, rotations));
+        settings
+            .endpoints()
+            .applyTo(RegistryTokenProviders.builder())
+            .environment(settings.env())
+            .clock(settings.clock())
+            .listener(metrics)
+            .cacheListener(metrics)
+            .cacheListener(rotations)
+            .build();
     this.events =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -235,11 +236,11 @@ final class Refresher implements AutoCloseable {
               + errors.get(0)
               + (errors.size() > 1 ? " (and " + (errors.size() - 1) + " more error(s))" : ""));
     }
-    List<String> problems = new ArrayList<>();
-    AcrConfiguration config = providers.apply(parsed.config(), problems);
-    if (!problems.isEmpty()) {
-      throw CliException.failure(problems.get(0));
+    RegistryTokenProviders.Applied applied = providers.apply(parsed.config());
+    if (!applied.problems().isEmpty()) {
+      throw CliException.failure(applied.problems().get(0));
     }
+    AcrConfiguration config = applied.configuration();
     for (RegistryTarget target : providers.targets()) {
       try {
         providers.fetch(target);
@@ -383,7 +384,6 @@ final class Refresher implements AutoCloseable {
             .informerApiClient(settings.informerApi())
             .configuration(config)
             .tokenProvider(providers)
-            .rotationSignal(signal)
             .eventComponent(COMPONENT)
             .instanceName(settings.instance())
             .resyncPeriod(settings.resyncPeriod())

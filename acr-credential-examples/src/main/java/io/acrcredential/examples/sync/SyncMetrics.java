@@ -10,6 +10,7 @@ import io.acrcredential.k8s.NamespaceSyncResult;
 import io.acrcredential.k8s.SecretClash;
 import io.acrcredential.k8s.SyncFailure;
 import io.acrcredential.k8s.SyncListener;
+import io.acrcredential.k8s.identity.RegistryTokenProviders;
 import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -37,7 +38,8 @@ import java.util.function.BooleanSupplier;
  * acr_credential_build_info}. Labels name registries, domains, error codes and operations, never a
  * secret.
  */
-public final class SyncMetrics implements SyncListener, CacheListener {
+public final class SyncMetrics
+    implements SyncListener, CacheListener, RegistryTokenProviders.Listener {
 
   /** Upper bounds of the reconcile-duration histogram, in seconds. */
   static final double[] BUCKETS = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
@@ -207,11 +209,13 @@ public final class SyncMetrics implements SyncListener, CacheListener {
     return target.instanceId().orElse("personal") + "@" + target.regionId();
   }
 
-  void tokenFetched(RegistryTarget target) {
+  @Override
+  public void tokenFetched(RegistryTarget target) {
     tokensFetched.labelValues(registryLabel(target)).inc();
   }
 
-  void tokenFailed(RegistryTarget target, RuntimeException e) {
+  @Override
+  public void tokenFailed(RegistryTarget target, RuntimeException e) {
     String code =
         e instanceof TokenException t
             ? t.errorCode().orElse(t.reason().name())
@@ -219,7 +223,8 @@ public final class SyncMetrics implements SyncListener, CacheListener {
     tokenFailures.labelValues(registryLabel(target), code).inc();
   }
 
-  void forget(RegistryTarget target) {
+  @Override
+  public void credentialDropped(RegistryTarget target) {
     credentials.remove(target);
   }
 

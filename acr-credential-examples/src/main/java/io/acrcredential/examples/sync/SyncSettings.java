@@ -45,8 +45,8 @@ final class SyncSettings {
     } catch (IllegalArgumentException e) {
       throw CliException.usage(e.getMessage());
     }
-    RegistryProviders.Endpoints endpoints =
-        new RegistryProviders.Endpoints(
+    AcrEndpoints endpoints =
+        new AcrEndpoints(
             p.value("acr-endpoint"), p.value("sts-endpoint"), p.value("metadata-endpoint"));
     ApiClient api = SyncCommand.kubeClient(p.value("kubeconfig"));
     ApiClient watchApi = SyncCommand.kubeClient(p.value("kubeconfig"));

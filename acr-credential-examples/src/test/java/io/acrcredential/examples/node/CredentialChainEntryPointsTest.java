@@ -8,14 +8,12 @@ import io.acrcredential.core.TokenException;
 import io.acrcredential.examples.CliHarness;
 import io.acrcredential.examples.CliHarness.Result;
 import io.acrcredential.examples.cli.CredentialConfig;
-import io.acrcredential.examples.sync.RegistryProviders;
-import io.acrcredential.examples.sync.SyncMetrics;
 import io.acrcredential.k8s.config.AcrConfiguration;
 import io.acrcredential.k8s.config.IdentitySpec;
 import io.acrcredential.k8s.config.RegistryEntry;
+import io.acrcredential.k8s.identity.RegistryTokenProviders;
 import io.acrcredential.testing.IssuedToken;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.assertj.core.api.Assertions;
@@ -74,25 +72,22 @@ class CredentialChainEntryPointsTest {
         return r.exit() == 0 ? Optional.of(r.stdout()) : failed(r);
       }
       case "sync" -> {
-        RegistryProviders providers =
-            new RegistryProviders(
-                new RegistryProviders.Endpoints(
-                    Optional.of(cli.env.get(CredentialConfig.ENV_ACR_ENDPOINT)),
-                    Optional.of(cli.env.get(CredentialConfig.ENV_STS_ENDPOINT)),
-                    Optional.of(cli.env.get(CredentialConfig.ENV_METADATA_ENDPOINT))),
-                cli.env,
-                cli.clock,
-                new SyncMetrics(cli.clock),
-                List.of());
+        RegistryTokenProviders providers =
+            RegistryTokenProviders.builder()
+                .acrEndpoint(cli.env.get(CredentialConfig.ENV_ACR_ENDPOINT))
+                .stsEndpoint(cli.env.get(CredentialConfig.ENV_STS_ENDPOINT))
+                .metadataEndpoint(cli.env.get(CredentialConfig.ENV_METADATA_ENDPOINT))
+                .environment(cli.env)
+                .clock(cli.clock)
+                .build();
         RegistryTarget target = RegistryTarget.personal("cn-hangzhou");
         try (providers) {
-          List<String> problems = new ArrayList<>();
-          providers.apply(
-              AcrConfiguration.builder()
-                  .addRegistry(RegistryEntry.of(target, IdentitySpec.defaultChain()))
-                  .build(),
-              problems);
-          assertThat(problems).isEmpty();
+          RegistryTokenProviders.Applied applied =
+              providers.apply(
+                  AcrConfiguration.builder()
+                      .addRegistry(RegistryEntry.of(target, IdentitySpec.defaultChain()))
+                      .build());
+          assertThat(applied.problems()).isEmpty();
           RegistryCredential c = providers.fetch(target);
           return Optional.of(c.password());
         } catch (TokenException e) {
