@@ -4,7 +4,6 @@ import io.acrcredential.examples.cli.CliException;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.config.AcrConfiguration;
 import io.acrcredential.k8s.config.ConfigParseResult;
-import io.acrcredential.k8s.config.ConfigProblem;
 import io.acrcredential.k8s.config.LastGoodConfiguration;
 import io.acrcredential.k8s.config.NamespaceScope;
 import io.acrcredential.k8s.identity.RegistryTokenProviders;
@@ -110,16 +109,7 @@ final class ConfigApplier {
     lastSnapshot = snapshot;
     LastGoodConfiguration.Applied applied = lastGood.apply(snapshot.data());
     ConfigParseResult parsed = applied.result();
-    List<String> report = new ArrayList<>();
-    if (!parsed.invalidKeys().isEmpty()) {
-      for (ConfigProblem p : parsed.errors()) {
-        report.add(
-            p
-                + (applied.keptPrevious()
-                    ? " (keeping the previous value of '" + p.key() + "')"
-                    : " (using the default)"));
-      }
-    }
+    List<String> report = new ArrayList<>(applied.errorLines());
     // The parser cannot know whether this process serves the webhook; this refresher says so
     // itself.
     parsed.warnings().stream()

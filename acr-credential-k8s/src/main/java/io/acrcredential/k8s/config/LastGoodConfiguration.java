@@ -1,14 +1,20 @@
 package io.acrcredential.k8s.config;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Parses successive versions of the {@code acr-configuration} ConfigMap and keeps the last good
  * value of every key a new version makes invalid (or drops the key when it had none), so that one
- * bad edit never takes a working registry or scope away. What every embedder that follows the
- * ConfigMap needs; not thread-safe (call it from one thread or under a lock).
+ * bad edit never takes a working registry or scope away; {@link Applied#errorLines()} says for each
+ * error which value is used instead. What every embedder that follows the ConfigMap needs; not
+ * thread-safe (call it from one thread or under a lock).
  */
 public final class LastGoodConfiguration {
 
@@ -27,20 +33,51 @@ public final class LastGoodConfiguration {
   /**
    * What one version gave.
    *
-   * @param result the configuration to use (with the previous values of invalid keys when a
-   *     previous version exists) and this version's problems
-   * @param keptPrevious whether invalid keys took their previous values rather than the defaults
+   * @param result the configuration to use (with the previous values of the invalid keys in {@code
+   *     keptKeys}, the defaults for the others) and this version's problems
+   * @param keptKeys the invalid keys that took their value from the previous version
    */
-  public record Applied(ConfigParseResult result, boolean keptPrevious) {
+  public record Applied(ConfigParseResult result, Set<String> keptKeys) {
 
     /**
-     * Validates.
+     * Validates and copies.
      *
      * @param result the configuration to use and this version's problems
-     * @param keptPrevious whether invalid keys took their previous values
+     * @param keptKeys the invalid keys that took their previous value
+     * @throws NullPointerException naming a missing value
      */
     public Applied {
       Objects.requireNonNull(result, "result");
+      keptKeys =
+          Collections.unmodifiableSet(
+              new LinkedHashSet<>(Objects.requireNonNull(keptKeys, "keptKeys")));
+    }
+
+    /**
+     * Whether any invalid key took its previous value rather than the default.
+     *
+     * @return true when {@link #keptKeys()} is not empty
+     */
+    public boolean keptPrevious() {
+      return !keptKeys.isEmpty();
+    }
+
+    /**
+     * This version's errors, one log-safe line each, saying what is used instead: {@code ...
+     * (keeping the previous value of 'key')} or {@code ... (using the default)}.
+     *
+     * @return the lines, in the order found; empty when the version is valid
+     */
+    public List<String> errorLines() {
+      List<String> lines = new ArrayList<>();
+      for (ConfigProblem p : result.errors()) {
+        lines.add(
+            p
+                + (keptKeys.contains(p.key())
+                    ? " (keeping the previous value of '" + p.key() + "')"
+                    : " (using the default)"));
+      }
+      return List.copyOf(lines);
     }
   }
 
@@ -55,14 +92,15 @@ public final class LastGoodConfiguration {
     Objects.requireNonNull(data, "data");
     ConfigParseResult parsed = parser.parse(data);
     Map<String, String> accepted = new LinkedHashMap<>(data);
-    boolean kept = false;
+    Set<String> kept = new LinkedHashSet<>();
     if (!parsed.invalidKeys().isEmpty() && lastGood != null) {
-      kept = true;
       Map<String, String> merged = new LinkedHashMap<>(data);
+      Set<String> restored = new LinkedHashSet<>();
       for (String key : parsed.invalidKeys()) {
         String previous = lastGood.get(key);
         if (previous != null) {
           merged.put(key, previous);
+          restored.add(key);
         } else {
           merged.remove(key);
         }
@@ -71,6 +109,7 @@ public final class LastGoodConfiguration {
       ConfigParseResult reparsed = parser.parse(merged);
       if (!reparsed.hasErrors()) {
         parsed = new ConfigParseResult(reparsed.config(), parsed.problems());
+        kept = restored;
       }
     }
     lastGood = accepted;
