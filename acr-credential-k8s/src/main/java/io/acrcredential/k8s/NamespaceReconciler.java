@@ -14,6 +14,7 @@ import io.kubernetes.client.openapi.models.V1Preconditions;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import okhttp3.Call;
 import okhttp3.Response;
 import org.slf4j.Logger;
@@ -58,16 +60,25 @@ final class NamespaceReconciler {
 
   /**
    * ns/name of Secrets this reconciler wrote whose write the cache has not shown yet: the
-   * resourceVersion the write replaced (null for a create) and what was written. A namespace
+   * resourceVersion the write replaced (null for a create), what was written and when. A namespace
    * reconciled again before its informer caught up would otherwise send a conditional write bound
-   * to fail with 409; the informer's event for the write enqueues the namespace once more.
+   * to fail with 409; the informer's event for the write enqueues the namespace once more. Any
+   * event of the cache for that Secret ends the entry ({@link #cacheMoved}), as does a new cache
+   * for its name ({@link #cacheRestarted}) and age ({@link #UNSEEN_FOR_AT_MOST}): otherwise a
+   * Secret deleted before the cache showed the write would look like the lag and never be written
+   * again.
    */
   private final Map<String, Written> unseenWrites = new java.util.concurrent.ConcurrentHashMap<>();
 
-  private record Written(String replacedVersion, DesiredSecret desired) {}
+  private record Written(String replacedVersion, DesiredSecret desired, long atNanos) {}
+
+  /** How long a write the cache has not shown is taken for the cache's lag. */
+  static final Duration UNSEEN_FOR_AT_MOST = Duration.ofSeconds(30);
 
   /** ns/name of Secrets last seen held by someone else: checked with a read, not a create. */
   private final Set<String> knownClashes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  private final LongSupplier nanos;
 
   NamespaceReconciler(
       ApiClient client,
@@ -77,8 +88,10 @@ final class NamespaceReconciler {
       WriteLimiter limiter,
       WriteFence fence,
       EventReporter events,
-      Consumer<SecretClash> clashListener) {
+      Consumer<SecretClash> clashListener,
+      LongSupplier nanos) {
     this.api = new CoreV1Api(client);
+    this.nanos = nanos;
     this.json = client.getJSON();
     this.markers = markers;
     this.secrets = secrets;
@@ -202,6 +215,27 @@ final class NamespaceReconciler {
     return knownClashes.contains(ns + "/" + name);
   }
 
+  private Written written(String replacedVersion, DesiredSecret d) {
+    return new Written(replacedVersion, d, nanos.getAsLong());
+  }
+
+  /**
+   * The cache delivered an event for the Secret {@code name} in {@code ns}: from now on it, not a
+   * write it has not shown yet, says what the Secret holds.
+   */
+  void cacheMoved(String ns, String name) {
+    unseenWrites.remove(ns + "/" + name);
+  }
+
+  /**
+   * A cache for the Secrets named {@code name} was started (or filled) anew: it may have missed
+   * what happened to earlier writes, so none of them is taken for its lag.
+   */
+  void cacheRestarted(String name) {
+    String suffix = "/" + name;
+    unseenWrites.keySet().removeIf(k -> k.endsWith(suffix));
+  }
+
   /** Drops what is remembered about a namespace that was deleted. */
   void forget(String namespace) {
     String prefix = namespace + "/";
@@ -219,6 +253,7 @@ final class NamespaceReconciler {
     Written unseen = unseenWrites.remove(key);
     if (unseen != null
         && unseen.desired().equals(d)
+        && nanos.getAsLong() - unseen.atNanos() < UNSEEN_FOR_AT_MOST.toNanos()
         && Objects.equals(
             unseen.replacedVersion(),
             cached == null ? null : cached.getMetadata().getResourceVersion())) {
@@ -235,7 +270,7 @@ final class NamespaceReconciler {
     V1Secret live;
     if (cached == null && !knownClashes.contains(ns + "/" + d.name())) {
       if (tryCreate(ns, d)) {
-        unseenWrites.put(key, new Written(null, d));
+        unseenWrites.put(key, written(null, d));
         return Outcome.CREATED;
       }
       live = readSecret(ns, d.name());
@@ -244,7 +279,7 @@ final class NamespaceReconciler {
         && SECRET_TYPE.equals(cached.getType())
         && !Boolean.TRUE.equals(cached.getImmutable())) {
       if (tryReplace(ns, d, cached)) {
-        unseenWrites.put(key, new Written(cached.getMetadata().getResourceVersion(), d));
+        unseenWrites.put(key, written(cached.getMetadata().getResourceVersion(), d));
         return Outcome.UPDATED;
       }
       live = readSecret(ns, d.name());
@@ -262,7 +297,7 @@ final class NamespaceReconciler {
         takeOver(ns, live, d);
         knownClashes.remove(key);
         unseenWrites.put(
-            key, new Written(cached == null ? null : cached.getMetadata().getResourceVersion(), d));
+            key, written(cached == null ? null : cached.getMetadata().getResourceVersion(), d));
         return Outcome.TAKEN_OVER;
       }
       if (why == null) {
@@ -290,7 +325,7 @@ final class NamespaceReconciler {
     beforeWrite();
     api.replaceNamespacedSecret(d.name(), ns, updated(live, d)).execute();
     unseenWrites.put(
-        key, new Written(cached == null ? null : cached.getMetadata().getResourceVersion(), d));
+        key, written(cached == null ? null : cached.getMetadata().getResourceVersion(), d));
     return Outcome.UPDATED;
   }
 

@@ -201,7 +201,10 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
             limiter,
             fence,
             events,
-            clash -> notifyListeners(l -> l.secretClash(clash)));
+            clash -> notifyListeners(l -> l.secretClash(clash)),
+            System::nanoTime);
+    NamespaceReconciler r = reconciler;
+    i.followSecretCaches(r::cacheMoved, r::cacheRestarted);
     i.run(configuration.namespaces());
     credentials =
         new CredentialRefresh(

@@ -51,6 +51,7 @@ final class SecretInformers implements SecretCache, AutoCloseable {
   private final ListGate gate;
   private final Map<String, Entry> entries = new LinkedHashMap<>();
   private boolean closed;
+  private boolean firstNamesWatched;
 
   private static final class Entry {
     final String name;
@@ -58,6 +59,10 @@ final class SecretInformers implements SecretCache, AutoCloseable {
     final Lister<V1Secret> lister;
     volatile boolean retiring;
     volatile boolean failed;
+
+    /** Started after the first names, so its filling is announced ({@link #newlyFilled}). */
+    boolean announceWhenFilled;
+
     volatile boolean forbiddenReported;
 
     Entry(String name, SharedIndexInformer<V1Secret> informer) {
@@ -101,12 +106,15 @@ final class SecretInformers implements SecretCache, AutoCloseable {
     for (String name : wanted) {
       Entry e = entries.get(name);
       if (e == null) {
-        entries.put(name, start(name));
+        e = start(name);
+        e.announceWhenFilled = firstNamesWatched;
+        entries.put(name, e);
         started = true;
       } else {
         e.retiring = false;
       }
     }
+    firstNamesWatched = true;
     for (Entry e : entries.values()) {
       if (!wanted.contains(e.name) && !e.retiring) {
         e.retiring = true;
@@ -140,6 +148,27 @@ final class SecretInformers implements SecretCache, AutoCloseable {
     if (!stopped.isEmpty()) {
       LOG.info("stopped watching pull Secret names {}", stopped);
     }
+  }
+
+  /**
+   * The names watched since the first ones whose cache has filled since the last call. Such a cache
+   * starts after the sync may have written Secrets of its name, and a change to one of them before
+   * its first list gives no event: the owner reconciles everything once more.
+   */
+  synchronized List<String> newlyFilled() {
+    List<String> filled = new ArrayList<>();
+    for (Entry e : entries.values()) {
+      if (e.announceWhenFilled && e.informer.hasSynced()) {
+        e.announceWhenFilled = false;
+        filled.add(e.name);
+      }
+    }
+    return filled;
+  }
+
+  /** Whether a cache {@link #newlyFilled} will report has not filled yet. */
+  synchronized boolean fillPending() {
+    return !closed && entries.values().stream().anyMatch(e -> e.announceWhenFilled);
   }
 
   /** Whether a name is watched only until its Secrets are cleaned up. */

@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -46,6 +47,9 @@ final class SyncInformers {
   private final Consumer<String> enqueue;
   private final Consumer<String> namespaceDeleted;
   private final AtomicBoolean pruneScheduled = new AtomicBoolean();
+  private final AtomicBoolean fillCheckScheduled = new AtomicBoolean();
+  private volatile BiConsumer<String, String> secretMoved = (ns, name) -> {};
+  private volatile Consumer<String> secretCacheFilled = name -> {};
   private final ListGate listGate = new ListGate(); // one full list at a time: bounds the heap
 
   private volatile boolean closed;
@@ -277,8 +281,45 @@ final class SyncInformers {
    * them are watched until their Secrets are cleaned up.
    */
   void watchSecretNames(Collection<String> names) {
-    secrets.watch(names);
+    if (secrets.watch(names)) {
+      scheduleFillCheck();
+    }
     secrets.prune();
+  }
+
+  /**
+   * Tells {@code moved} (namespace, name) of every event of the Secret caches, and {@code filled}
+   * of each Secret name watched later than the first whose cache has filled (after which every
+   * namespace is enqueued: a change before that first list gave no event).
+   */
+  void followSecretCaches(BiConsumer<String, String> moved, Consumer<String> filled) {
+    this.secretMoved = moved;
+    this.secretCacheFilled = filled;
+  }
+
+  /** Checks every 100 ms whether the caches of newly watched names have filled. */
+  private void scheduleFillCheck() {
+    if (closed || !fillCheckScheduled.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      scheduler.schedule(
+          () -> {
+            fillCheckScheduled.set(false);
+            List<String> filled = secrets.newlyFilled();
+            if (!filled.isEmpty() && !closed) {
+              filled.forEach(secretCacheFilled);
+              enqueueAll();
+            }
+            if (secrets.fillPending()) {
+              scheduleFillCheck();
+            }
+          },
+          100,
+          TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      fillCheckScheduled.set(false); // closing
+    }
   }
 
   /** Stops every informer the sync started (not a shared factory) and their threads. */
@@ -304,16 +345,22 @@ final class SyncInformers {
     return new ResourceEventHandler<>() {
       @Override
       public void onAdd(V1Secret obj) {
+        moved(obj);
         inner.onAdd(obj);
       }
 
       @Override
       public void onUpdate(V1Secret oldObj, V1Secret newObj) {
+        if (!Objects.equals(
+            oldObj.getMetadata().getResourceVersion(), newObj.getMetadata().getResourceVersion())) {
+          moved(newObj);
+        }
         inner.onUpdate(oldObj, newObj);
       }
 
       @Override
       public void onDelete(V1Secret obj, boolean finalStateUnknown) {
+        moved(obj);
         inner.onDelete(obj, finalStateUnknown);
         SecretInformers s = secrets;
         if (s != null && !closed && s.isRetiring(obj.getMetadata().getName())) {
@@ -321,6 +368,10 @@ final class SyncInformers {
         }
       }
     };
+  }
+
+  private void moved(V1Secret s) {
+    secretMoved.accept(s.getMetadata().getNamespace(), s.getMetadata().getName());
   }
 
   private <T extends KubernetesObject> ResourceEventHandler<T> handler(

@@ -22,17 +22,11 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
-import okhttp3.MediaType;
-import okhttp3.OkHttpClient;
-import okhttp3.Protocol;
-import okhttp3.Response;
-import okhttp3.ResponseBody;
-import okio.Buffer;
 import org.junit.jupiter.api.Test;
 
 /**
  * The reconciler checks the fence right before each write: once it closes, the next write is not
- * sent. The API server is an in-process interceptor that echoes each write back (no network).
+ * sent. The API server is {@link EchoApi}.
  */
 class NamespaceReconcilerFenceTest {
 
@@ -84,31 +78,7 @@ class NamespaceReconcilerFenceTest {
           });
 
   private ApiClient client() {
-    OkHttpClient http =
-        new OkHttpClient.Builder()
-            .addInterceptor(
-                chain -> {
-                  var request = chain.request();
-                  String body = "{}";
-                  if (request.body() != null) {
-                    Buffer buffer = new Buffer();
-                    request.body().writeTo(buffer);
-                    body = buffer.readUtf8();
-                  }
-                  sent.add(request.method() + " " + request.url().encodedPath());
-                  afterWrite.accept(sent.size());
-                  return new Response.Builder()
-                      .request(request)
-                      .protocol(Protocol.HTTP_1_1)
-                      .code("POST".equals(request.method()) ? 201 : 200)
-                      .message("OK")
-                      .body(ResponseBody.create(body, MediaType.get("application/json")))
-                      .build();
-                })
-            .build();
-    ApiClient client = new ApiClient(http);
-    client.setBasePath("http://127.0.0.1:1"); // never reached: the interceptor answers
-    return client;
+    return EchoApi.client(sent, n -> afterWrite.accept(n));
   }
 
   private NamespaceReconciler reconciler() {
@@ -140,7 +110,8 @@ class NamespaceReconcilerFenceTest {
         limiter,
         fence,
         new EventReporter(new CoreV1Api(client), "test", "fence", limiter, fence),
-        clash -> {});
+        clash -> {},
+        nanos::get);
   }
 
   private NamespaceSyncResult reconcile() throws Exception {

@@ -228,6 +228,73 @@ class RestrictedIdentityIT {
     }
   }
 
+  /**
+   * The documented way for names learned at run time: start with a manifest that grants only the
+   * names known ahead, then grant the one {@code managedSecretNames()} shows. Until then the sync
+   * creates that Secret but cannot watch it; a deletion in between gives no event, and the write
+   * the cache never showed must not be taken for the cache's lag once it fills.
+   */
+  @Test
+  void aSecretDeletedBeforeItsNameCouldBeWatchedIsRestoredOnceItCan() throws Exception {
+    String inst = "late-" + UUID.randomUUID().toString().substring(0, 6);
+    String home = fx.namespace("acr-system", Map.of());
+    String saName = "acr-sync-" + inst;
+    RegistryTarget ee = RegistryTarget.enterprise("cn-beijing", "cri-" + inst.substring(5));
+    AcrConfiguration config =
+        SyncFixture.config(inst, ServiceAccountScope.named(Set.of("default")), HZ, ee);
+    FakeTokens tokens = new FakeTokens();
+    String eeSecret = DockerConfig.secretName(FakeTokens.resolvedDomain(ee));
+    fx.server.createFromYaml(
+        RbacManifest.render(home, saName, "unused-lease", List.of(HZ_SECRET)), home);
+
+    String target = fx.namespace("app", Map.of("acr-test", inst));
+    try (PullSecretSync sync =
+        PullSecretSync.builder()
+            .apiClient(fx.server.clientFor(home, saName))
+            .configuration(config)
+            .tokenProvider(tokens)
+            .instanceName(inst)
+            .build()) {
+      sync.start();
+      await(
+          "both pull Secrets written",
+          () ->
+              fx.pullSecrets(target, "default").containsAll(List.of(HZ_SECRET, eeSecret))
+                  && fx.secret(target, eeSecret).isPresent());
+      assertThat(sync.managedSecretNames()).contains(eeSecret);
+      fx.admin.deleteNamespacedSecret(eeSecret, target).execute();
+      String grant = "acr-sync-late-" + inst;
+      fx.server.createFromYaml(
+          "apiVersion: rbac.authorization.k8s.io/v1\n"
+              + "kind: ClusterRole\n"
+              + "metadata: {name: "
+              + grant
+              + "}\n"
+              + "rules:\n"
+              + "- {apiGroups: [''], resources: [secrets], resourceNames: ["
+              + eeSecret
+              + "], verbs: [get, list, watch, update, patch, delete]}\n"
+              + "---\n"
+              + "apiVersion: rbac.authorization.k8s.io/v1\n"
+              + "kind: ClusterRoleBinding\n"
+              + "metadata: {name: "
+              + grant
+              + "}\n"
+              + "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "
+              + grant
+              + "}\n"
+              + "subjects: [{kind: ServiceAccount, name: "
+              + saName
+              + ", namespace: "
+              + home
+              + "}]\n",
+          null);
+      await(
+          "Secret deleted before its name was watched restored",
+          () -> fx.secret(target, eeSecret).isPresent());
+    }
+  }
+
   private static void assertForbidden(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
     assertThatThrownBy(call)
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(403));
