@@ -38,32 +38,10 @@ import java.util.TreeMap;
  * <h2>Decoding</h2>
  *
  * {@link #decode(byte[])} reads a {@code config.json} / {@code .dockerconfigjson} body and {@link
- * #decodeLegacy(byte[])} the older {@code .dockercfg} body (the bare map of hosts). The decoder is
- * strict where a mistake would change which login a registry client sends, and tolerant where the
- * format has extensions:
- *
- * <ul>
- *   <li>rejected: input that is not UTF-8 or starts with a byte-order mark, that is not JSON, that
- *       has data after the JSON value, duplicate keys in one object, a missing or non-object {@code
- *       auths}, an entry that is not an object, {@code username}/{@code password}/{@code auth} that
- *       are not strings (including {@code null}), an {@code auth} that is not canonical padded
- *       Base64 or does not decode to UTF-8 {@code user:password}, an {@code auth} that disagrees
- *       with {@code username} or {@code password}, and an entry without {@code auth} that lacks a
- *       user name or a password;
- *   <li>accepted: entries with {@code auth} only (split at the first {@code :}, as Docker and the
- *       kubelet do), entries with {@code username} and {@code password} only, and empty strings,
- *       which count as absent (as the kubelet treats them);
- *   <li>ignored: unknown top-level members ({@code credHelpers}, {@code credsStore}, {@code
- *       HttpHeaders}, …) and unknown entry members ({@code email}, {@code identitytoken}, …). They
- *       are dropped, so re-encoding a decoded configuration keeps only the logins. Member names are
- *       matched exactly: {@code Auths} is an unknown member, not {@code auths}.
- * </ul>
- *
- * Registry keys of a decoded configuration are kept as written (they may carry a scheme or path,
- * which the kubelet strips when matching). Errors are {@link IllegalArgumentException}s whose
- * message says what is wrong and where (line and column, or a path such as {@code
- * auths["registry.cn-hangzhou.aliyuncs.com"].auth}); they never contain a password, an {@code auth}
- * value or any other string value from the input, and carry no cause that could.
+ * #decodeLegacy(byte[])} the older {@code .dockercfg} body (the bare map of hosts): strict where a
+ * mistake would change which login a registry client sends, tolerant where the format has
+ * extensions (the rules are on {@link #decode(byte[])}). Errors never contain a value from the
+ * input.
  *
  * <p>Instances are immutable and thread-safe. {@link #toString()} shows hosts and user names only.
  */
@@ -236,12 +214,35 @@ public final class DockerConfig {
   }
 
   /**
-   * Decodes a {@code config.json} or {@code .dockerconfigjson} body.
+   * Decodes a {@code config.json} or {@code .dockerconfigjson} body:
+   *
+   * <ul>
+   *   <li>rejected: input that is not UTF-8 or starts with a byte-order mark, that is not JSON,
+   *       that has data after the JSON value, duplicate keys in one object, a missing or non-object
+   *       {@code auths}, an entry that is not an object, {@code username}/{@code password}/{@code
+   *       auth} that are not strings (including {@code null}), an {@code auth} that is not
+   *       canonical padded Base64 or does not decode to UTF-8 {@code user:password}, an {@code
+   *       auth} that disagrees with {@code username} or {@code password}, and an entry without
+   *       {@code auth} that lacks a user name or a password;
+   *   <li>accepted: entries with {@code auth} only (split at the first {@code :}, as Docker and the
+   *       kubelet do), entries with {@code username} and {@code password} only, and empty strings,
+   *       which count as absent (as the kubelet treats them);
+   *   <li>ignored: unknown top-level members ({@code credHelpers}, {@code credsStore}, {@code
+   *       HttpHeaders}, …) and unknown entry members ({@code email}, {@code identitytoken}, …).
+   *       They are dropped, so re-encoding a decoded configuration keeps only the logins. Member
+   *       names are matched exactly: {@code Auths} is an unknown member, not {@code auths}.
+   * </ul>
+   *
+   * <p>Registry keys of a decoded configuration are kept as written (they may carry a scheme or
+   * path, which the kubelet strips when matching). Errors are {@link IllegalArgumentException}s
+   * whose message says what is wrong and where (line and column, or a path such as {@code
+   * auths["registry.cn-hangzhou.aliyuncs.com"].auth}); they never contain a password, an {@code
+   * auth} value or any other string value from the input, and carry no cause that could.
    *
    * @param json the bytes, UTF-8
    * @return the logins it holds
-   * @throws IllegalArgumentException when the input is malformed (see the class description); the
-   *     message says what and where, and contains no value from the input
+   * @throws IllegalArgumentException when the input is malformed (see above); the message says what
+   *     and where, and contains no value from the input
    */
   public static DockerConfig decode(byte[] json) {
     return new DockerConfig(DockerConfigDecoder.decode(json));
