@@ -460,10 +460,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
      * @return this builder
      */
     public Builder startupTimeout(Duration timeout) {
-      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("startupTimeout must be positive, got " + timeout);
-      }
-      this.startupTimeout = timeout;
+      this.startupTimeout = Names.requirePositive("startupTimeout", timeout);
       return this;
     }
 

@@ -488,10 +488,7 @@ public final class LocalNode implements AutoCloseable {
      * @return this builder
      */
     public Builder startupTimeout(Duration timeout) {
-      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("startupTimeout must be positive, got " + timeout);
-      }
-      this.startupTimeout = timeout;
+      this.startupTimeout = Names.requirePositive("startupTimeout", timeout);
       return this;
     }
 
@@ -502,10 +499,7 @@ public final class LocalNode implements AutoCloseable {
      * @return this builder
      */
     public Builder lockTimeout(Duration timeout) {
-      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("lockTimeout must be positive, got " + timeout);
-      }
-      this.lockTimeout = timeout;
+      this.lockTimeout = Names.requirePositive("lockTimeout", timeout);
       return this;
     }
 

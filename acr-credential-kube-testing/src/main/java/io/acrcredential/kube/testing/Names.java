@@ -29,6 +29,14 @@ final class Names {
     }
   }
 
+  /** A positive duration; returns it. */
+  static java.time.Duration requirePositive(String what, java.time.Duration value) {
+    if (value == null || value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive, got " + value);
+    }
+    return value;
+  }
+
   /** A host name, optionally with {@code :port}. */
   static void requireHost(String host) {
     if (host == null) {
