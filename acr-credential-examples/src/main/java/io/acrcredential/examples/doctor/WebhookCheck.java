@@ -80,31 +80,28 @@ final class WebhookCheck implements Step {
     boolean managed = isManaged(mwc);
     String owner = managed ? " by the refresher" : "";
     if (hook == null) {
+      String registration = "MutatingWebhookConfiguration " + f.s.webhookConfiguration();
+      String missing =
+          registration
+              + (managed ? " is the refresher's but" : "")
+              + " has no webhook "
+              + f.s.webhookName()
+              + ";";
       String[] fix =
           managed
               ? new String[] {
-                "MutatingWebhookConfiguration "
-                    + f.s.webhookConfiguration()
-                    + " is the refresher's but has no webhook "
-                    + f.s.webhookName()
-                    + ";",
+                missing,
                 "the leading refresher repairs it at once: check that it runs and leads and read"
                     + " its",
                 "log, or pass the refresher's --webhook-name to doctor"
               }
               : new String[] {
-                "MutatingWebhookConfiguration "
-                    + f.s.webhookConfiguration()
-                    + " has no webhook "
-                    + f.s.webhookName()
-                    + ";",
-                "re-apply deploy/webhook/mutatingwebhook.yaml or pass --webhook-name"
+                missing, "re-apply deploy/webhook/mutatingwebhook.yaml or pass --webhook-name"
               };
       f.add(
           "webhook",
           Outcome.FAILED,
-          "MutatingWebhookConfiguration "
-              + f.s.webhookConfiguration()
+          registration
               + (managed ? " (the refresher's)" : "")
               + " has no entry "
               + f.s.webhookName(),
