@@ -219,9 +219,7 @@ final class SyncInformers {
     List<String> out = new ArrayList<>();
     for (String name : names) {
       V1Namespace ns = namespace(name);
-      if (ns != null
-          && ns.getMetadata().getDeletionTimestamp() == null
-          && scope.includes(name, labels(ns))) {
+      if (ns != null && liveInScope(ns, scope)) {
         out.add(name);
       }
     }
@@ -236,12 +234,17 @@ final class SyncInformers {
     }
     long n = 0;
     for (V1Namespace ns : l.list()) {
-      V1ObjectMeta m = ns.getMetadata();
-      if (m.getDeletionTimestamp() == null && scope.includes(m.getName(), m.getLabels())) {
+      if (liveInScope(ns, scope)) {
         n++;
       }
     }
     return n;
+  }
+
+  /** Whether a cached namespace is not being deleted and the scope covers it now. */
+  private static boolean liveInScope(V1Namespace ns, NamespaceScope scope) {
+    V1ObjectMeta m = ns.getMetadata();
+    return m.getDeletionTimestamp() == null && scope.includes(m.getName(), labels(ns));
   }
 
   /**

@@ -1,8 +1,9 @@
 package io.acrcredential.examples.sync;
 
 import io.acrcredential.core.DockerConfig;
+import io.acrcredential.examples.cli.AcrEndpoints;
+import io.acrcredential.examples.cli.BasicCommand;
 import io.acrcredential.examples.cli.CliException;
-import io.acrcredential.examples.cli.Command;
 import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
 import io.acrcredential.examples.logging.LogSetup;
@@ -43,7 +44,7 @@ import java.util.concurrent.TimeoutException;
  * namespaces and ServiceAccounts, runs the refresher in-process, narrates what it does (tokens,
  * Secrets, ServiceAccounts, a live ConfigMap edit, a forced rotation) and shuts everything down.
  */
-public final class DemoCommand implements Command {
+public final class DemoCommand extends BasicCommand {
 
   static final String AK = "LTAI5tDemoAccessKey01";
   static final String AK_SECRET = "demoAccessKeySecret0123456789";
@@ -62,29 +63,17 @@ public final class DemoCommand implements Command {
                   + " cache ~/.cache/acr-credential)")
           .flag("verbose", "also show the refresher's log lines");
 
-  @Override
-  public String name() {
-    return "demo";
-  }
-
-  @Override
-  public String summary() {
-    return "run the refresher against a local API server and a fake ACR (no cloud account)";
-  }
-
-  @Override
-  public String help() {
-    return "Usage: acr-credential demo [--kube-bin DIR] [--verbose]\n\n"
-        + "Starts a fake Alibaba Cloud (ACR, STS) and a local Kubernetes API server on\n"
-        + "127.0.0.1, creates namespaces and ServiceAccounts, runs the refresher and prints what\n"
-        + "it does, then stops everything. The Kubernetes binaries are built once with\n"
-        + "  bash test-infra/kube/build.sh\n\nOptions:\n"
-        + OPTIONS.describe();
-  }
-
-  @Override
-  public Options options() {
-    return OPTIONS;
+  /** The command with its options and help. */
+  public DemoCommand() {
+    super(
+        "demo",
+        "run the refresher against a local API server and a fake ACR (no cloud account)",
+        "Usage: acr-credential demo [--kube-bin DIR] [--verbose]\n\n"
+            + "Starts a fake Alibaba Cloud (ACR, STS) and a local Kubernetes API server on\n"
+            + "127.0.0.1, creates namespaces and ServiceAccounts, runs the refresher and prints what\n"
+            + "it does, then stops everything. The Kubernetes binaries are built once with\n"
+            + "  bash test-infra/kube/build.sh\n\n",
+        OPTIONS);
   }
 
   @Override

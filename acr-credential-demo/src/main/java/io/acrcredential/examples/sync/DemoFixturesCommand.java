@@ -1,8 +1,8 @@
 package io.acrcredential.examples.sync;
 
 import io.acrcredential.core.DockerConfig;
+import io.acrcredential.examples.cli.BasicCommand;
 import io.acrcredential.examples.cli.CliException;
-import io.acrcredential.examples.cli.Command;
 import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
 import io.acrcredential.examples.logging.LogSetup;
@@ -33,7 +33,7 @@ import java.util.Map;
  * waits until standard input ends, then checks that every watched namespace got its pull Secret and
  * patched ServiceAccounts: exit 0 and {@code verified: ...}, else exit 1 saying what is missing.
  */
-public final class DemoFixturesCommand implements Command {
+public final class DemoFixturesCommand extends BasicCommand {
 
   static final List<String> WATCHED = List.of("team-a", "team-b");
 
@@ -47,29 +47,17 @@ public final class DemoFixturesCommand implements Command {
               "directory with etcd, kube-apiserver, kube-controller-manager (default: the build"
                   + " cache ~/.cache/acr-credential)");
 
-  @Override
-  public String name() {
-    return "demo-fixtures";
-  }
-
-  @Override
-  public String summary() {
-    return "the demo's fake ACR and local API server, for a program started elsewhere";
-  }
-
-  @Override
-  public String help() {
-    return "Usage: acr-credential demo-fixtures --dir DIR [--kube-bin DIR]\n\n"
-        + "Starts the fake Alibaba Cloud and a local Kubernetes API server on 127.0.0.1 with\n"
-        + "namespaces team-a and team-b watched by kube-system/acr-configuration, writes\n"
-        + "DIR/kubeconfig and DIR/env, prints 'ready' and waits for the end of standard input;\n"
-        + "then checks the pull Secrets and ServiceAccounts a sync must have written.\n\nOptions:\n"
-        + OPTIONS.describe();
-  }
-
-  @Override
-  public Options options() {
-    return OPTIONS;
+  /** The command with its options and help. */
+  public DemoFixturesCommand() {
+    super(
+        "demo-fixtures",
+        "the demo's fake ACR and local API server, for a program started elsewhere",
+        "Usage: acr-credential demo-fixtures --dir DIR [--kube-bin DIR]\n\n"
+            + "Starts the fake Alibaba Cloud and a local Kubernetes API server on 127.0.0.1 with\n"
+            + "namespaces team-a and team-b watched by kube-system/acr-configuration, writes\n"
+            + "DIR/kubeconfig and DIR/env, prints 'ready' and waits for the end of standard input;\n"
+            + "then checks the pull Secrets and ServiceAccounts a sync must have written.\n\n",
+        OPTIONS);
   }
 
   @Override

@@ -1,9 +1,9 @@
 package io.acrcredential.examples.cli;
 
 /**
- * A subcommand of the program. New subcommands (for example {@code sync}, {@code demo}) implement
- * this and are added to the entry point's list ({@code io.acrcredential.examples.Main}, which no
- * command refers to).
+ * A subcommand of the program. New subcommands (for example {@code sync}, {@code demo}) extend
+ * {@link BasicCommand} and are added to the entry point's list ({@code
+ * io.acrcredential.examples.Main}, which no command refers to).
  */
 public interface Command {
 

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * A small command-line option parser: {@code --name value}, {@code --name=value}, repeatable
@@ -49,6 +50,16 @@ public final class Options {
   public Options repeatable(String name, String valueName, String help) {
     options.put(name, new Option(name, valueName, true, null, help));
     return this;
+  }
+
+  /**
+   * Adds options that several commands share, here in the help's order.
+   *
+   * @param group adds them, e.g. {@link ClusterOptions#endpoints}
+   * @return these options
+   */
+  public Options with(UnaryOperator<Options> group) {
+    return group.apply(this);
   }
 
   /** The option lines of a help text. */

@@ -2,12 +2,12 @@ package io.acrcredential.examples.doctor;
 
 import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.acr.AcrTokenProvider;
+import io.acrcredential.examples.cli.AcrEndpoints;
+import io.acrcredential.examples.cli.BasicCommand;
 import io.acrcredential.examples.cli.CliException;
-import io.acrcredential.examples.cli.Command;
-import io.acrcredential.examples.cli.CredentialConfig;
+import io.acrcredential.examples.cli.ClusterOptions;
 import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
-import io.acrcredential.examples.sync.AcrEndpoints;
 import io.acrcredential.examples.sync.SelfIssuedCertificate;
 import io.acrcredential.examples.sync.SyncCommand;
 import io.acrcredential.examples.sync.WebhookRegistration;
@@ -24,7 +24,7 @@ import java.util.function.Function;
  * {@code doctor}: why a Pod cannot pull its ACR image, and what to change. The checks live in
  * {@link Doctor}; this class parses the options and prints the report.
  */
-public final class DoctorCommand implements Command {
+public final class DoctorCommand extends BasicCommand {
 
   private static final Options OPTIONS =
       new Options("doctor")
@@ -32,16 +32,7 @@ public final class DoctorCommand implements Command {
           .value("image", "REF", null, "an image, for a Pod not created yet (with --namespace)")
           .value("namespace", "NS", null, "the namespace of --image")
           .value("service-account", "SA", null, "the ServiceAccount of --image (default 'default')")
-          .value(
-              "configmap",
-              "NS/NAME",
-              "ACR_CREDENTIAL_CONFIGMAP",
-              "the refresher's ConfigMap (default " + SyncCommand.DEFAULT_CONFIGMAP + ")")
-          .value(
-              "instance",
-              "NAME",
-              "ACR_CREDENTIAL_INSTANCE",
-              "the refresher's instance name (default 'default')")
+          .with(ClusterOptions::refresher)
           .value(
               "refresher-service-account",
               "NS/NAME",
@@ -77,57 +68,29 @@ public final class DoctorCommand implements Command {
           .flag("skip-registry-login", "do not log in to the registry with the Secret's token")
           .value("timeout", "DURATION", null, "time limit of each registry request (default 10s)")
           .value("output", "FORMAT", null, "text (default) or json")
-          .value(
-              "kubeconfig",
-              "FILE",
-              "KUBECONFIG",
-              "kubeconfig file (default: ~/.kube/config, else the in-cluster service account)")
-          .value(
-              "region", "REGION", "ACR_CREDENTIAL_REGION", "the cluster's region, as given to sync")
-          .value(
-              "acr-endpoint",
-              "URL",
-              CredentialConfig.ENV_ACR_ENDPOINT,
-              "ACR OpenAPI endpoint (host[:port] = HTTPS; http://host:port = plain HTTP, tests)")
-          .value("sts-endpoint", "URL", CredentialConfig.ENV_STS_ENDPOINT, "STS endpoint")
-          .value(
-              "metadata-endpoint",
-              "URL",
-              CredentialConfig.ENV_METADATA_ENDPOINT,
-              "ECS metadata endpoint (default 100.100.100.200)");
+          .with(ClusterOptions::kubeconfig)
+          .with(ClusterOptions.region("the cluster's region, as given to sync"))
+          .with(ClusterOptions::endpoints);
 
-  @Override
-  public String name() {
-    return "doctor";
-  }
-
-  @Override
-  public String summary() {
-    return "say why a Pod cannot pull its ACR image, and what to change";
-  }
-
-  @Override
-  public String help() {
-    return "Usage: acr-credential doctor --pod NS/NAME [options]\n"
-        + "       acr-credential doctor --image REF --namespace NS [--service-account SA]\n\n"
-        + "Checks, in order and read-only, with your kubeconfig: the image host, the\n"
-        + "configuration (namespace watched, ServiceAccount included, host configured), ACR\n"
-        + "(GetAuthorizationToken with the configured identity), the refresher's RBAC, the pull\n"
-        + "Secret (present, ours, expiry), a registry login with it, the ServiceAccount's and\n"
-        + "the Pod's imagePullSecrets, the Pod webhook, the Pod's events and, with\n"
-        + "--credential-provider-config, the kubelet plugin's matchImages. Prints one line per\n"
-        + "check and a conclusion naming the object and the change; never a secret.\n\n"
-        + "Exit: 0 the Pod can pull, 1 it cannot (see the conclusion), 2 doctor could not check.\n"
-        + "Needs get/list on what it reads and create on subjectaccessreviews; names what is\n"
-        + "missing. ACR is asked with the ConfigMap's identity; for the default credential chain\n"
-        + "that is this process's environment, not the refresher's.\n\n"
-        + "Options:\n"
-        + OPTIONS.describe();
-  }
-
-  @Override
-  public Options options() {
-    return OPTIONS;
+  /** The command with its options and help. */
+  public DoctorCommand() {
+    super(
+        "doctor",
+        "say why a Pod cannot pull its ACR image, and what to change",
+        "Usage: acr-credential doctor --pod NS/NAME [options]\n"
+            + "       acr-credential doctor --image REF --namespace NS [--service-account SA]\n\n"
+            + "Checks, in order and read-only, with your kubeconfig: the image host, the\n"
+            + "configuration (namespace watched, ServiceAccount included, host configured), ACR\n"
+            + "(GetAuthorizationToken with the configured identity), the refresher's RBAC, the pull\n"
+            + "Secret (present, ours, expiry), a registry login with it, the ServiceAccount's and\n"
+            + "the Pod's imagePullSecrets, the Pod webhook, the Pod's events and, with\n"
+            + "--credential-provider-config, the kubelet plugin's matchImages. Prints one line per\n"
+            + "check and a conclusion naming the object and the change; never a secret.\n\n"
+            + "Exit: 0 the Pod can pull, 1 it cannot (see the conclusion), 2 doctor could not check.\n"
+            + "Needs get/list on what it reads and create on subjectaccessreviews; names what is\n"
+            + "missing. ACR is asked with the ConfigMap's identity; for the default credential chain\n"
+            + "that is this process's environment, not the refresher's.\n\n",
+        OPTIONS);
   }
 
   @Override
@@ -156,18 +119,8 @@ public final class DoctorCommand implements Command {
             p.value("refresher-service-account").orElse("kube-system/acr-credential"),
             "--refresher-service-account");
     Duration timeout = p.value("timeout").map(SyncCommand::duration).orElse(Duration.ofSeconds(10));
-    AcrConfigParser parser;
-    try {
-      parser =
-          p.value("region")
-              .map(AcrConfigParser::forClusterRegion)
-              .orElseGet(AcrConfigParser::withoutClusterRegion);
-    } catch (IllegalArgumentException e) {
-      throw CliException.usage(e.getMessage());
-    }
-    AcrEndpoints endpoints =
-        new AcrEndpoints(
-            p.value("acr-endpoint"), p.value("sts-endpoint"), p.value("metadata-endpoint"));
+    AcrConfigParser parser = ClusterOptions.configParser(p);
+    AcrEndpoints endpoints = AcrEndpoints.from(p);
     Optional<Function<RegistryEntry, RegistryCredential>> acr =
         p.flag("skip-acr") ? Optional.empty() : Optional.of(e -> fetch(e, endpoints, io));
     Doctor.Settings settings;

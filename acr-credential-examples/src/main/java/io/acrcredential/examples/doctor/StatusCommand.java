@@ -1,7 +1,8 @@
 package io.acrcredential.examples.doctor;
 
+import io.acrcredential.examples.cli.BasicCommand;
 import io.acrcredential.examples.cli.CliException;
-import io.acrcredential.examples.cli.Command;
+import io.acrcredential.examples.cli.ClusterOptions;
 import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
 import io.acrcredential.examples.sync.SyncCommand;
@@ -13,20 +14,11 @@ import java.util.Optional;
  * {@code status}: what the refresher keeps, read from the cluster (see {@link Status}); this class
  * parses the options and prints.
  */
-public final class StatusCommand implements Command {
+public final class StatusCommand extends BasicCommand {
 
   private static final Options OPTIONS =
       new Options("status")
-          .value(
-              "configmap",
-              "NS/NAME",
-              "ACR_CREDENTIAL_CONFIGMAP",
-              "the refresher's ConfigMap (default " + SyncCommand.DEFAULT_CONFIGMAP + ")")
-          .value(
-              "instance",
-              "NAME",
-              "ACR_CREDENTIAL_INSTANCE",
-              "the refresher's instance name (default 'default')")
+          .with(ClusterOptions::refresher)
           .value(
               "lease",
               "NS/NAME",
@@ -37,42 +29,21 @@ public final class StatusCommand implements Command {
           .value(
               "metrics-url", "URL", null, "also show the token figures of the refresher's /metrics")
           .value("output", "FORMAT", null, "text (default) or json")
-          .value(
-              "kubeconfig",
-              "FILE",
-              "KUBECONFIG",
-              "kubeconfig file (default: ~/.kube/config, else the in-cluster service account)")
-          .value(
-              "region",
-              "REGION",
-              "ACR_CREDENTIAL_REGION",
-              "the cluster's region, as given to sync");
+          .with(ClusterOptions::kubeconfig)
+          .with(ClusterOptions.region("the cluster's region, as given to sync"));
 
-  @Override
-  public String name() {
-    return "status";
-  }
-
-  @Override
-  public String summary() {
-    return "show tokens, Secrets, ServiceAccount entries, clashes and the leader";
-  }
-
-  @Override
-  public String help() {
-    return "Usage: acr-credential status [options]\n\n"
-        + "Reads, with your kubeconfig, what the refresher keeps: per registry domain the token's\n"
-        + "expiry and when its Secrets were last written, per namespace in scope whether its pull\n"
-        + "Secrets and ServiceAccount entries are in place, Secrets of the same name it does not\n"
-        + "own (clashes), and the Lease holder. Needs get/list only; never prints a secret.\n"
-        + "Exit: 0 everything in place, 1 something missing, expired or clashing, 2 cannot read.\n\n"
-        + "Options:\n"
-        + OPTIONS.describe();
-  }
-
-  @Override
-  public Options options() {
-    return OPTIONS;
+  /** The command with its options and help. */
+  public StatusCommand() {
+    super(
+        "status",
+        "show tokens, Secrets, ServiceAccount entries, clashes and the leader",
+        "Usage: acr-credential status [options]\n\n"
+            + "Reads, with your kubeconfig, what the refresher keeps: per registry domain the token's\n"
+            + "expiry and when its Secrets were last written, per namespace in scope whether its pull\n"
+            + "Secrets and ServiceAccount entries are in place, Secrets of the same name it does not\n"
+            + "own (clashes), and the Lease holder. Needs get/list only; never prints a secret.\n"
+            + "Exit: 0 everything in place, 1 something missing, expired or clashing, 2 cannot read.\n\n",
+        OPTIONS);
   }
 
   @Override
@@ -98,15 +69,7 @@ public final class StatusCommand implements Command {
     } catch (IllegalArgumentException e) {
       throw CliException.usage("invalid --metrics-url: use http://HOST:PORT/metrics");
     }
-    AcrConfigParser parser;
-    try {
-      parser =
-          p.value("region")
-              .map(AcrConfigParser::forClusterRegion)
-              .orElseGet(AcrConfigParser::withoutClusterRegion);
-    } catch (IllegalArgumentException e) {
-      throw CliException.usage(e.getMessage());
-    }
+    AcrConfigParser parser = ClusterOptions.configParser(p);
     Status.Settings settings;
     try {
       settings =

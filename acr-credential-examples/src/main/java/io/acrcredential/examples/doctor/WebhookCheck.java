@@ -80,38 +80,33 @@ final class WebhookCheck implements Step {
     boolean managed = isManaged(mwc);
     String owner = managed ? " by the refresher" : "";
     if (hook == null) {
-      if (managed) {
-        f.add(
-            "webhook",
-            Outcome.FAILED,
-            "MutatingWebhookConfiguration "
-                + f.s.webhookConfiguration()
-                + " (the refresher's) has no entry "
-                + f.s.webhookName(),
-            Doctor.RANK_WEBHOOK,
-            "MutatingWebhookConfiguration "
-                + f.s.webhookConfiguration()
-                + " is the refresher's but has no webhook "
-                + f.s.webhookName()
-                + ";",
-            "the leading refresher repairs it at once: check that it runs and leads and read its",
-            "log, or pass the refresher's --webhook-name to doctor");
-        return;
-      }
+      String registration = "MutatingWebhookConfiguration " + f.s.webhookConfiguration();
+      String missing =
+          registration
+              + (managed ? " is the refresher's but" : "")
+              + " has no webhook "
+              + f.s.webhookName()
+              + ";";
+      String[] fix =
+          managed
+              ? new String[] {
+                missing,
+                "the leading refresher repairs it at once: check that it runs and leads and read"
+                    + " its",
+                "log, or pass the refresher's --webhook-name to doctor"
+              }
+              : new String[] {
+                missing, "re-apply deploy/webhook/mutatingwebhook.yaml or pass --webhook-name"
+              };
       f.add(
           "webhook",
           Outcome.FAILED,
-          "MutatingWebhookConfiguration "
-              + f.s.webhookConfiguration()
+          registration
+              + (managed ? " (the refresher's)" : "")
               + " has no entry "
               + f.s.webhookName(),
           Doctor.RANK_WEBHOOK,
-          "MutatingWebhookConfiguration "
-              + f.s.webhookConfiguration()
-              + " has no webhook "
-              + f.s.webhookName()
-              + ";",
-          "re-apply deploy/webhook/mutatingwebhook.yaml or pass --webhook-name");
+          fix);
       return;
     }
     String policy = hook.getFailurePolicy() == null ? "Fail" : hook.getFailurePolicy();
@@ -137,6 +132,8 @@ final class WebhookCheck implements Step {
       return;
     }
     String sref = svc.getNamespace() + "/" + svc.getName();
+    String registeredBut =
+        "registered" + owner + " (failurePolicy " + policy + certificate + ") but Service " + sref;
     try {
       f.core.readNamespacedService(svc.getName(), svc.getNamespace()).execute();
     } catch (ApiException e) {
@@ -144,14 +141,7 @@ final class WebhookCheck implements Step {
         f.add(
             "webhook",
             Outcome.FAILED,
-            "registered"
-                + owner
-                + " (failurePolicy "
-                + policy
-                + certificate
-                + ") but Service "
-                + sref
-                + " does not exist",
+            registeredBut + " does not exist",
             Doctor.RANK_WEBHOOK,
             "webhook " + f.s.webhookName() + " calls Service " + sref + ", which does not exist;",
             consequence(policy),
@@ -197,14 +187,7 @@ final class WebhookCheck implements Step {
       f.add(
           "webhook",
           Outcome.FAILED,
-          "registered"
-              + owner
-              + " (failurePolicy "
-              + policy
-              + certificate
-              + ") but Service "
-              + sref
-              + " has no ready endpoint",
+          registeredBut + " has no ready endpoint",
           Doctor.RANK_WEBHOOK,
           "webhook "
               + f.s.webhookName()

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
+import io.acrcredential.examples.cli.BasicCommand;
 import io.acrcredential.examples.cli.CliException;
-import io.acrcredential.examples.cli.Command;
 import io.acrcredential.examples.cli.CredentialConfig;
 import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
@@ -23,7 +23,7 @@ import java.util.Optional;
  * with a cached token; {@code store} and {@code erase} accept their input and keep nothing. Errors
  * go to standard output with exit code 1, as the protocol wants.
  */
-public final class DockerCredentialCommand implements Command {
+public final class DockerCredentialCommand extends BasicCommand {
 
   static final String NOT_FOUND = "credentials not found in native keychain";
 
@@ -31,31 +31,19 @@ public final class DockerCredentialCommand implements Command {
       CredentialConfig.addOptions(
           new Options("docker-credential-acr"), CredentialConfig.Source.DEFAULT_CHAIN);
 
-  @Override
-  public String name() {
-    return "docker-credential";
-  }
-
-  @Override
-  public String summary() {
-    return "Docker credential helper (docker-credential-acr get|list|store|erase)";
-  }
-
-  @Override
-  public String help() {
-    return "Usage: docker-credential-acr [options] get|list|store|erase|version\n\n"
-        + "Docker/Podman/Skopeo credential helper for ACR. 'get' reads a registry host on stdin"
-        + " and\nprints {\"ServerURL\",\"Username\",\"Secret\"}; hosts that are not ACR (or"
-        + " mapped in\n"
-        + "~/.config/acr-credential/domains.json / ACR_CREDENTIAL_DOMAINS) are '"
-        + NOT_FOUND
-        + "'.\n'store' and 'erase' succeed without storing anything.\n\nOptions:\n"
-        + OPTIONS.describe();
-  }
-
-  @Override
-  public Options options() {
-    return OPTIONS;
+  /** The command with its options and help. */
+  public DockerCredentialCommand() {
+    super(
+        "docker-credential",
+        "Docker credential helper (docker-credential-acr get|list|store|erase)",
+        "Usage: docker-credential-acr [options] get|list|store|erase|version\n\n"
+            + "Docker/Podman/Skopeo credential helper for ACR. 'get' reads a registry host on stdin"
+            + " and\nprints {\"ServerURL\",\"Username\",\"Secret\"}; hosts that are not ACR (or"
+            + " mapped in\n"
+            + "~/.config/acr-credential/domains.json / ACR_CREDENTIAL_DOMAINS) are '"
+            + NOT_FOUND
+            + "'.\n'store' and 'erase' succeed without storing anything.\n\n",
+        OPTIONS);
   }
 
   @Override

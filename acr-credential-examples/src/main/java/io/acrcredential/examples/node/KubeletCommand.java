@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.RegistryHosts;
 import io.acrcredential.core.RegistryTarget;
+import io.acrcredential.examples.cli.BasicCommand;
 import io.acrcredential.examples.cli.CliException;
-import io.acrcredential.examples.cli.Command;
 import io.acrcredential.examples.cli.CredentialConfig;
 import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
@@ -29,7 +29,7 @@ import java.util.Optional;
  * host. An image outside ACR (and not a mapped domain) gets an empty {@code auth}. Any failure: one
  * line on standard error, exit code 1, nothing on standard output.
  */
-public final class KubeletCommand implements Command {
+public final class KubeletCommand extends BasicCommand {
 
   static final String API_VERSION = "credentialprovider.kubelet.k8s.io/v1";
   static final String ROLE_ARN_ANNOTATION = "acr-credential.io/role-arn";
@@ -48,27 +48,20 @@ public final class KubeletCommand implements Command {
                       + " annotation"),
           CredentialConfig.Source.DEFAULT_CHAIN);
 
-  @Override
-  public String name() {
-    return "kubelet-credential-provider";
-  }
-
-  @Override
-  public String summary() {
-    return "kubelet image credential provider plugin (CredentialProviderRequest on stdin)";
-  }
-
-  @Override
-  public String help() {
-    return "Usage: acr-credential-provider [options] < CredentialProviderRequest\n\n"
-        + "Kubelet image credential provider for ACR ("
-        + API_VERSION
-        + ").\nCredentials: Alibaba Cloud's default chain, as in the CredentialProviderConfig's"
-        + " env\n(AccessKey variables, RRSA, profiles, then the node's RAM role from ECS metadata"
-        + " unless\nALIBABA_CLOUD_ECS_METADATA_DISABLED=true).\nWith tokenAttributes, a service account annotated "
-        + ROLE_ARN_ANNOTATION
-        + " pulls as that role\n(its token is exchanged with STS AssumeRoleWithOIDC).\n\nOptions:\n"
-        + OPTIONS.describe();
+  /** The command with its options and help. */
+  public KubeletCommand() {
+    super(
+        "kubelet-credential-provider",
+        "kubelet image credential provider plugin (CredentialProviderRequest on stdin)",
+        "Usage: acr-credential-provider [options] < CredentialProviderRequest\n\n"
+            + "Kubelet image credential provider for ACR ("
+            + API_VERSION
+            + ").\nCredentials: Alibaba Cloud's default chain, as in the CredentialProviderConfig's"
+            + " env\n(AccessKey variables, RRSA, profiles, then the node's RAM role from ECS metadata"
+            + " unless\nALIBABA_CLOUD_ECS_METADATA_DISABLED=true).\nWith tokenAttributes, a service account annotated "
+            + ROLE_ARN_ANNOTATION
+            + " pulls as that role\n(its token is exchanged with STS AssumeRoleWithOIDC).\n\n",
+        OPTIONS);
   }
 
   /** A parsed request. */
@@ -83,11 +76,6 @@ public final class KubeletCommand implements Command {
           + annotations
           + "]";
     }
-  }
-
-  @Override
-  public Options options() {
-    return OPTIONS;
   }
 
   @Override

@@ -8,8 +8,8 @@ import io.acrcredential.core.RegistryCredential;
 import io.acrcredential.core.RegistryHosts;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.acr.AcrTokenProvider;
+import io.acrcredential.examples.cli.BasicCommand;
 import io.acrcredential.examples.cli.CliException;
-import io.acrcredential.examples.cli.Command;
 import io.acrcredential.examples.cli.CredentialConfig;
 import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
@@ -21,7 +21,7 @@ import java.util.Locale;
 import java.util.Set;
 
 /** {@code token}: one token, printed or written as a Docker config. */
-public final class TokenCommand implements Command {
+public final class TokenCommand extends BasicCommand {
 
   private static final Options OPTIONS =
       CredentialConfig.addOptions(
@@ -50,30 +50,18 @@ public final class TokenCommand implements Command {
                       + " --format json: only a file this format wrote before is replaced)"),
           CredentialConfig.Source.DEFAULT_CHAIN);
 
-  @Override
-  public String name() {
-    return "token";
-  }
-
-  @Override
-  public String summary() {
-    return "get a registry token and print or write it as a Docker config";
-  }
-
-  @Override
-  public String help() {
-    return "Usage: acr-credential token --region REGION [--instance-id ID] [--domain HOST]..."
-        + " [--format dockerconfigjson|json] [--output FILE]\n\n"
-        + "Gets a temporary registry password from ACR with Alibaba Cloud's default credential"
-        + " chain\n(ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/SECURITY_TOKEN, RRSA variables, CLI profile"
-        + " ~/.aliyun/config.json,\nprofile file, ECS RAM role, ALIBABA_CLOUD_CREDENTIALS_URI)."
-        + "\n\nOptions:\n"
-        + OPTIONS.describe();
-  }
-
-  @Override
-  public Options options() {
-    return OPTIONS;
+  /** The command with its options and help. */
+  public TokenCommand() {
+    super(
+        "token",
+        "get a registry token and print or write it as a Docker config",
+        "Usage: acr-credential token --region REGION [--instance-id ID] [--domain HOST]..."
+            + " [--format dockerconfigjson|json] [--output FILE]\n\n"
+            + "Gets a temporary registry password from ACR with Alibaba Cloud's default credential"
+            + " chain\n(ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/SECURITY_TOKEN, RRSA variables, CLI profile"
+            + " ~/.aliyun/config.json,\nprofile file, ECS RAM role, ALIBABA_CLOUD_CREDENTIALS_URI)."
+            + "\n\n",
+        OPTIONS);
   }
 
   @Override

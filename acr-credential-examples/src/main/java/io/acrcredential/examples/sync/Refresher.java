@@ -5,6 +5,7 @@ import io.acrcredential.core.CredentialChange;
 import io.acrcredential.core.RefreshFailure;
 import io.acrcredential.core.RegistryTarget;
 import io.acrcredential.core.TokenException;
+import io.acrcredential.examples.cli.AcrEndpoints;
 import io.acrcredential.examples.cli.CliException;
 import io.acrcredential.examples.util.TokenFailures;
 import io.acrcredential.k8s.PullSecretSync;

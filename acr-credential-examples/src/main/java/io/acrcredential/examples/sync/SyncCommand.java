@@ -1,8 +1,8 @@
 package io.acrcredential.examples.sync;
 
+import io.acrcredential.examples.cli.BasicCommand;
 import io.acrcredential.examples.cli.CliException;
-import io.acrcredential.examples.cli.Command;
-import io.acrcredential.examples.cli.CredentialConfig;
+import io.acrcredential.examples.cli.ClusterOptions;
 import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
 import io.acrcredential.examples.cli.ProgramVersion;
@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
  * acr-configuration} ConfigMap (watched) or a file; {@code --once} reconciles once and exits. The
  * options become settings in {@link SyncSettings}; {@link OnceSummary} runs {@code --once}.
  */
-public final class SyncCommand implements Command {
+public final class SyncCommand extends BasicCommand {
 
-  public static final String DEFAULT_CONFIGMAP = "kube-system/acr-configuration";
+  public static final String DEFAULT_CONFIGMAP = ClusterOptions.DEFAULT_CONFIGMAP;
   public static final String DEFAULT_LEASE = "acr-credential-sync";
 
   static final String DEFAULT_WEBHOOK_SERVICE = "acr-credential-webhook";
@@ -46,27 +46,11 @@ public final class SyncCommand implements Command {
               "read and watch this ConfigMap (default " + DEFAULT_CONFIGMAP + ")")
           .flag("once", "reconcile every namespace once, then exit (0 = success)")
           .value("timeout", "DURATION", null, "--once: give up after this long (default 2m)")
-          .value(
-              "kubeconfig",
-              "FILE",
-              "KUBECONFIG",
-              "kubeconfig file (default: ~/.kube/config, else the in-cluster service account)")
-          .value(
-              "region",
-              "REGION",
-              "ACR_CREDENTIAL_REGION",
-              "the cluster's region: default regionId of registries and Personal Edition")
-          .value(
-              "acr-endpoint",
-              "URL",
-              CredentialConfig.ENV_ACR_ENDPOINT,
-              "ACR OpenAPI endpoint (host[:port] = HTTPS; http://host:port = plain HTTP, tests)")
-          .value("sts-endpoint", "URL", CredentialConfig.ENV_STS_ENDPOINT, "STS endpoint")
-          .value(
-              "metadata-endpoint",
-              "URL",
-              CredentialConfig.ENV_METADATA_ENDPOINT,
-              "ECS metadata endpoint (default 100.100.100.200)")
+          .with(ClusterOptions::kubeconfig)
+          .with(
+              ClusterOptions.region(
+                  "the cluster's region: default regionId of registries and Personal Edition"))
+          .with(ClusterOptions::endpoints)
           .value(
               "http-address",
               "ADDRESS",
@@ -188,50 +172,37 @@ public final class SyncCommand implements Command {
               "ACR_CREDENTIAL_LOG_LEVEL",
               "off, error, warn, info (default; off with --once) or debug");
 
-  @Override
-  public String name() {
-    return "sync";
-  }
-
-  @Override
-  public String summary() {
-    return "keep Kubernetes pull Secrets fresh (the refresher); --once for one pass";
-  }
-
-  @Override
-  public String help() {
-    return "Usage: acr-credential sync [--config FILE | --configmap NS/NAME] [--once] [options]\n\n"
-        + "Keeps kubernetes.io/dockerconfigjson pull Secrets and the imagePullSecrets of the\n"
-        + "configured ServiceAccounts up to date with temporary ACR passwords, configured like\n"
-        + "Alibaba's aliyun-acr-credential-helper (ConfigMap kube-system/acr-configuration).\n"
-        + "The ConfigMap is watched: edits apply without a restart; an invalid key keeps its\n"
-        + "previous value and is reported as a log line and an Event. With several replicas one\n"
-        + "leads through a Lease; SIGTERM releases it. Identities: see the ConfigMap's\n"
-        + "acr-registry-info (default chain, RRSA, AccessKey, assumed role).\n\n"
-        + "--once: exit 0 after every namespace in scope was reconciled, else 1 with one line.\n"
-        + "It prints a summary naming every Secret taken over from Alibaba's helper and every\n"
-        + "clash (a Secret of another owner under a pull Secret's name, never written); a clash\n"
-        + "leaves its namespace without a working pull Secret, so it exits 1 then too.\n\n"
-        + "Pod webhook: with enable: true in the ConfigMap's webhook-configuration, every replica\n"
-        + "serves a mutating admission webhook at https://<address>:<webhook-port>"
-        + PodPullSecretWebhook.PATH
-        + "\n"
-        + "that adds the pull Secrets to Pods whose ServiceAccount the sync has not patched yet.\n"
-        + "With nothing else set up the refresher issues and rotates its own certificate (Secret\n"
-        + "--webhook-certificate-secret in its namespace) and the leader keeps its own\n"
-        + "MutatingWebhookConfiguration --webhook-configuration-name (the Service\n"
-        + "--webhook-service, or --webhook-url outside the cluster; caBundle, failure-policy and\n"
-        + "timeout-seconds from the ConfigMap), removed on enable: false (deploy/webhook). With\n"
-        + "--webhook-cert-file and --webhook-key-file it serves those instead and only keeps\n"
-        + "failurePolicy and timeoutSeconds of your registration's entry --webhook-name\n"
-        + "(deploy/webhook-cert-manager).\n\n"
-        + "Options:\n"
-        + OPTIONS.describe();
-  }
-
-  @Override
-  public Options options() {
-    return OPTIONS;
+  /** The command with its options and help. */
+  public SyncCommand() {
+    super(
+        "sync",
+        "keep Kubernetes pull Secrets fresh (the refresher); --once for one pass",
+        "Usage: acr-credential sync [--config FILE | --configmap NS/NAME] [--once] [options]\n\n"
+            + "Keeps kubernetes.io/dockerconfigjson pull Secrets and the imagePullSecrets of the\n"
+            + "configured ServiceAccounts up to date with temporary ACR passwords, configured like\n"
+            + "Alibaba's aliyun-acr-credential-helper (ConfigMap kube-system/acr-configuration).\n"
+            + "The ConfigMap is watched: edits apply without a restart; an invalid key keeps its\n"
+            + "previous value and is reported as a log line and an Event. With several replicas one\n"
+            + "leads through a Lease; SIGTERM releases it. Identities: see the ConfigMap's\n"
+            + "acr-registry-info (default chain, RRSA, AccessKey, assumed role).\n\n"
+            + "--once: exit 0 after every namespace in scope was reconciled, else 1 with one line.\n"
+            + "It prints a summary naming every Secret taken over from Alibaba's helper and every\n"
+            + "clash (a Secret of another owner under a pull Secret's name, never written); a clash\n"
+            + "leaves its namespace without a working pull Secret, so it exits 1 then too.\n\n"
+            + "Pod webhook: with enable: true in the ConfigMap's webhook-configuration, every replica\n"
+            + "serves a mutating admission webhook at https://<address>:<webhook-port>"
+            + PodPullSecretWebhook.PATH
+            + "\n"
+            + "that adds the pull Secrets to Pods whose ServiceAccount the sync has not patched yet.\n"
+            + "With nothing else set up the refresher issues and rotates its own certificate (Secret\n"
+            + "--webhook-certificate-secret in its namespace) and the leader keeps its own\n"
+            + "MutatingWebhookConfiguration --webhook-configuration-name (the Service\n"
+            + "--webhook-service, or --webhook-url outside the cluster; caBundle, failure-policy and\n"
+            + "timeout-seconds from the ConfigMap), removed on enable: false (deploy/webhook). With\n"
+            + "--webhook-cert-file and --webhook-key-file it serves those instead and only keeps\n"
+            + "failurePolicy and timeoutSeconds of your registration's entry --webhook-name\n"
+            + "(deploy/webhook-cert-manager).\n\n",
+        OPTIONS);
   }
 
   @Override

@@ -1,6 +1,8 @@
 package io.acrcredential.examples.sync;
 
+import io.acrcredential.examples.cli.AcrEndpoints;
 import io.acrcredential.examples.cli.CliException;
+import io.acrcredential.examples.cli.ClusterOptions;
 import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
 import io.acrcredential.k8s.config.AcrConfigParser;
@@ -36,18 +38,8 @@ final class SyncSettings {
     if (p.value("config").isPresent() && p.value("configmap").isPresent()) {
       throw CliException.usage("give either --config or --configmap, not both");
     }
-    AcrConfigParser parser;
-    try {
-      parser =
-          p.value("region")
-              .map(AcrConfigParser::forClusterRegion)
-              .orElseGet(AcrConfigParser::withoutClusterRegion);
-    } catch (IllegalArgumentException e) {
-      throw CliException.usage(e.getMessage());
-    }
-    AcrEndpoints endpoints =
-        new AcrEndpoints(
-            p.value("acr-endpoint"), p.value("sts-endpoint"), p.value("metadata-endpoint"));
+    AcrConfigParser parser = ClusterOptions.configParser(p);
+    AcrEndpoints endpoints = AcrEndpoints.from(p);
     ApiClient api = SyncCommand.kubeClient(p.value("kubeconfig"));
     ApiClient watchApi = SyncCommand.kubeClient(p.value("kubeconfig"));
     ConfigSource source;
@@ -115,12 +107,7 @@ final class SyncSettings {
     if (cert.isEmpty() || once) {
       return Optional.empty();
     }
-    int port = port(p.value("webhook-port").orElse("8443"), "--webhook-port");
-    int httpPort = port(p.value("http-port").orElse("8080"), "--http-port");
-    if (port != 0 && port == httpPort) {
-      throw CliException.usage(
-          "--webhook-port and --http-port are both " + port + "; give them different ports");
-    }
+    int port = webhookPort(p);
     for (String f : List.of(cert.get(), key.get())) {
       if (!java.nio.file.Files.isReadable(Path.of(f))) {
         throw CliException.usage(
@@ -155,12 +142,7 @@ final class SyncSettings {
       }
       return Optional.empty();
     }
-    int port = port(p.value("webhook-port").orElse("8443"), "--webhook-port");
-    int httpPort = port(p.value("http-port").orElse("8080"), "--http-port");
-    if (port != 0 && port == httpPort) {
-      throw CliException.usage(
-          "--webhook-port and --http-port are both " + port + "; give them different ports");
-    }
+    int port = webhookPort(p);
     String service = p.value("webhook-service").orElse(SyncCommand.DEFAULT_WEBHOOK_SERVICE).trim();
     String secret =
         p.value("webhook-certificate-secret").orElse(SelfIssuedCertificate.DEFAULT_SECRET).trim();
@@ -257,6 +239,17 @@ final class SyncSettings {
               + WebhookRegistration.DEFAULT_WEBHOOK);
     }
     return Optional.of(new WebhookRegistration.Target(name, hook));
+  }
+
+  /** {@code --webhook-port} (default 8443), checked against {@code --http-port} (default 8080). */
+  static int webhookPort(Options.Parsed p) {
+    int port = port(p.value("webhook-port").orElse("8443"), "--webhook-port");
+    int httpPort = port(p.value("http-port").orElse("8080"), "--http-port");
+    if (port != 0 && port == httpPort) {
+      throw CliException.usage(
+          "--webhook-port and --http-port are both " + port + "; give them different ports");
+    }
+    return port;
   }
 
   static int port(String value, String option) {

@@ -66,6 +66,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -511,6 +512,27 @@ public class DoctorIT {
               "with failurePolicy Ignore Pods are created without the webhook's pull Secrets;",
               "start the refresher with its certificate files (deploy/webhook-cert-manager) or"
                   + " delete the registration");
+
+      // the registration lacks the entry doctor is told to look for
+      CliHarness.Result noEntry =
+          doctor(
+              s,
+              "--image",
+              host + "/team/app:1",
+              "--namespace",
+              s.ns,
+              "--webhook-configuration-name",
+              name,
+              "--webhook-name",
+              "other.acr-credential.io");
+      assertThat(noEntry.exit()).as(noEntry.toString()).isEqualTo(1);
+      assertThat(noEntry.stdout())
+          .contains(
+              "MutatingWebhookConfiguration " + name + " has no entry other.acr-credential.io");
+      assertThat(conclusionLines(noEntry))
+          .containsExactly(
+              "MutatingWebhookConfiguration " + name + " has no webhook other.acr-credential.io;",
+              "re-apply deploy/webhook/mutatingwebhook.yaml or pass --webhook-name");
     } finally {
       new AdmissionregistrationV1Api(server.adminClient())
           .deleteMutatingWebhookConfiguration(name)
@@ -591,6 +613,25 @@ public class DoctorIT {
                   + " enable: false in webhook-configuration ("
                   + s.cfg
                   + "/acr-configuration)");
+
+      // the refresher's registration lacks the entry doctor is told to look for
+      String[] otherEntry = Arrays.copyOf(args, args.length + 2);
+      otherEntry[args.length] = "--webhook-name";
+      otherEntry[args.length + 1] = "other.acr-credential.io";
+      r = doctor(s, otherEntry);
+      assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+      assertThat(r.stdout())
+          .contains(
+              "MutatingWebhookConfiguration "
+                  + name
+                  + " (the refresher's) has no entry other.acr-credential.io");
+      assertThat(conclusionLines(r))
+          .containsExactly(
+              "MutatingWebhookConfiguration "
+                  + name
+                  + " is the refresher's but has no webhook other.acr-credential.io;",
+              "the leading refresher repairs it at once: check that it runs and leads and read its",
+              "log, or pass the refresher's --webhook-name to doctor");
 
       // a certificate from another CA than the registered caBundle
       core.replaceNamespacedSecret(

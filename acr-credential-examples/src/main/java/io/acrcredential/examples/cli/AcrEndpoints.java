@@ -1,4 +1,4 @@
-package io.acrcredential.examples.sync;
+package io.acrcredential.examples.cli;
 
 import io.acrcredential.k8s.identity.RegistryTokenProviders;
 import java.util.Objects;
@@ -26,6 +26,18 @@ public record AcrEndpoints(Optional<String> acr, Optional<String> sts, Optional<
     Objects.requireNonNull(acr, "acr");
     Objects.requireNonNull(sts, "sts");
     Objects.requireNonNull(metadata, "metadata");
+  }
+
+  /**
+   * The overrides a command was given.
+   *
+   * @param p the parsed {@code --acr-endpoint}, {@code --sts-endpoint} and {@code
+   *     --metadata-endpoint} (or their environment variables)
+   * @return the overrides, empty where none was given
+   */
+  public static AcrEndpoints from(Options.Parsed p) {
+    return new AcrEndpoints(
+        p.value("acr-endpoint"), p.value("sts-endpoint"), p.value("metadata-endpoint"));
   }
 
   /**
