@@ -176,11 +176,7 @@ final class WebhookServing implements AutoCloseable {
   /** A missing object or permission: a log line and a Warning Event on the ConfigMap. */
   private void reportRegistrationProblem(String text) {
     LOG.warn("{}", text);
-    events.warn(
-        lastSnapshot.get(),
-        "InvalidConfiguration",
-        text,
-        "the MutatingWebhookConfiguration problem");
+    events.warn(lastSnapshot.get(), "InvalidConfiguration", text);
   }
 
   /** The port the webhook listens on, or -1 when it is not served. */
