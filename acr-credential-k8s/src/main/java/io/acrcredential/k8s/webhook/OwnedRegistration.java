@@ -136,12 +136,16 @@ final class OwnedRegistration {
         && WebhookRegistration.MANAGER.equals(labels.get("app.kubernetes.io/managed-by"));
   }
 
-  /** Why an object of the same name that no keeper created is left alone. */
-  static String notOurs(WebhookRegistration.Target target) {
-    return target.describe()
-        + " exists but was not created by acr-credential (no label app.kubernetes.io/managed-by:"
-        + " acr-credential), so it is left alone: delete it to let the refresher register its own"
-        + " webhook with its own certificate, or give --webhook-cert-file and --webhook-key-file to"
-        + " keep it";
+  /** Where the API server calls, for the log. */
+  static String endpoint(WebhookRegistration.Owned owned) {
+    return owned
+        .url()
+        .orElse(
+            "Service "
+                + owned.ownNamespace()
+                + "/"
+                + owned.serviceName()
+                + ":"
+                + owned.servicePort());
   }
 }

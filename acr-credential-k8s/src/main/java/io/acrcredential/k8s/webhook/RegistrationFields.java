@@ -60,12 +60,8 @@ final class RegistrationFields {
             .orElse(null);
     if (entry == null) {
       return new Impossible(
-          target.describe()
-              + " has no webhook entry named "
-              + target.webhookName()
-              + " (it has "
-              + hooks.stream().map(V1MutatingWebhook::getName).toList()
-              + "); give its name with --webhook-name");
+          RegistrationProblems.missingEntry(
+              target, hooks.stream().map(V1MutatingWebhook::getName).toList()));
     }
     String policy = policy(wanted.failurePolicy());
     int timeout = wanted.timeoutSeconds();

@@ -241,14 +241,12 @@ public final class WebhookRegistration implements AutoCloseable {
     }
     manage(Optional.empty());
     try {
-      AdmissionregistrationV1Api admission = new AdmissionregistrationV1Api(api);
-      V1MutatingWebhookConfiguration current =
-          admission.readMutatingWebhookConfiguration(target.configurationName()).execute();
+      V1MutatingWebhookConfiguration current = read();
       if (!OwnedRegistration.isOurs(current)) {
         LOG.info("{} was not created by acr-credential: left in place", target.describe());
         return;
       }
-      admission
+      new AdmissionregistrationV1Api(api)
           .deleteMutatingWebhookConfiguration(target.configurationName())
           .body(
               new V1DeleteOptions()
@@ -288,7 +286,6 @@ public final class WebhookRegistration implements AutoCloseable {
    */
   public void manage(Optional<WebhookSettings> desired) {
     Objects.requireNonNull(desired, "desired");
-    boolean start;
     synchronized (this) {
       WebhookSettings next = closed ? null : desired.orElse(null);
       boolean changed = !Objects.equals(next, wanted);
@@ -297,8 +294,7 @@ public final class WebhookRegistration implements AutoCloseable {
         stopWatcher();
         return;
       }
-      start = watcher == null;
-      if (start) {
+      if (watcher == null) {
         watcher = new Thread(this::watchLoop, "acr-webhook-registration");
         watcher.setDaemon(true);
         watcher.start();
@@ -314,14 +310,16 @@ public final class WebhookRegistration implements AutoCloseable {
   /** Reads the object now and reconciles it. */
   private void reconcileFresh() {
     try {
-      V1MutatingWebhookConfiguration current =
-          new AdmissionregistrationV1Api(api)
-              .readMutatingWebhookConfiguration(target.configurationName())
-              .execute();
-      reconcile(current);
+      reconcile(read());
     } catch (ApiException e) {
       failed(e);
     }
+  }
+
+  private V1MutatingWebhookConfiguration read() throws ApiException {
+    return new AdmissionregistrationV1Api(api)
+        .readMutatingWebhookConfiguration(target.configurationName())
+        .execute();
   }
 
   /** Writes the two fields if they differ; on 409 reads again (a bounded number of times). */
@@ -338,10 +336,7 @@ public final class WebhookRegistration implements AutoCloseable {
         if (reconcileOwned(current, w)) {
           return;
         }
-        current =
-            new AdmissionregistrationV1Api(api)
-                .readMutatingWebhookConfiguration(target.configurationName())
-                .execute();
+        current = read();
         if (attempt >= CONFLICT_RETRIES) {
           return;
         }
@@ -383,10 +378,7 @@ public final class WebhookRegistration implements AutoCloseable {
           }
         }
       }
-      current =
-          new AdmissionregistrationV1Api(api)
-              .readMutatingWebhookConfiguration(target.configurationName())
-              .execute();
+      current = read();
     }
   }
 
@@ -404,7 +396,7 @@ public final class WebhookRegistration implements AutoCloseable {
       want = OwnedRegistration.desired(target, owned.get(), w, caBundle);
     }
     if (!OwnedRegistration.isOurs(current)) {
-      problem(OwnedRegistration.notOurs(target));
+      problem(RegistrationProblems.notOurs(target));
       return true;
     }
     if (OwnedRegistration.matches(current, want)) {
@@ -451,16 +443,7 @@ public final class WebhookRegistration implements AutoCloseable {
           "{} created: Pods in every namespace but {} go to {}",
           target.describe(),
           owned.get().ownNamespace(),
-          owned
-              .get()
-              .url()
-              .orElse(
-                  "Service "
-                      + owned.get().ownNamespace()
-                      + "/"
-                      + owned.get().serviceName()
-                      + ":"
-                      + owned.get().servicePort()));
+          OwnedRegistration.endpoint(owned.get()));
       resolved();
     } catch (ApiException e) {
       if (e.getCode() == 409) {
@@ -468,13 +451,10 @@ public final class WebhookRegistration implements AutoCloseable {
       }
       if (e.getCode() == 403) {
         problem(
-            "cannot create "
-                + target.describe()
-                + ": forbidden; grant create on mutatingwebhookconfigurations"
-                + " (admissionregistration.k8s.io) and get, list, watch, update, delete with"
-                + " resourceNames ["
-                + target.configurationName()
-                + "] (see acr-credential-examples/deploy/webhook/rbac.yaml)");
+            RegistrationProblems.forbidden(
+                target,
+                "cannot create",
+                "create (any name) and get, list, watch, update, delete on"));
       } else {
         LOG.warn("cannot create {}: {}", target.describe(), ApiFailures.describe(api, e));
       }
@@ -564,11 +544,7 @@ public final class WebhookRegistration implements AutoCloseable {
       createOwned();
       return;
     }
-    problem(
-        target.describe()
-            + " does not exist, so failure-policy and timeout-seconds of webhook-configuration"
-            + " are not applied; create it (kubectl apply -k acr-credential-examples/deploy/webhook)"
-            + " or name it with --webhook-configuration-name");
+    problem(RegistrationProblems.missing(target));
   }
 
   private void failed(ApiException e) {
@@ -576,12 +552,7 @@ public final class WebhookRegistration implements AutoCloseable {
       missing();
     } else if (e.getCode() == 403) {
       problem(
-          "cannot manage "
-              + target.describe()
-              + ": forbidden; grant get, list, watch and patch on"
-              + " mutatingwebhookconfigurations (admissionregistration.k8s.io) with resourceNames ["
-              + target.configurationName()
-              + "] (see acr-credential-examples/deploy/webhook/rbac.yaml)");
+          RegistrationProblems.forbidden(target, "cannot manage", "get, list, watch and patch on"));
     } else {
       LOG.warn("cannot manage {}: {}", target.describe(), ApiFailures.describe(api, e));
     }
