@@ -54,7 +54,7 @@ final class NamespaceReconciler {
   private final ServiceAccountSource serviceAccounts;
   private final WriteLimiter limiter;
   private final WriteFence fence;
-  private final EventReporter events;
+  private final WarningEvents events;
   private final Consumer<SecretClash> clashListener;
   private final Set<String> reportedClashes = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -87,7 +87,7 @@ final class NamespaceReconciler {
       ServiceAccountSource serviceAccounts,
       WriteLimiter limiter,
       WriteFence fence,
-      EventReporter events,
+      WarningEvents events,
       Consumer<SecretClash> clashListener,
       LongSupplier nanos) {
     this.api = new CoreV1Api(client);
@@ -476,7 +476,7 @@ final class NamespaceReconciler {
           clash.reason());
       clashListener.accept(clash);
     }
-    events.warn(
+    events.report(
         ns,
         new V1ObjectReference()
             .apiVersion("v1")

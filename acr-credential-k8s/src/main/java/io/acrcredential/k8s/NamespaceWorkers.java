@@ -25,7 +25,7 @@ final class NamespaceWorkers {
 
   private final ApiClient apiClient;
   private final WriteFence fence;
-  private final EventReporter events;
+  private final WarningEvents events;
   private final Consumer<Consumer<SyncListener>> listeners;
   private final WorkQueue<String> queue;
 
@@ -36,7 +36,7 @@ final class NamespaceWorkers {
   NamespaceWorkers(
       ApiClient apiClient,
       WriteFence fence,
-      EventReporter events,
+      WarningEvents events,
       Duration retryBase,
       Duration retryMax,
       Consumer<Consumer<SyncListener>> listeners) {
@@ -176,7 +176,7 @@ final class NamespaceWorkers {
       V1ObjectMeta m = namespace.getMetadata();
       // A Namespace is cluster-scoped: the API server only accepts its Events in "default"
       // (kubectl describe namespace finds them there).
-      events.warn(
+      events.report(
           "default",
           new V1ObjectReference().apiVersion("v1").kind("Namespace").name(ns).uid(m.getUid()),
           "Forbidden",

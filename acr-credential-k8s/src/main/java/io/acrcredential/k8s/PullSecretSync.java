@@ -93,7 +93,7 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
   private final Duration resyncPeriod;
   private final Clock clock;
   private final WriteLimiter limiter;
-  private final EventReporter events;
+  private final WarningEvents events;
   private final Leadership leadership;
   private final WriteFence fence;
   private final NamespaceWorkers work;
@@ -147,7 +147,7 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
       this.ownInformerClient = informerClient;
     }
     this.events =
-        new EventReporter(
+        WarningEvents.fenced(
             new CoreV1Api(apiClient), b.component, b.instance, this.limiter, this.fence);
     this.work =
         new NamespaceWorkers(

@@ -109,7 +109,7 @@ class NamespaceReconcilerFenceTest {
         ServiceAccountSource.of(serviceAccounts, () -> true),
         limiter,
         fence,
-        new EventReporter(new CoreV1Api(client), "test", "fence", limiter, fence),
+        WarningEvents.fenced(new CoreV1Api(client), "test", "fence", limiter, fence),
         clash -> {},
         nanos::get);
   }

@@ -75,7 +75,7 @@ class NamespaceReconcilerUnseenWriteTest {
             ServiceAccountSource.of(serviceAccounts, () -> true),
             limiter,
             fence,
-            new EventReporter(new CoreV1Api(client), "test", "unseen", limiter, fence),
+            WarningEvents.fenced(new CoreV1Api(client), "test", "unseen", limiter, fence),
             clash -> {},
             nanos::get);
     assertThat(reconcile().secretsCreated()).containsExactly(secretName);

@@ -178,8 +178,7 @@ final class ConfigApplier {
       return;
     }
     lastReported = key;
-    events.warn(
-        snapshot, "InvalidConfiguration", String.join("; ", lines), "the configuration problems");
+    events.warn(snapshot, "InvalidConfiguration", String.join("; ", lines));
   }
 
   /** The namespace scope for the log: names or all, the selector and the exclusions if any. */

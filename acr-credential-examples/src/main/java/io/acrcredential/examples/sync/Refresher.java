@@ -16,6 +16,7 @@ import io.acrcredential.k8s.config.AcrConfiguration;
 import io.acrcredential.k8s.config.ConfigParseResult;
 import io.acrcredential.k8s.config.ConfigProblem;
 import io.acrcredential.k8s.identity.RegistryTokenProviders;
+import io.acrcredential.k8s.webhook.WebhookRegistration;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;

@@ -8,6 +8,7 @@ import io.acrcredential.examples.cli.Options;
 import io.acrcredential.examples.cli.ProgramVersion;
 import io.acrcredential.examples.logging.LogSetup;
 import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
+import io.acrcredential.k8s.webhook.WebhookRegistration;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.Config;
 import java.io.IOException;

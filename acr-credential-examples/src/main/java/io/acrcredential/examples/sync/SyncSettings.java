@@ -7,6 +7,7 @@ import io.acrcredential.examples.cli.Invocation;
 import io.acrcredential.examples.cli.Options;
 import io.acrcredential.k8s.config.AcrConfigParser;
 import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
+import io.acrcredential.k8s.webhook.WebhookRegistration;
 import io.kubernetes.client.openapi.ApiClient;
 import java.io.IOException;
 import java.net.InetAddress;

@@ -3,6 +3,7 @@ package io.acrcredential.examples.sync;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.config.AcrConfiguration;
 import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
+import io.acrcredential.k8s.webhook.WebhookRegistration;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -55,18 +56,16 @@ final class WebhookServing implements AutoCloseable {
         settings.registration().isEmpty()
             ? null
             : settings.webhook().isPresent()
-                ? new WebhookRegistration(
-                    settings.api(),
-                    settings.informerApi(),
-                    settings.registration().get(),
-                    this::reportRegistrationProblem)
+                ? WebhookRegistration.builder(
+                        settings.api(), settings.informerApi(), settings.registration().get())
+                    .onProblem(this::reportRegistrationProblem)
+                    .build()
                 : settings.selfIssued().isPresent()
-                    ? new WebhookRegistration(
-                        settings.api(),
-                        settings.informerApi(),
-                        settings.registration().get(),
-                        Optional.of(settings.selfIssued().get().registration()),
-                        this::reportRegistrationProblem)
+                    ? WebhookRegistration.builder(
+                            settings.api(), settings.informerApi(), settings.registration().get())
+                        .owned(settings.selfIssued().get().registration())
+                        .onProblem(this::reportRegistrationProblem)
+                        .build()
                     : null;
   }
 
@@ -177,11 +176,7 @@ final class WebhookServing implements AutoCloseable {
   /** A missing object or permission: a log line and a Warning Event on the ConfigMap. */
   private void reportRegistrationProblem(String text) {
     LOG.warn("{}", text);
-    events.warn(
-        lastSnapshot.get(),
-        "InvalidConfiguration",
-        text,
-        "the MutatingWebhookConfiguration problem");
+    events.warn(lastSnapshot.get(), "InvalidConfiguration", text);
   }
 
   /** The port the webhook listens on, or -1 when it is not served. */

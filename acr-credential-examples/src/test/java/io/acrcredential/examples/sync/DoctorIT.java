@@ -19,6 +19,7 @@ import io.acrcredential.examples.util.Json;
 import io.acrcredential.k8s.config.AcrConfigParser;
 import io.acrcredential.k8s.config.SecretLayout;
 import io.acrcredential.k8s.config.WebhookSettings;
+import io.acrcredential.k8s.webhook.WebhookRegistration;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.acrcredential.testing.AcrInstance;
@@ -573,7 +574,7 @@ public class DoctorIT {
         .execute();
     // the very object the refresher registers, only narrowed to this test's Pods
     V1MutatingWebhookConfiguration own =
-        OwnedRegistration.desired(
+        WebhookRegistration.ownedConfiguration(
             new WebhookRegistration.Target(name, "pods.acr-credential.io"),
             new WebhookRegistration.Owned(s.cfg, Optional.empty(), "webhook", 443),
             new WebhookSettings(true, WebhookSettings.FailurePolicy.IGNORE, 5),

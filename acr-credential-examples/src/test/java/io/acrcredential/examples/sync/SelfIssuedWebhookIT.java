@@ -9,6 +9,7 @@ import io.acrcredential.examples.AcrConfigMaps;
 import io.acrcredential.examples.FakeCloudEnv;
 import io.acrcredential.examples.SyncProcess;
 import io.acrcredential.examples.WebhookTls;
+import io.acrcredential.k8s.webhook.WebhookRegistration;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.acrcredential.testing.AcrInstance;
@@ -337,12 +338,13 @@ class SelfIssuedWebhookIT {
             new WebhookRegistration.Owned(
                 ns, java.util.Optional.of("https://127.0.0.1:1/mutate-pods"), "unused", 443);
         try (WebhookRegistration reg =
-            new WebhookRegistration(
-                token,
-                watchToken,
-                new WebhookRegistration.Target(registration, "pods.acr-credential.io"),
-                java.util.Optional.of(owned),
-                problems::add)) {
+            WebhookRegistration.builder(
+                    token,
+                    watchToken,
+                    new WebhookRegistration.Target(registration, "pods.acr-credential.io"))
+                .owned(owned)
+                .onProblem(problems::add)
+                .build()) {
           reg.caBundle(bundle);
           reg.manage(
               java.util.Optional.of(
@@ -378,7 +380,7 @@ class SelfIssuedWebhookIT {
           new WebhookRegistration.Owned(
               ns, java.util.Optional.of("https://127.0.0.1:1/mutate-pods"), "unused", 443);
       var otherHook =
-          OwnedRegistration.desired(
+          WebhookRegistration.ownedConfiguration(
               new WebhookRegistration.Target(other, "pods.acr-credential.io"),
               owned,
               new io.acrcredential.k8s.config.WebhookSettings(

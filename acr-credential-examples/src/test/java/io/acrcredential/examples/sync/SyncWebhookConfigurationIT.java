@@ -9,6 +9,7 @@ import io.acrcredential.examples.FakeCloudEnv;
 import io.acrcredential.examples.SyncProcess;
 import io.acrcredential.k8s.config.WebhookSettings;
 import io.acrcredential.k8s.config.WebhookSettings.FailurePolicy;
+import io.acrcredential.k8s.webhook.WebhookRegistration;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.acrcredential.testing.AcrInstance;
@@ -223,8 +224,9 @@ class SyncWebhookConfigurationIT {
           admission.readMutatingWebhookConfiguration(name).execute();
       List<String> problems = new CopyOnWriteArrayList<>();
       try (WebhookRegistration reg =
-          new WebhookRegistration(
-              sa, saWatch, new WebhookRegistration.Target(name, ENTRY), problems::add)) {
+          WebhookRegistration.builder(sa, saWatch, new WebhookRegistration.Target(name, ENTRY))
+              .onProblem(problems::add)
+              .build()) {
         reg.manage(Optional.of(new WebhookSettings(true, FailurePolicy.FAIL, 4)));
         await(
             "Fail/4 set with the token",
@@ -240,8 +242,9 @@ class SyncWebhookConfigurationIT {
       V1MutatingWebhookConfiguration otherBefore =
           admission.readMutatingWebhookConfiguration(other).execute();
       try (WebhookRegistration reg =
-          new WebhookRegistration(
-              sa, saWatch, new WebhookRegistration.Target(other, ENTRY), problems::add)) {
+          WebhookRegistration.builder(sa, saWatch, new WebhookRegistration.Target(other, ENTRY))
+              .onProblem(problems::add)
+              .build()) {
         reg.manage(Optional.of(new WebhookSettings(true, FailurePolicy.FAIL, 4)));
         await("a denial reported", Duration.ofSeconds(60), () -> !problems.isEmpty());
         assertThat(problems.get(0))

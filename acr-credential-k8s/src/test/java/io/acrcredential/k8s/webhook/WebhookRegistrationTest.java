@@ -1,9 +1,10 @@
-package io.acrcredential.examples.sync;
+package io.acrcredential.k8s.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.acrcredential.examples.util.Json;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import io.acrcredential.k8s.config.WebhookSettings;
 import io.acrcredential.k8s.config.WebhookSettings.FailurePolicy;
 import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
@@ -56,10 +57,10 @@ class WebhookRegistrationTest {
             object("Ignore", 10), TARGET, new WebhookSettings(true, FailurePolicy.FAIL, 5));
     assertThat(plan).isInstanceOf(RegistrationFields.Patch.class);
     RegistrationFields.Patch patch = (RegistrationFields.Patch) plan;
-    JsonNode json = Json.MAPPER.readTree(patch.json());
+    JsonElement json = JsonParser.parseString(patch.json());
     assertThat(json)
         .isEqualTo(
-            Json.MAPPER.readTree(
+            JsonParser.parseString(
                 "{\"metadata\":{\"resourceVersion\":\"4711\"},\"webhooks\":[{\"name\":"
                     + "\"pods.acr-credential.io\",\"failurePolicy\":\"Fail\",\"timeoutSeconds\":5}]}"));
     assertThat(patch.from()).isEqualTo("failurePolicy Ignore, timeoutSeconds 10");
@@ -70,9 +71,14 @@ class WebhookRegistrationTest {
     RegistrationFields.Patch patch =
         (RegistrationFields.Patch)
             RegistrationFields.plan(object("Ignore", 7), TARGET, WebhookSettings.defaults());
-    JsonNode hook = Json.MAPPER.readTree(patch.json()).get("webhooks").get(0);
-    assertThat(hook.get("failurePolicy").asText()).isEqualTo("Ignore");
-    assertThat(hook.get("timeoutSeconds").asInt()).isEqualTo(10);
+    JsonObject hook =
+        JsonParser.parseString(patch.json())
+            .getAsJsonObject()
+            .getAsJsonArray("webhooks")
+            .get(0)
+            .getAsJsonObject();
+    assertThat(hook.get("failurePolicy").getAsString()).isEqualTo("Ignore");
+    assertThat(hook.get("timeoutSeconds").getAsInt()).isEqualTo(10);
     // a missing (server-defaulted) field counts as different
     assertThat(RegistrationFields.plan(object(null, 10), TARGET, WebhookSettings.defaults()))
         .isInstanceOf(RegistrationFields.Patch.class);

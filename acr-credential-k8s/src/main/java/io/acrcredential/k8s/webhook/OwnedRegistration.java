@@ -1,7 +1,6 @@
-package io.acrcredential.examples.sync;
+package io.acrcredential.k8s.webhook;
 
 import io.acrcredential.k8s.config.WebhookSettings;
-import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import io.kubernetes.client.openapi.models.AdmissionregistrationV1ServiceReference;
 import io.kubernetes.client.openapi.models.AdmissionregistrationV1WebhookClientConfig;
 import io.kubernetes.client.openapi.models.V1LabelSelector;
@@ -10,23 +9,25 @@ import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1RuleWithOperations;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * The MutatingWebhookConfiguration the refresher keeps itself when it serves with its own
+ * The MutatingWebhookConfiguration a keeper keeps whole when its embedder serves with its own
  * certificate ({@link WebhookRegistration.Owned}): the whole object as it should be, whether a
- * version read back still is that, and whether the refresher created it (only such an object is
- * replaced or deleted).
+ * version read back still is that, and whether a keeper created it (only such an object is replaced
+ * or deleted).
  */
 final class OwnedRegistration {
 
   private OwnedRegistration() {}
 
   /**
-   * The object the refresher keeps: one entry for Pod CREATE with the configuration's failure
-   * policy and timeout, the CA bundle, and neither the refresher's namespace nor its own Pods.
+   * The object an owned keeper keeps: one entry for Pod CREATE with the configuration's failure
+   * policy and timeout, the CA bundle, and neither its embedder's namespace nor the refresher's
+   * Pods.
    */
   static V1MutatingWebhookConfiguration desired(
       WebhookRegistration.Target target,
@@ -78,7 +79,7 @@ final class OwnedRegistration {
                             new V1LabelSelectorRequirement()
                                 .key("app.kubernetes.io/name")
                                 .operator("NotIn")
-                                .values(List.of(Refresher.COMPONENT)))));
+                                .values(List.of(WebhookRegistration.MANAGER)))));
     return new V1MutatingWebhookConfiguration()
         .apiVersion("admissionregistration.k8s.io/v1")
         .kind("MutatingWebhookConfiguration")
@@ -88,9 +89,9 @@ final class OwnedRegistration {
                 .labels(
                     Map.of(
                         "app.kubernetes.io/name",
-                        Refresher.COMPONENT,
+                        WebhookRegistration.MANAGER,
                         "app.kubernetes.io/managed-by",
-                        Refresher.COMPONENT)))
+                        WebhookRegistration.MANAGER)))
         .webhooks(List.of(hook));
   }
 
@@ -122,24 +123,29 @@ final class OwnedRegistration {
         && Objects.equals(h.getObjectSelector(), w.getObjectSelector())
         && (h.getMatchConditions() == null || h.getMatchConditions().isEmpty())
         && hc != null
-        && java.util.Arrays.equals(hc.getCaBundle(), wc.getCaBundle())
+        && Arrays.equals(hc.getCaBundle(), wc.getCaBundle())
         && Objects.equals(hc.getUrl(), wc.getUrl())
         && Objects.equals(hc.getService(), wc.getService());
   }
 
-  /** Whether the refresher created this object (label app.kubernetes.io/managed-by). */
+  /** Whether a keeper created this object (label app.kubernetes.io/managed-by). */
   static boolean isOurs(V1MutatingWebhookConfiguration current) {
     Map<String, String> labels =
         current.getMetadata() == null ? null : current.getMetadata().getLabels();
-    return labels != null && Refresher.COMPONENT.equals(labels.get("app.kubernetes.io/managed-by"));
+    return labels != null
+        && WebhookRegistration.MANAGER.equals(labels.get("app.kubernetes.io/managed-by"));
   }
 
-  /** Why an object of the same name that the refresher did not create is left alone. */
-  static String notOurs(WebhookRegistration.Target target) {
-    return target.describe()
-        + " exists but was not created by acr-credential (no label app.kubernetes.io/managed-by:"
-        + " acr-credential), so it is left alone: delete it to let the refresher register its own"
-        + " webhook with its own certificate, or give --webhook-cert-file and --webhook-key-file to"
-        + " keep it";
+  /** Where the API server calls, for the log. */
+  static String endpoint(WebhookRegistration.Owned owned) {
+    return owned
+        .url()
+        .orElse(
+            "Service "
+                + owned.ownNamespace()
+                + "/"
+                + owned.serviceName()
+                + ":"
+                + owned.servicePort());
   }
 }

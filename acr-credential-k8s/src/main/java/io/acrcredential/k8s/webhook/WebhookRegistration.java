@@ -1,17 +1,19 @@
-package io.acrcredential.examples.sync;
+package io.acrcredential.k8s.webhook;
 
 import com.google.gson.reflect.TypeToken;
 import io.acrcredential.k8s.config.WebhookSettings;
-import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
+import io.kubernetes.client.openapi.models.V1DeleteOptions;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfigurationList;
+import io.kubernetes.client.openapi.models.V1Preconditions;
 import io.kubernetes.client.util.PatchUtils;
 import io.kubernetes.client.util.Watch;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -20,45 +22,138 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps one MutatingWebhookConfiguration in line with the ConfigMap's {@code webhook-configuration}
- * while this replica leads and the webhook is enabled. A user's object (the refresher serves
- * certificate files) only gets {@code failurePolicy} and {@code timeoutSeconds} of one entry
- * ({@link RegistrationFields}) and is never created or deleted; the refresher's own ({@link Owned},
- * its own certificate) is created, kept whole ({@link OwnedRegistration}) and removed on {@link
- * #remove()}. Nothing is written when the object already matches. The object is watched by name
- * ({@code fieldSelector metadata.name}), so a manual change is repaired at once.
+ * ({@link WebhookSettings}) while the caller {@link #manage manages} it, normally while its replica
+ * leads and the webhook is enabled. A user's object (the embedder serves certificate files) only
+ * gets {@code failurePolicy} and {@code timeoutSeconds} of one entry and is never created or
+ * deleted; an {@link Owned} one (the embedder's own certificate, {@link #caBundle}) is created,
+ * kept whole ({@link #ownedConfiguration}) and deleted by {@link #remove()}. Nothing is written
+ * when the object already matches; it is watched by name, so a manual change is repaired at once.
+ *
+ * <p>Thread-safe. Problems that need a person (object or entry missing, permission denied) go once
+ * each to the {@link Builder#onProblem} callback, naming what to fix.
  */
 public final class WebhookRegistration implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(WebhookRegistration.class);
+
+  /** The MutatingWebhookConfiguration's name the shipped manifests use. */
   public static final String DEFAULT_CONFIGURATION = "acr-credential";
+
+  /** The name of its entry under {@code webhooks} in the shipped manifests. */
   public static final String DEFAULT_WEBHOOK = "pods.acr-credential.io";
+
+  /** Field manager of every write and value of the labels on an owned object. */
+  static final String MANAGER = "acr-credential";
+
   private static final int WATCH_SECONDS = 300;
   private static final long RETRY_MILLIS = 30_000;
   private static final int CONFLICT_RETRIES = 5;
 
   /**
-   * What to manage.
+   * What to keep.
    *
    * @param configurationName the MutatingWebhookConfiguration's name
    * @param webhookName the name of its entry under {@code webhooks}
    */
-  record Target(String configurationName, String webhookName) {
-    String describe() {
+  public record Target(String configurationName, String webhookName) {
+
+    /**
+     * Checks the values.
+     *
+     * @param configurationName the MutatingWebhookConfiguration's name
+     * @param webhookName the name of its entry under {@code webhooks}
+     * @throws NullPointerException naming a missing value
+     */
+    public Target {
+      Objects.requireNonNull(configurationName, "configurationName");
+      Objects.requireNonNull(webhookName, "webhookName");
+    }
+
+    /**
+     * For log lines and problems.
+     *
+     * @return {@code MutatingWebhookConfiguration NAME (webhook ENTRY)}
+     */
+    public String describe() {
       return "MutatingWebhookConfiguration " + configurationName + " (webhook " + webhookName + ")";
     }
   }
 
   /**
-   * The registration the refresher keeps itself (with its own certificate): the whole object is
-   * created, kept equal to {@link OwnedRegistration#desired} and, on {@link #remove()}, deleted.
+   * A registration the embedder keeps whole (it serves with its own certificate): created, kept
+   * equal to {@link #ownedConfiguration} and deleted on {@link #remove()}.
    *
-   * @param ownNamespace the refresher's namespace: its Pods are never sent to the webhook
+   * @param ownNamespace the embedder's namespace: its Pods are never sent to the webhook
    * @param url where the API server calls ({@code https://HOST:PORT} + {@link
    *     PodPullSecretWebhook#PATH}), or empty for the Service
    * @param serviceName the Service in {@code ownNamespace} in front of the replicas
    * @param servicePort the Service's port
    */
-  record Owned(String ownNamespace, Optional<String> url, String serviceName, int servicePort) {}
+  public record Owned(
+      String ownNamespace, Optional<String> url, String serviceName, int servicePort) {
+
+    /**
+     * Checks the values.
+     *
+     * @param ownNamespace the embedder's namespace
+     * @param url the webhook's URL, or empty for the Service
+     * @param serviceName the Service's name
+     * @param servicePort the Service's port
+     * @throws NullPointerException naming a missing value
+     */
+    public Owned {
+      Objects.requireNonNull(ownNamespace, "ownNamespace");
+      Objects.requireNonNull(url, "url");
+      Objects.requireNonNull(serviceName, "serviceName");
+    }
+  }
+
+  /** Collects what a {@link WebhookRegistration} needs; not thread-safe. */
+  public static final class Builder {
+    private final ApiClient api;
+    private final ApiClient watchClient;
+    private final Target target;
+    private Optional<Owned> owned = Optional.empty();
+    private Consumer<String> onProblem = text -> LOG.warn("{}", text);
+
+    private Builder(ApiClient api, ApiClient watchClient, Target target) {
+      this.api = Objects.requireNonNull(api, "api");
+      this.watchClient = Objects.requireNonNull(watchClient, "watchClient");
+      this.target = Objects.requireNonNull(target, "target");
+    }
+
+    /**
+     * Keeps the whole object (created, replaced, deleted) instead of two fields of a user's one.
+     *
+     * @param owned where the API server calls
+     * @return this builder
+     */
+    public Builder owned(Owned owned) {
+      this.owned = Optional.of(Objects.requireNonNull(owned, "owned"));
+      return this;
+    }
+
+    /**
+     * Who hears of problems a person must fix, once per distinct problem (default: a WARN log
+     * line). Called from the keeper's threads; must be quick.
+     *
+     * @param onProblem takes one line naming what to fix
+     * @return this builder
+     */
+    public Builder onProblem(Consumer<String> onProblem) {
+      this.onProblem = Objects.requireNonNull(onProblem, "onProblem");
+      return this;
+    }
+
+    /**
+     * A keeper that does nothing until {@link WebhookRegistration#manage} is given settings.
+     *
+     * @return the keeper
+     */
+    public WebhookRegistration build() {
+      return new WebhookRegistration(this);
+    }
+  }
 
   private final ApiClient api;
   private final ApiClient watchClient;
@@ -72,40 +167,59 @@ public final class WebhookRegistration implements AutoCloseable {
   private String lastProblem = ""; // guarded by this
   private volatile boolean closed;
 
+  private WebhookRegistration(Builder b) {
+    this.api = b.api;
+    this.watchClient = b.watchClient;
+    this.target = b.target;
+    this.owned = b.owned;
+    this.reportProblem = b.onProblem;
+  }
+
   /**
-   * @param api client for reads and patches
+   * Starts a builder.
+   *
+   * @param api client for reads and writes
    * @param watchClient client without a read timeout, for the watch
-   * @param target what to manage
-   * @param reportProblem told once per distinct problem (missing object or entry, denied); logs and
-   *     records the Event
+   * @param target the object and entry to keep
+   * @return a new builder
+   * @throws NullPointerException naming a missing value
    */
-  WebhookRegistration(
-      ApiClient api, ApiClient watchClient, Target target, Consumer<String> reportProblem) {
-    this(api, watchClient, target, Optional.empty(), reportProblem);
+  public static Builder builder(ApiClient api, ApiClient watchClient, Target target) {
+    return new Builder(api, watchClient, target);
   }
 
   /**
-   * @param owned the refresher's own registration (created, kept whole and removed), or empty to
-   *     patch only the two fields of a hand-made one
+   * The object an {@link Owned} registration is kept equal to: one entry for Pod CREATE with the
+   * configuration's failure policy and timeout, the CA bundle, and neither {@code ownNamespace} nor
+   * Pods labelled {@code app.kubernetes.io/name: acr-credential}.
+   *
+   * @param target the object's and the entry's names
+   * @param owned where the API server calls
+   * @param settings the failure policy and timeout
+   * @param caBundle the CA certificates (PEM) the API server trusts for the call
+   * @return a new object, the caller's to change
    */
-  WebhookRegistration(
-      ApiClient api,
-      ApiClient watchClient,
-      Target target,
-      Optional<Owned> owned,
-      Consumer<String> reportProblem) {
-    this.api = api;
-    this.watchClient = watchClient;
-    this.target = target;
-    this.owned = owned;
-    this.reportProblem = reportProblem;
+  public static V1MutatingWebhookConfiguration ownedConfiguration(
+      Target target, Owned owned, WebhookSettings settings, byte[] caBundle) {
+    return OwnedRegistration.desired(
+        Objects.requireNonNull(target, "target"),
+        Objects.requireNonNull(owned, "owned"),
+        Objects.requireNonNull(settings, "settings"),
+        Objects.requireNonNull(caBundle, "caBundle").clone());
   }
 
-  /** Owned mode: the CA bundle (PEM) to register; applied at once while managing. */
-  void caBundle(byte[] pem) {
+  /**
+   * Owned mode: the CA bundle to register, applied at once while managing; until the first one the
+   * object is not created.
+   *
+   * @param pem the CA certificates (PEM) the API server trusts for the call
+   * @throws NullPointerException when {@code pem} is null
+   */
+  public void caBundle(byte[] pem) {
+    Objects.requireNonNull(pem, "pem");
     boolean managing;
     synchronized (this) {
-      if (java.util.Arrays.equals(pem, caBundle)) {
+      if (Arrays.equals(pem, caBundle)) {
         return;
       }
       caBundle = pem.clone();
@@ -117,53 +231,61 @@ public final class WebhookRegistration implements AutoCloseable {
   }
 
   /**
-   * Owned mode: stops managing and deletes the object ({@code enable: false} on the leader).
-   * Nothing happens when it is already gone.
+   * Owned mode: stops managing and deletes the object if it carries the keeper's label ({@code
+   * enable: false} on the leader). Nothing happens when it is gone or was made by someone else; a
+   * user's registration is never deleted.
    */
-  void remove() {
+  public void remove() {
     if (owned.isEmpty()) {
       return;
     }
     manage(Optional.empty());
     try {
-      AdmissionregistrationV1Api admission = new AdmissionregistrationV1Api(api);
-      V1MutatingWebhookConfiguration current =
-          admission.readMutatingWebhookConfiguration(target.configurationName()).execute();
+      V1MutatingWebhookConfiguration current = read();
       if (!OwnedRegistration.isOurs(current)) {
         LOG.info("{} was not created by acr-credential: left in place", target.describe());
         return;
       }
-      admission
+      new AdmissionregistrationV1Api(api)
           .deleteMutatingWebhookConfiguration(target.configurationName())
           .body(
-              new io.kubernetes.client.openapi.models.V1DeleteOptions()
+              new V1DeleteOptions()
                   .preconditions(
-                      new io.kubernetes.client.openapi.models.V1Preconditions()
+                      new V1Preconditions()
                           .uid(current.getMetadata().getUid())
                           .resourceVersion(current.getMetadata().getResourceVersion())))
           .execute();
       LOG.info("{} removed (webhook-configuration enable: false)", target.describe());
     } catch (ApiException e) {
       if (e.getCode() == 403) {
-        // without the permission to read it the refresher cannot have created it either (a
-        // refresher deployed without the webhook's RBAC): nothing to remove
+        // without the permission to read it the keeper cannot have created it either (deployed
+        // without the webhook's RBAC): nothing to remove
         LOG.debug("{} not readable (403): not removed", target.describe());
       } else if (e.getCode() != 404) {
-        LOG.warn("cannot remove {}: {}", target.describe(), KubeErrors.describe(api, e));
+        LOG.warn("cannot remove {}: {}", target.describe(), ApiFailures.describe(api, e));
       }
     }
   }
 
-  Target target() {
+  /**
+   * What is kept.
+   *
+   * @return the object's and the entry's names
+   */
+  public Target target() {
     return target;
   }
 
   /**
-   * Manages the object with these values while {@code desired} is present (leading and the webhook
-   * enabled), stops otherwise. New values are applied at once.
+   * Keeps the object in line with these values while {@code desired} is present (the caller leads
+   * and the webhook is enabled), stops watching and writing otherwise. New values are applied at
+   * once; the first call starts a daemon thread that watches the object.
+   *
+   * @param desired the failure policy and timeout to keep, or empty to stop
+   * @throws NullPointerException when {@code desired} is null
    */
-  void manage(Optional<WebhookSettings> desired) {
-    boolean start;
+  public void manage(Optional<WebhookSettings> desired) {
+    Objects.requireNonNull(desired, "desired");
     synchronized (this) {
       WebhookSettings next = closed ? null : desired.orElse(null);
       boolean changed = !Objects.equals(next, wanted);
@@ -172,8 +294,7 @@ public final class WebhookRegistration implements AutoCloseable {
         stopWatcher();
         return;
       }
-      start = watcher == null;
-      if (start) {
+      if (watcher == null) {
         watcher = new Thread(this::watchLoop, "acr-webhook-registration");
         watcher.setDaemon(true);
         watcher.start();
@@ -189,14 +310,16 @@ public final class WebhookRegistration implements AutoCloseable {
   /** Reads the object now and reconciles it. */
   private void reconcileFresh() {
     try {
-      V1MutatingWebhookConfiguration current =
-          new AdmissionregistrationV1Api(api)
-              .readMutatingWebhookConfiguration(target.configurationName())
-              .execute();
-      reconcile(current);
+      reconcile(read());
     } catch (ApiException e) {
       failed(e);
     }
+  }
+
+  private V1MutatingWebhookConfiguration read() throws ApiException {
+    return new AdmissionregistrationV1Api(api)
+        .readMutatingWebhookConfiguration(target.configurationName())
+        .execute();
   }
 
   /** Writes the two fields if they differ; on 409 reads again (a bounded number of times). */
@@ -213,10 +336,7 @@ public final class WebhookRegistration implements AutoCloseable {
         if (reconcileOwned(current, w)) {
           return;
         }
-        current =
-            new AdmissionregistrationV1Api(api)
-                .readMutatingWebhookConfiguration(target.configurationName())
-                .execute();
+        current = read();
         if (attempt >= CONFLICT_RETRIES) {
           return;
         }
@@ -240,7 +360,7 @@ public final class WebhookRegistration implements AutoCloseable {
                   new AdmissionregistrationV1Api(api)
                       .patchMutatingWebhookConfiguration(
                           target.configurationName(), new V1Patch(p.json()))
-                      .fieldManager(Refresher.COMPONENT)
+                      .fieldManager(MANAGER)
                       .buildCall(null),
               V1Patch.PATCH_FORMAT_STRATEGIC_MERGE_PATCH,
               api);
@@ -258,10 +378,7 @@ public final class WebhookRegistration implements AutoCloseable {
           }
         }
       }
-      current =
-          new AdmissionregistrationV1Api(api)
-              .readMutatingWebhookConfiguration(target.configurationName())
-              .execute();
+      current = read();
     }
   }
 
@@ -279,7 +396,7 @@ public final class WebhookRegistration implements AutoCloseable {
       want = OwnedRegistration.desired(target, owned.get(), w, caBundle);
     }
     if (!OwnedRegistration.isOurs(current)) {
-      problem(OwnedRegistration.notOurs(target));
+      problem(RegistrationProblems.notOurs(target));
       return true;
     }
     if (OwnedRegistration.matches(current, want)) {
@@ -290,7 +407,7 @@ public final class WebhookRegistration implements AutoCloseable {
     try {
       new AdmissionregistrationV1Api(api)
           .replaceMutatingWebhookConfiguration(target.configurationName(), want)
-          .fieldManager(Refresher.COMPONENT)
+          .fieldManager(MANAGER)
           .execute();
       LOG.info(
           "{}: updated (failurePolicy {}, timeoutSeconds {}, caBundle of {} byte(s))",
@@ -320,22 +437,13 @@ public final class WebhookRegistration implements AutoCloseable {
     try {
       new AdmissionregistrationV1Api(api)
           .createMutatingWebhookConfiguration(want)
-          .fieldManager(Refresher.COMPONENT)
+          .fieldManager(MANAGER)
           .execute();
       LOG.info(
           "{} created: Pods in every namespace but {} go to {}",
           target.describe(),
           owned.get().ownNamespace(),
-          owned
-              .get()
-              .url()
-              .orElse(
-                  "Service "
-                      + owned.get().ownNamespace()
-                      + "/"
-                      + owned.get().serviceName()
-                      + ":"
-                      + owned.get().servicePort()));
+          OwnedRegistration.endpoint(owned.get()));
       resolved();
     } catch (ApiException e) {
       if (e.getCode() == 409) {
@@ -343,15 +451,12 @@ public final class WebhookRegistration implements AutoCloseable {
       }
       if (e.getCode() == 403) {
         problem(
-            "cannot create "
-                + target.describe()
-                + ": forbidden; grant create on mutatingwebhookconfigurations"
-                + " (admissionregistration.k8s.io) and get, list, watch, update, delete with"
-                + " resourceNames ["
-                + target.configurationName()
-                + "] (see acr-credential-examples/deploy/webhook/rbac.yaml)");
+            RegistrationProblems.forbidden(
+                target,
+                "cannot create",
+                "create (any name) and get, list, watch, update, delete on"));
       } else {
-        LOG.warn("cannot create {}: {}", target.describe(), KubeErrors.describe(api, e));
+        LOG.warn("cannot create {}: {}", target.describe(), ApiFailures.describe(api, e));
       }
     }
   }
@@ -439,11 +544,7 @@ public final class WebhookRegistration implements AutoCloseable {
       createOwned();
       return;
     }
-    problem(
-        target.describe()
-            + " does not exist, so failure-policy and timeout-seconds of webhook-configuration"
-            + " are not applied; create it (kubectl apply -k acr-credential-examples/deploy/webhook)"
-            + " or name it with --webhook-configuration-name");
+    problem(RegistrationProblems.missing(target));
   }
 
   private void failed(ApiException e) {
@@ -451,14 +552,9 @@ public final class WebhookRegistration implements AutoCloseable {
       missing();
     } else if (e.getCode() == 403) {
       problem(
-          "cannot manage "
-              + target.describe()
-              + ": forbidden; grant get, list, watch and patch on"
-              + " mutatingwebhookconfigurations (admissionregistration.k8s.io) with resourceNames ["
-              + target.configurationName()
-              + "] (see acr-credential-examples/deploy/webhook/rbac.yaml)");
+          RegistrationProblems.forbidden(target, "cannot manage", "get, list, watch and patch on"));
     } else {
-      LOG.warn("cannot manage {}: {}", target.describe(), KubeErrors.describe(api, e));
+      LOG.warn("cannot manage {}: {}", target.describe(), ApiFailures.describe(api, e));
     }
   }
 
@@ -492,6 +588,7 @@ public final class WebhookRegistration implements AutoCloseable {
     }
   }
 
+  /** Stops watching and writing for good; the object is left as it is. */
   @Override
   public void close() {
     closed = true;

@@ -1,6 +1,6 @@
-package io.acrcredential.examples.sync;
+package io.acrcredential.k8s.webhook;
 
-import io.acrcredential.examples.util.Json;
+import com.google.gson.Gson;
 import io.acrcredential.k8s.config.WebhookSettings;
 import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
@@ -17,6 +17,8 @@ import java.util.Objects;
  * so a concurrent change gives 409; nothing else of the object is ever written.
  */
 final class RegistrationFields {
+
+  private static final Gson GSON = new Gson();
 
   private RegistrationFields() {}
 
@@ -58,12 +60,8 @@ final class RegistrationFields {
             .orElse(null);
     if (entry == null) {
       return new Impossible(
-          target.describe()
-              + " has no webhook entry named "
-              + target.webhookName()
-              + " (it has "
-              + hooks.stream().map(V1MutatingWebhook::getName).toList()
-              + "); give its name with --webhook-name");
+          RegistrationProblems.missingEntry(
+              target, hooks.stream().map(V1MutatingWebhook::getName).toList()));
     }
     String policy = policy(wanted.failurePolicy());
     int timeout = wanted.timeoutSeconds();
@@ -78,12 +76,7 @@ final class RegistrationFields {
     Map<String, Object> patch = new LinkedHashMap<>();
     patch.put("metadata", Map.of("resourceVersion", current.getMetadata().getResourceVersion()));
     patch.put("webhooks", List.of(hook));
-    String json;
-    try {
-      json = Json.MAPPER.writeValueAsString(patch);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    String json = GSON.toJson(patch);
     return new Patch(
         json,
         "failurePolicy "

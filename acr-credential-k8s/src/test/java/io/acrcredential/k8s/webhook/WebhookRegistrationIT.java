@@ -1,0 +1,229 @@
+package io.acrcredential.k8s.webhook;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.acrcredential.k8s.config.WebhookSettings;
+import io.acrcredential.k8s.config.WebhookSettings.FailurePolicy;
+import io.acrcredential.kube.testing.LocalKubeApiServer;
+import io.acrcredential.kube.testing.WithKubeApiServer;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
+import io.kubernetes.client.openapi.models.V1MutatingWebhook;
+import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The registration keeper through its public API on a real API server: a user's object gets only
+ * the two fields of its entry, an owned one is created, repaired, updated and removed, and an
+ * object of the same name the keeper did not create is left alone and reported. Every object
+ * selects only namespaces labelled for this run, so other tests sharing the server are unaffected.
+ */
+@WithKubeApiServer
+class WebhookRegistrationIT {
+
+  private static final String ENTRY = "pods.acr-credential.io";
+
+  private final LocalKubeApiServer server;
+  private final ApiClient admin;
+  private final ApiClient watchClient;
+  private final AdmissionregistrationV1Api admission;
+  private final String run = "wrk-" + UUID.randomUUID().toString().substring(0, 6);
+
+  WebhookRegistrationIT(LocalKubeApiServer server) {
+    this.server = server;
+    this.admin = server.adminClient();
+    this.watchClient = server.adminClient();
+    this.watchClient.setReadTimeout(0);
+    this.admission = new AdmissionregistrationV1Api(admin);
+  }
+
+  @Test
+  void aUsersObjectGetsOnlyTheTwoFieldsOfItsEntryAndIsRepaired() throws Exception {
+    String name = run + "-user";
+    V1MutatingWebhookConfiguration made =
+        admission
+            .createMutatingWebhookConfiguration(
+                new V1MutatingWebhookConfiguration()
+                    .metadata(new V1ObjectMeta().name(name).putAnnotationsItem("note", "kept"))
+                    .webhooks(
+                        List.of(
+                            entry("other.example.com").failurePolicy("Fail").timeoutSeconds(3),
+                            entry(ENTRY))))
+            .execute();
+    List<String> problems = new CopyOnWriteArrayList<>();
+    try (WebhookRegistration keeper =
+        WebhookRegistration.builder(admin, watchClient, new WebhookRegistration.Target(name, ENTRY))
+            .onProblem(problems::add)
+            .build()) {
+      keeper.manage(Optional.of(new WebhookSettings(true, FailurePolicy.FAIL, 4)));
+      await("Fail/4 set", () -> is(name, ENTRY, "Fail", 4));
+      patch(name, "Ignore", 9);
+      await("repaired", () -> is(name, ENTRY, "Fail", 4));
+      V1MutatingWebhookConfiguration now =
+          admission.readMutatingWebhookConfiguration(name).execute();
+      assertThat(now.getMetadata().getAnnotations()).containsEntry("note", "kept");
+      assertThat(now.getMetadata().getLabels()).isNullOrEmpty();
+      V1MutatingWebhook other = now.getWebhooks().get(0);
+      assertThat(other.getName()).isEqualTo("other.example.com");
+      assertThat(other.getTimeoutSeconds()).isEqualTo(3);
+      assertThat(other.getClientConfig()).isEqualTo(made.getWebhooks().get(0).getClientConfig());
+      assertThat(problems).isEmpty();
+
+      keeper.manage(Optional.empty());
+      patch(name, "Ignore", 9);
+      Thread.sleep(1000);
+      assertThat(is(name, ENTRY, "Ignore", 9)).as("not kept once it stops managing").isTrue();
+    } finally {
+      admission.deleteMutatingWebhookConfiguration(name).execute();
+    }
+    try (WebhookRegistration missing =
+        WebhookRegistration.builder(admin, watchClient, new WebhookRegistration.Target(name, ENTRY))
+            .onProblem(problems::add)
+            .build()) {
+      missing.manage(Optional.of(WebhookSettings.defaults()));
+      await("the missing object reported", () -> !problems.isEmpty());
+      assertThat(problems.get(0)).contains(name, "does not exist");
+      assertThat(catchCode(() -> admission.readMutatingWebhookConfiguration(name).execute()))
+          .as("a user's object is never created")
+          .isEqualTo(404);
+    }
+  }
+
+  @Test
+  void anOwnedObjectIsCreatedRepairedUpdatedAndRemoved() throws Exception {
+    String name = run + "-owned";
+    byte[] ca = server.caCertificatePem().getBytes(StandardCharsets.US_ASCII);
+    WebhookRegistration.Owned owned =
+        new WebhookRegistration.Owned(
+            server.createNamespace("wrk"),
+            Optional.of("https://127.0.0.1:1/mutate-pods"),
+            "x",
+            443);
+    List<String> problems = new CopyOnWriteArrayList<>();
+    try (WebhookRegistration keeper =
+        WebhookRegistration.builder(admin, watchClient, new WebhookRegistration.Target(name, ENTRY))
+            .owned(owned)
+            .onProblem(problems::add)
+            .build()) {
+      keeper.manage(Optional.of(new WebhookSettings(true, FailurePolicy.IGNORE, 3)));
+      Thread.sleep(500);
+      assertThat(catchCode(() -> admission.readMutatingWebhookConfiguration(name).execute()))
+          .as("no CA bundle yet: not created")
+          .isEqualTo(404);
+      keeper.caBundle(ca);
+      await("created", () -> is(name, ENTRY, "Ignore", 3));
+      V1MutatingWebhookConfiguration created =
+          admission.readMutatingWebhookConfiguration(name).execute();
+      assertThat(created.getMetadata().getLabels())
+          .containsEntry("app.kubernetes.io/managed-by", "acr-credential");
+      assertThat(created.getWebhooks().get(0).getClientConfig().getCaBundle()).isEqualTo(ca);
+      assertThat(created.getWebhooks().get(0).getClientConfig().getUrl())
+          .isEqualTo("https://127.0.0.1:1/mutate-pods");
+
+      admission.deleteMutatingWebhookConfiguration(name).execute();
+      await("created again", () -> is(name, ENTRY, "Ignore", 3));
+      keeper.manage(Optional.of(new WebhookSettings(true, FailurePolicy.IGNORE, 7)));
+      await("updated", () -> is(name, ENTRY, "Ignore", 7));
+      keeper.remove();
+      assertThat(catchCode(() -> admission.readMutatingWebhookConfiguration(name).execute()))
+          .isEqualTo(404);
+      assertThat(problems).isEmpty();
+    }
+  }
+
+  @Test
+  void anObjectOfTheSameNameItDidNotCreateIsLeftAloneAndReported() throws Exception {
+    String name = run + "-foreign";
+    admission
+        .createMutatingWebhookConfiguration(
+            new V1MutatingWebhookConfiguration()
+                .metadata(new V1ObjectMeta().name(name))
+                .webhooks(List.of(entry(ENTRY))))
+        .execute();
+    String before = resourceVersion(name);
+    List<String> problems = new CopyOnWriteArrayList<>();
+    try (WebhookRegistration keeper =
+        WebhookRegistration.builder(admin, watchClient, new WebhookRegistration.Target(name, ENTRY))
+            .owned(
+                new WebhookRegistration.Owned(
+                    "default", Optional.of("https://127.0.0.1:1/mutate-pods"), "x", 443))
+            .onProblem(problems::add)
+            .build()) {
+      keeper.caBundle(server.caCertificatePem().getBytes(StandardCharsets.US_ASCII));
+      keeper.manage(Optional.of(new WebhookSettings(true, FailurePolicy.FAIL, 5)));
+      await("reported", () -> !problems.isEmpty());
+      assertThat(problems).hasSize(1);
+      assertThat(problems.get(0)).contains(name, "not created by acr-credential");
+      keeper.remove();
+      assertThat(resourceVersion(name)).as("neither changed nor deleted").isEqualTo(before);
+    } finally {
+      admission.deleteMutatingWebhookConfiguration(name).execute();
+    }
+  }
+
+  // ---- helpers ----
+
+  private V1MutatingWebhook entry(String entryName) {
+    return server.podCreateWebhook(
+        entryName, "https://127.0.0.1:1/" + entryName, Map.of("acr-wrk-select", run));
+  }
+
+  private boolean is(String name, String entry, String policy, int timeout) throws ApiException {
+    try {
+      return admission.readMutatingWebhookConfiguration(name).execute().getWebhooks().stream()
+          .anyMatch(
+              h ->
+                  entry.equals(h.getName())
+                      && policy.equals(h.getFailurePolicy())
+                      && Integer.valueOf(timeout).equals(h.getTimeoutSeconds()));
+    } catch (ApiException e) {
+      if (e.getCode() == 404) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  private void patch(String name, String policy, int timeout) throws ApiException {
+    V1MutatingWebhookConfiguration c = admission.readMutatingWebhookConfiguration(name).execute();
+    c.getWebhooks().stream()
+        .filter(h -> ENTRY.equals(h.getName()))
+        .forEach(h -> h.failurePolicy(policy).timeoutSeconds(timeout));
+    admission.replaceMutatingWebhookConfiguration(name, c).execute();
+  }
+
+  private String resourceVersion(String name) throws ApiException {
+    return admission
+        .readMutatingWebhookConfiguration(name)
+        .execute()
+        .getMetadata()
+        .getResourceVersion();
+  }
+
+  private static int catchCode(Callable<?> call) throws Exception {
+    try {
+      call.call();
+      return 200;
+    } catch (ApiException e) {
+      return e.getCode();
+    }
+  }
+
+  private static void await(String what, Callable<Boolean> condition) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!condition.call()) {
+      assertThat(System.nanoTime()).as("timed out waiting: " + what).isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+}
