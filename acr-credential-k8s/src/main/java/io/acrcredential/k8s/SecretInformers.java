@@ -7,7 +7,6 @@ import io.kubernetes.client.informer.cache.Caches;
 import io.kubernetes.client.informer.cache.Lister;
 import io.kubernetes.client.informer.impl.DefaultSharedIndexInformer;
 import io.kubernetes.client.openapi.ApiClient;
-import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1SecretList;
@@ -63,7 +62,7 @@ final class SecretInformers implements SecretCache, AutoCloseable {
     /** Started after the first names, so its filling is announced ({@link #newlyFilled}). */
     boolean announceWhenFilled;
 
-    volatile boolean forbiddenReported;
+    final WatchFailureLog failures = new WatchFailureLog();
 
     Entry(String name, SharedIndexInformer<V1Secret> informer) {
       this.name = name;
@@ -292,18 +291,14 @@ final class SecretInformers implements SecretCache, AutoCloseable {
       return;
     }
     e.failed = true;
-    if (error instanceof ApiException api && api.getCode() == 403) {
-      if (!e.forbiddenReported) {
-        e.forbiddenReported = true;
-        LOG.warn(
-            "cannot list/watch Secrets named {} (HTTP 403): RBAC must grant get, list, watch,"
-                + " update, patch and delete on this name (render the manifest with"
-                + " RbacManifest.render(..., PullSecretSync.managedSecretNames())); retrying",
-            e.name);
-      }
-    } else {
-      LOG.debug("informer for Secrets named {}: {}", e.name, error.toString());
-    }
+    e.failures.failed(
+        LOG,
+        error,
+        "cannot list/watch Secrets named {} (HTTP 403): RBAC must grant get, list, watch,"
+            + " update, patch and delete on this name (render the manifest with"
+            + " RbacManifest.render(..., PullSecretSync.managedSecretNames())); retrying",
+        "informer for Secrets named {}: {}",
+        e.name);
   }
 
   private static void stop(Entry e) {

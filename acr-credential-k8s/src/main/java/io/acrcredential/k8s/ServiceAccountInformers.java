@@ -5,7 +5,6 @@ import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.informer.SharedIndexInformer;
 import io.kubernetes.client.informer.SharedInformerFactory;
 import io.kubernetes.client.openapi.ApiClient;
-import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import io.kubernetes.client.openapi.models.V1ServiceAccountList;
@@ -70,7 +69,7 @@ final class ServiceAccountInformers implements ServiceAccountSource, AutoCloseab
     final SharedIndexInformer<V1ServiceAccount> informer;
     final ServiceAccountSource source;
     volatile boolean failed;
-    volatile boolean forbiddenReported;
+    final WatchFailureLog failures = new WatchFailureLog();
 
     Entry(
         String namespace, SharedInformerFactory factory, SharedIndexInformer<V1ServiceAccount> i) {
@@ -424,17 +423,13 @@ final class ServiceAccountInformers implements ServiceAccountSource, AutoCloseab
       return;
     }
     e.failed = true;
-    if (error instanceof ApiException api && api.getCode() == 403) {
-      if (!e.forbiddenReported) {
-        e.forbiddenReported = true;
-        LOG.warn(
-            "cannot list/watch ServiceAccounts in {} (HTTP 403): RBAC must grant list and watch"
-                + " on serviceaccounts there (see the shipped rbac.yaml); retrying",
-            e.what());
-      }
-    } else {
-      LOG.debug("ServiceAccount informer for {}: {}", e.what(), error.toString());
-    }
+    e.failures.failed(
+        LOG,
+        error,
+        "cannot list/watch ServiceAccounts in {} (HTTP 403): RBAC must grant list and watch"
+            + " on serviceaccounts there (see the shipped rbac.yaml); retrying",
+        "ServiceAccount informer for {}: {}",
+        e.what());
   }
 
   private static void stop(Entry e) {
