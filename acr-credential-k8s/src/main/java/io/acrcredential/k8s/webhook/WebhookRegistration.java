@@ -2,6 +2,7 @@ package io.acrcredential.k8s.webhook;
 
 import com.google.gson.reflect.TypeToken;
 import io.acrcredential.k8s.config.WebhookSettings;
+import io.acrcredential.k8s.internal.ApiErrors;
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -262,7 +263,7 @@ public final class WebhookRegistration implements AutoCloseable {
         // without the webhook's RBAC): nothing to remove
         LOG.debug("{} not readable (403): not removed", target.describe());
       } else if (e.getCode() != 404) {
-        LOG.warn("cannot remove {}: {}", target.describe(), ApiFailures.describe(api, e));
+        LOG.warn("cannot remove {}: {}", target.describe(), ApiErrors.describe(api, e));
       }
     }
   }
@@ -452,7 +453,7 @@ public final class WebhookRegistration implements AutoCloseable {
       if (e.getCode() == 403) {
         problem(RegistrationProblem.cannotCreate(target));
       } else {
-        LOG.warn("cannot create {}: {}", target.describe(), ApiFailures.describe(api, e));
+        LOG.warn("cannot create {}: {}", target.describe(), ApiErrors.describe(api, e));
       }
     }
   }
@@ -549,7 +550,7 @@ public final class WebhookRegistration implements AutoCloseable {
     } else if (e.getCode() == 403) {
       problem(RegistrationProblem.cannotManage(target));
     } else {
-      LOG.warn("cannot manage {}: {}", target.describe(), ApiFailures.describe(api, e));
+      LOG.warn("cannot manage {}: {}", target.describe(), ApiErrors.describe(api, e));
     }
   }
 
