@@ -192,8 +192,7 @@ final class WebhookServing implements AutoCloseable {
               " (kubectl apply -k acr-credential-examples/deploy/webhook, or name an existing one"
                   + " with --webhook-configuration-name)";
           case MISSING_ENTRY -> " (give its name with --webhook-name)";
-          case NOT_OURS ->
-              " (to keep it, give --webhook-cert-file and --webhook-key-file with its certificate)";
+          case NOT_OURS -> " (here: give --webhook-cert-file and --webhook-key-file to keep it)";
           case FORBIDDEN -> " (see acr-credential-examples/deploy/webhook/rbac.yaml)";
         };
   }

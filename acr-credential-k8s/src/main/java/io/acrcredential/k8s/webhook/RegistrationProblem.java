@@ -44,7 +44,7 @@ public record RegistrationProblem(Kind kind, String message) {
         Kind.MISSING,
         target.describe()
             + " does not exist, so failure-policy and timeout-seconds of webhook-configuration"
-            + " are not applied; create it, or keep an existing one (the keeper's Target)");
+            + " are not applied; create it, or point the keeper's Target at an existing one");
   }
 
   static RegistrationProblem missingEntry(Target target, List<String> entries) {
@@ -64,8 +64,7 @@ public record RegistrationProblem(Kind kind, String message) {
         target.describe()
             + " exists but was not created by acr-credential (no label app.kubernetes.io/managed-by:"
             + " acr-credential), so it is left alone: delete it to let the keeper register its own"
-            + " webhook with its own certificate, or keep it as a user's object (a keeper without"
-            + " owned)");
+            + " webhook with its own certificate, or keep it by building the keeper without owned");
   }
 
   /** A 403 on creating an owned object. */

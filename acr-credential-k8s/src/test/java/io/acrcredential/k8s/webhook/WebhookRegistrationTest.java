@@ -115,7 +115,11 @@ class WebhookRegistrationTest {
     RegistrationProblem notOurs = RegistrationProblem.notOurs(TARGET);
     assertThat(notOurs.kind()).isEqualTo(RegistrationProblem.Kind.NOT_OURS);
     assertThat(notOurs.message())
-        .contains(object, "not created by acr-credential", "app.kubernetes.io/managed-by");
+        .contains(
+            object,
+            "not created by acr-credential",
+            "app.kubernetes.io/managed-by",
+            "without owned");
     RegistrationProblem manage = RegistrationProblem.cannotManage(TARGET);
     assertThat(manage.kind()).isEqualTo(RegistrationProblem.Kind.FORBIDDEN);
     assertThat(manage.message())
