@@ -1,11 +1,11 @@
 package io.acrcredential.k8s;
 
+import io.acrcredential.k8s.internal.ApiErrors;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ObjectReference;
-import io.kubernetes.client.openapi.models.V1Status;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -153,10 +153,10 @@ final class NamespaceWorkers {
         LOG.info(
             "namespace {}: {} after this instance stopped leading; left to the leader",
             ns,
-            describe(e));
+            ApiErrors.describe(apiClient, e));
         return;
       }
-      fail(namespace, e.getCode(), describe(e));
+      fail(namespace, e.getCode(), ApiErrors.describe(apiClient, e));
     } catch (RuntimeException e) {
       LOG.debug("reconciling {} failed", ns, e);
       fail(namespace, 0, e.getClass().getSimpleName() + ": " + e.getMessage());
@@ -188,21 +188,5 @@ final class NamespaceWorkers {
 
   Duration backoff(int attempt) {
     return queue.backoff(attempt);
-  }
-
-  /** An API error in one line: the Status message when the body is one. */
-  String describe(ApiException e) {
-    String body = e.getResponseBody();
-    if (body != null && !body.isBlank()) {
-      try {
-        V1Status status = apiClient.getJSON().deserialize(body, V1Status.class);
-        if (status != null && status.getMessage() != null) {
-          return "HTTP " + e.getCode() + ": " + status.getMessage();
-        }
-      } catch (RuntimeException ignored) {
-        // not a Status
-      }
-    }
-    return "HTTP " + e.getCode() + (e.getMessage() == null ? "" : ": " + e.getMessage());
   }
 }

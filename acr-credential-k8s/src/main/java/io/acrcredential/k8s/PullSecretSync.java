@@ -3,6 +3,7 @@ package io.acrcredential.k8s;
 import io.acrcredential.core.TokenProvider;
 import io.acrcredential.k8s.config.AcrConfiguration;
 import io.acrcredential.k8s.config.NamespaceScope;
+import io.acrcredential.k8s.internal.ApiErrors;
 import io.acrcredential.k8s.webhook.PullSecretNames;
 import io.kubernetes.client.informer.SharedInformerFactory;
 import io.kubernetes.client.openapi.ApiClient;
@@ -352,7 +353,10 @@ public final class PullSecretSync implements PullSecretNames, AutoCloseable {
           return Map.of();
         }
         throw new IllegalStateException(
-            "cannot read namespace " + namespace + " for its labels: " + work.describe(e));
+            "cannot read namespace "
+                + namespace
+                + " for its labels: "
+                + ApiErrors.describe(apiClient, e));
       }
     }
     return SyncInformers.labels(ns);

@@ -3,6 +3,7 @@ package io.acrcredential.examples.sync;
 import io.acrcredential.k8s.PullSecretSync;
 import io.acrcredential.k8s.config.AcrConfiguration;
 import io.acrcredential.k8s.webhook.PodPullSecretWebhook;
+import io.acrcredential.k8s.webhook.RegistrationProblem;
 import io.acrcredential.k8s.webhook.WebhookRegistration;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -173,10 +174,27 @@ final class WebhookServing implements AutoCloseable {
         leader && enabled ? Optional.of(s.configuration().webhook()) : Optional.empty());
   }
 
-  /** A missing object or permission: a log line and a Warning Event on the ConfigMap. */
-  private void reportRegistrationProblem(String text) {
+  /**
+   * A missing object or permission: a log line and a Warning Event on the ConfigMap, the library's
+   * message with this program's hint.
+   */
+  private void reportRegistrationProblem(RegistrationProblem problem) {
+    String text = withHint(problem);
     LOG.warn("{}", text);
     events.warn(lastSnapshot.get(), "InvalidConfiguration", text);
+  }
+
+  /** The library's message (which names no flag) and where this program's flags or files fix it. */
+  static String withHint(RegistrationProblem problem) {
+    return problem.message()
+        + switch (problem.kind()) {
+          case MISSING ->
+              " (kubectl apply -k acr-credential-examples/deploy/webhook, or name an existing one"
+                  + " with --webhook-configuration-name)";
+          case MISSING_ENTRY -> " (give its name with --webhook-name)";
+          case NOT_OURS -> " (here: give --webhook-cert-file and --webhook-key-file to keep it)";
+          case FORBIDDEN -> " (see acr-credential-examples/deploy/webhook/rbac.yaml)";
+        };
   }
 
   /** The port the webhook listens on, or -1 when it is not served. */

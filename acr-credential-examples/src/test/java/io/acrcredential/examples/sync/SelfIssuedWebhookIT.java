@@ -9,6 +9,7 @@ import io.acrcredential.examples.AcrConfigMaps;
 import io.acrcredential.examples.FakeCloudEnv;
 import io.acrcredential.examples.SyncProcess;
 import io.acrcredential.examples.WebhookTls;
+import io.acrcredential.k8s.webhook.RegistrationProblem;
 import io.acrcredential.k8s.webhook.WebhookRegistration;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
@@ -330,7 +331,8 @@ class SelfIssuedWebhookIT {
             .isEqualTo(rotated);
 
         // ---- the registration with the token: created, repaired, updated, removed ----
-        java.util.List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<RegistrationProblem> problems =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
         byte[] bundle =
             WebhookCertificates.pem(a.current().orElseThrow().trusted())
                 .getBytes(StandardCharsets.US_ASCII);

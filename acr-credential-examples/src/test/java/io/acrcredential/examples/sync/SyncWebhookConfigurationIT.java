@@ -9,6 +9,7 @@ import io.acrcredential.examples.FakeCloudEnv;
 import io.acrcredential.examples.SyncProcess;
 import io.acrcredential.k8s.config.WebhookSettings;
 import io.acrcredential.k8s.config.WebhookSettings.FailurePolicy;
+import io.acrcredential.k8s.webhook.RegistrationProblem;
 import io.acrcredential.k8s.webhook.WebhookRegistration;
 import io.acrcredential.kube.testing.LocalKubeApiServer;
 import io.acrcredential.kube.testing.WithKubeApiServer;
@@ -117,8 +118,12 @@ class SyncWebhookConfigurationIT {
       SyncProcess p = started.process();
       p.awaitLog("first reconcile complete", wait);
 
-      // ---- not there yet: reported once, as a log line and an Event on the ConfigMap ----
-      p.awaitLog(Pattern.quote("MutatingWebhookConfiguration " + name) + ".* does not exist", wait);
+      // ---- not there yet: reported once, as a log line and an Event on the ConfigMap, with the
+      // program's flag added to the library's message ----
+      p.awaitLog(
+          Pattern.quote("MutatingWebhookConfiguration " + name)
+              + ".* does not exist.*--webhook-configuration-name",
+          wait);
       await(
           "an InvalidConfiguration Event naming " + name,
           wait,
@@ -129,7 +134,8 @@ class SyncWebhookConfigurationIT {
                           e ->
                               "InvalidConfiguration".equals(e.getReason())
                                   && e.getMessage().contains(name)
-                                  && e.getMessage().contains("does not exist"))));
+                                  && e.getMessage().contains("does not exist")
+                                  && e.getMessage().contains("--webhook-configuration-name"))));
 
       // ---- created by an administrator: only the named entry's two fields are set ----
       register(name);
@@ -222,7 +228,7 @@ class SyncWebhookConfigurationIT {
       saWatch.setReadTimeout(0);
       V1MutatingWebhookConfiguration before =
           admission.readMutatingWebhookConfiguration(name).execute();
-      List<String> problems = new CopyOnWriteArrayList<>();
+      List<RegistrationProblem> problems = new CopyOnWriteArrayList<>();
       try (WebhookRegistration reg =
           WebhookRegistration.builder(sa, saWatch, new WebhookRegistration.Target(name, ENTRY))
               .onProblem(problems::add)
@@ -247,7 +253,8 @@ class SyncWebhookConfigurationIT {
               .build()) {
         reg.manage(Optional.of(new WebhookSettings(true, FailurePolicy.FAIL, 4)));
         await("a denial reported", Duration.ofSeconds(60), () -> !problems.isEmpty());
-        assertThat(problems.get(0))
+        assertThat(problems.get(0).kind()).isEqualTo(RegistrationProblem.Kind.FORBIDDEN);
+        assertThat(problems.get(0).message())
             .contains(
                 "forbidden", other, "mutatingwebhookconfigurations", "patch", "resourceNames");
       }

@@ -41,7 +41,7 @@ final class RegistrationFields {
    *
    * @param problem why, naming what to fix
    */
-  record Impossible(String problem) implements Plan {}
+  record Impossible(RegistrationProblem problem) implements Plan {}
 
   /**
    * The patch that gives the named entry the wanted failure policy and timeout, or why there is
@@ -60,7 +60,7 @@ final class RegistrationFields {
             .orElse(null);
     if (entry == null) {
       return new Impossible(
-          RegistrationProblems.missingEntry(
+          RegistrationProblem.missingEntry(
               target, hooks.stream().map(V1MutatingWebhook::getName).toList()));
     }
     String policy = policy(wanted.failurePolicy());

@@ -2,6 +2,7 @@ package io.acrcredential.k8s.webhook;
 
 import com.google.gson.reflect.TypeToken;
 import io.acrcredential.k8s.config.WebhookSettings;
+import io.acrcredential.k8s.internal.ApiErrors;
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * when the object already matches; it is watched by name, so a manual change is repaired at once.
  *
  * <p>Thread-safe. Problems that need a person (object or entry missing, permission denied) go once
- * each to the {@link Builder#onProblem} callback, naming what to fix.
+ * each to the {@link Builder#onProblem} callback as a {@link RegistrationProblem}.
  */
 public final class WebhookRegistration implements AutoCloseable {
 
@@ -114,7 +115,7 @@ public final class WebhookRegistration implements AutoCloseable {
     private final ApiClient watchClient;
     private final Target target;
     private Optional<Owned> owned = Optional.empty();
-    private Consumer<String> onProblem = text -> LOG.warn("{}", text);
+    private Consumer<RegistrationProblem> onProblem = p -> LOG.warn("{}", p.message());
 
     private Builder(ApiClient api, ApiClient watchClient, Target target) {
       this.api = Objects.requireNonNull(api, "api");
@@ -134,13 +135,13 @@ public final class WebhookRegistration implements AutoCloseable {
     }
 
     /**
-     * Who hears of problems a person must fix, once per distinct problem (default: a WARN log
-     * line). Called from the keeper's threads; must be quick.
+     * Who hears of problems a person must fix, once per distinct problem (default: a WARN log line
+     * of the message). Called from the keeper's threads; must be quick.
      *
-     * @param onProblem takes one line naming what to fix
+     * @param onProblem takes the problem; its kind lets an embedder add its own hint
      * @return this builder
      */
-    public Builder onProblem(Consumer<String> onProblem) {
+    public Builder onProblem(Consumer<RegistrationProblem> onProblem) {
       this.onProblem = Objects.requireNonNull(onProblem, "onProblem");
       return this;
     }
@@ -158,13 +159,13 @@ public final class WebhookRegistration implements AutoCloseable {
   private final ApiClient api;
   private final ApiClient watchClient;
   private final Target target;
-  private final Consumer<String> reportProblem;
+  private final Consumer<RegistrationProblem> reportProblem;
   private final Optional<Owned> owned;
   private byte[] caBundle; // guarded by this; owned mode: null until a certificate is issued
   private WebhookSettings wanted; // guarded by this; null = not managing
   private Thread watcher; // guarded by this
   private Watch<V1MutatingWebhookConfiguration> watch; // guarded by this
-  private String lastProblem = ""; // guarded by this
+  private RegistrationProblem lastProblem; // guarded by this; null = none
   private volatile boolean closed;
 
   private WebhookRegistration(Builder b) {
@@ -262,7 +263,7 @@ public final class WebhookRegistration implements AutoCloseable {
         // without the webhook's RBAC): nothing to remove
         LOG.debug("{} not readable (403): not removed", target.describe());
       } else if (e.getCode() != 404) {
-        LOG.warn("cannot remove {}: {}", target.describe(), ApiFailures.describe(api, e));
+        LOG.warn("cannot remove {}: {}", target.describe(), ApiErrors.describe(api, e));
       }
     }
   }
@@ -396,7 +397,7 @@ public final class WebhookRegistration implements AutoCloseable {
       want = OwnedRegistration.desired(target, owned.get(), w, caBundle);
     }
     if (!OwnedRegistration.isOurs(current)) {
-      problem(RegistrationProblems.notOurs(target));
+      problem(RegistrationProblem.notOurs(target));
       return true;
     }
     if (OwnedRegistration.matches(current, want)) {
@@ -450,13 +451,9 @@ public final class WebhookRegistration implements AutoCloseable {
         return;
       }
       if (e.getCode() == 403) {
-        problem(
-            RegistrationProblems.forbidden(
-                target,
-                "cannot create",
-                "create (any name) and get, list, watch, update, delete on"));
+        problem(RegistrationProblem.cannotCreate(target));
       } else {
-        LOG.warn("cannot create {}: {}", target.describe(), ApiFailures.describe(api, e));
+        LOG.warn("cannot create {}: {}", target.describe(), ApiErrors.describe(api, e));
       }
     }
   }
@@ -544,31 +541,30 @@ public final class WebhookRegistration implements AutoCloseable {
       createOwned();
       return;
     }
-    problem(RegistrationProblems.missing(target));
+    problem(RegistrationProblem.missing(target));
   }
 
   private void failed(ApiException e) {
     if (e.getCode() == 404) {
       missing();
     } else if (e.getCode() == 403) {
-      problem(
-          RegistrationProblems.forbidden(target, "cannot manage", "get, list, watch and patch on"));
+      problem(RegistrationProblem.cannotManage(target));
     } else {
-      LOG.warn("cannot manage {}: {}", target.describe(), ApiFailures.describe(api, e));
+      LOG.warn("cannot manage {}: {}", target.describe(), ApiErrors.describe(api, e));
     }
   }
 
-  private synchronized void problem(String text) {
-    if (!text.equals(lastProblem)) {
-      lastProblem = text;
-      reportProblem.accept(text);
+  private synchronized void problem(RegistrationProblem p) {
+    if (!p.equals(lastProblem)) {
+      lastProblem = p;
+      reportProblem.accept(p);
     }
   }
 
   private synchronized void resolved() {
-    if (!lastProblem.isEmpty()) {
+    if (lastProblem != null) {
       LOG.info("{} is managed again", target.describe());
-      lastProblem = "";
+      lastProblem = null;
     }
   }
 

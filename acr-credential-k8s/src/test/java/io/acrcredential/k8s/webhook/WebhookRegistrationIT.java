@@ -60,7 +60,7 @@ class WebhookRegistrationIT {
                             entry("other.example.com").failurePolicy("Fail").timeoutSeconds(3),
                             entry(ENTRY))))
             .execute();
-    List<String> problems = new CopyOnWriteArrayList<>();
+    List<RegistrationProblem> problems = new CopyOnWriteArrayList<>();
     try (WebhookRegistration keeper =
         WebhookRegistration.builder(admin, watchClient, new WebhookRegistration.Target(name, ENTRY))
             .onProblem(problems::add)
@@ -92,7 +92,8 @@ class WebhookRegistrationIT {
             .build()) {
       missing.manage(Optional.of(WebhookSettings.defaults()));
       await("the missing object reported", () -> !problems.isEmpty());
-      assertThat(problems.get(0)).contains(name, "does not exist");
+      assertThat(problems.get(0).kind()).isEqualTo(RegistrationProblem.Kind.MISSING);
+      assertThat(problems.get(0).message()).contains(name, "does not exist");
       assertThat(catchCode(() -> admission.readMutatingWebhookConfiguration(name).execute()))
           .as("a user's object is never created")
           .isEqualTo(404);
@@ -109,7 +110,7 @@ class WebhookRegistrationIT {
             Optional.of("https://127.0.0.1:1/mutate-pods"),
             "x",
             443);
-    List<String> problems = new CopyOnWriteArrayList<>();
+    List<RegistrationProblem> problems = new CopyOnWriteArrayList<>();
     try (WebhookRegistration keeper =
         WebhookRegistration.builder(admin, watchClient, new WebhookRegistration.Target(name, ENTRY))
             .owned(owned)
@@ -151,7 +152,7 @@ class WebhookRegistrationIT {
                 .webhooks(List.of(entry(ENTRY))))
         .execute();
     String before = resourceVersion(name);
-    List<String> problems = new CopyOnWriteArrayList<>();
+    List<RegistrationProblem> problems = new CopyOnWriteArrayList<>();
     try (WebhookRegistration keeper =
         WebhookRegistration.builder(admin, watchClient, new WebhookRegistration.Target(name, ENTRY))
             .owned(
@@ -163,7 +164,8 @@ class WebhookRegistrationIT {
       keeper.manage(Optional.of(new WebhookSettings(true, FailurePolicy.FAIL, 5)));
       await("reported", () -> !problems.isEmpty());
       assertThat(problems).hasSize(1);
-      assertThat(problems.get(0)).contains(name, "not created by acr-credential");
+      assertThat(problems.get(0).kind()).isEqualTo(RegistrationProblem.Kind.NOT_OURS);
+      assertThat(problems.get(0).message()).contains(name, "not created by acr-credential");
       keeper.remove();
       assertThat(resourceVersion(name)).as("neither changed nor deleted").isEqualTo(before);
     } finally {

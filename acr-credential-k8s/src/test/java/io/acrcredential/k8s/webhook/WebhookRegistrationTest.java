@@ -85,15 +85,18 @@ class WebhookRegistrationTest {
   }
 
   @Test
-  void aMissingEntryIsAProblemNamingTheFlagAndTheEntriesFound() {
+  void aMissingEntryIsAProblemNamingTheEntriesFoundAndTheSettingToChange() {
     RegistrationFields.Plan plan =
         RegistrationFields.plan(
             object("Ignore", 10),
             new WebhookRegistration.Target("acr-credential", "pods.example.io"),
             WebhookSettings.defaults());
     assertThat(plan).isInstanceOf(RegistrationFields.Impossible.class);
-    assertThat(((RegistrationFields.Impossible) plan).problem())
-        .contains("pods.example.io", "--webhook-name", "other.example.com", "acr-credential");
+    RegistrationProblem problem = ((RegistrationFields.Impossible) plan).problem();
+    assertThat(problem.kind()).isEqualTo(RegistrationProblem.Kind.MISSING_ENTRY);
+    assertThat(problem.message())
+        .contains("pods.example.io", "webhookName", "other.example.com", "acr-credential");
+    assertNeutral(problem);
     assertThat(
             RegistrationFields.plan(
                 new V1MutatingWebhookConfiguration()
@@ -101,6 +104,43 @@ class WebhookRegistrationTest {
                 TARGET,
                 WebhookSettings.defaults()))
         .isInstanceOf(RegistrationFields.Impossible.class);
+  }
+
+  @Test
+  void problemsNameTheObjectWhatIsWrongAndTheFixInTheLibrarysTerms() {
+    String object = "MutatingWebhookConfiguration acr-credential (webhook pods.acr-credential.io)";
+    RegistrationProblem missing = RegistrationProblem.missing(TARGET);
+    assertThat(missing.kind()).isEqualTo(RegistrationProblem.Kind.MISSING);
+    assertThat(missing.message()).contains(object, "does not exist", "create it", "Target");
+    RegistrationProblem notOurs = RegistrationProblem.notOurs(TARGET);
+    assertThat(notOurs.kind()).isEqualTo(RegistrationProblem.Kind.NOT_OURS);
+    assertThat(notOurs.message())
+        .contains(
+            object,
+            "not created by acr-credential",
+            "app.kubernetes.io/managed-by",
+            "without owned");
+    RegistrationProblem manage = RegistrationProblem.cannotManage(TARGET);
+    assertThat(manage.kind()).isEqualTo(RegistrationProblem.Kind.FORBIDDEN);
+    assertThat(manage.message())
+        .contains(
+            "cannot manage " + object,
+            "forbidden",
+            "get, list, watch and patch on mutatingwebhookconfigurations",
+            "resourceNames [acr-credential]");
+    RegistrationProblem create = RegistrationProblem.cannotCreate(TARGET);
+    assertThat(create.kind()).isEqualTo(RegistrationProblem.Kind.FORBIDDEN);
+    assertThat(create.message()).contains("cannot create " + object, "create (any name)");
+    for (RegistrationProblem p : List.of(missing, notOurs, manage, create)) {
+      assertNeutral(p);
+    }
+  }
+
+  /** A library's problem names no program's flag, manifest or command. */
+  static void assertNeutral(RegistrationProblem p) {
+    assertThat(p.message())
+        .as(p.kind().toString())
+        .doesNotContain("--", "deploy/", ".yaml", "kubectl", "acr-credential-examples");
   }
 
   @Test
