@@ -2,6 +2,8 @@ package io.acrcredential.k8s.webhook;
 
 import com.google.gson.reflect.TypeToken;
 import io.acrcredential.k8s.config.WebhookSettings;
+import io.acrcredential.k8s.internal.Echo;
+import io.acrcredential.k8s.internal.Names;
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -63,10 +65,20 @@ public final class WebhookRegistration implements AutoCloseable {
      * @param configurationName the MutatingWebhookConfiguration's name
      * @param webhookName the name of its entry under {@code webhooks}
      * @throws NullPointerException naming a missing value
+     * @throws IllegalArgumentException when a name is not a DNS-1123 subdomain (the API server's
+     *     rule for both; the configuration name also goes into the watch's field selector)
      */
     public Target {
-      Objects.requireNonNull(configurationName, "configurationName");
-      Objects.requireNonNull(webhookName, "webhookName");
+      check("configurationName", Objects.requireNonNull(configurationName, "configurationName"));
+      check("webhookName", Objects.requireNonNull(webhookName, "webhookName"));
+    }
+
+    private static void check(String what, String name) {
+      String problem = Names.checkDnsSubdomain(name);
+      if (problem != null) {
+        throw new IllegalArgumentException(
+            "invalid " + what + " " + Echo.quote(name) + ": " + problem);
+      }
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.acrcredential.k8s.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -107,5 +108,28 @@ class WebhookRegistrationTest {
   void policiesAreSpelledAsTheApiDoes() {
     assertThat(RegistrationFields.policy(FailurePolicy.IGNORE)).isEqualTo("Ignore");
     assertThat(RegistrationFields.policy(FailurePolicy.FAIL)).isEqualTo("Fail");
+  }
+
+  /**
+   * The library's Target is public: a name the API server would refuse (or one that widens the
+   * watch's field selector, {@code metadata.name=NAME}) is refused at once, naming the value.
+   */
+  @Test
+  void targetNamesAreKubernetesObjectNames() {
+    assertThatThrownBy(
+            () -> new WebhookRegistration.Target("acr-credential,metadata.name!=x", "pods.a.io"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("configurationName")
+        .hasMessageContaining("'acr-credential,metadata.name!=x'")
+        .hasMessageContaining("DNS-1123 subdomain");
+    assertThatThrownBy(() -> new WebhookRegistration.Target("acr-credential", "Pods_A"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("webhookName");
+    assertThatThrownBy(() -> new WebhookRegistration.Target("", "pods.a.io"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new WebhookRegistration.Target("a".repeat(254), "pods.a.io"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(new WebhookRegistration.Target("my-op.example", "pods.my-op.example").describe())
+        .isEqualTo("MutatingWebhookConfiguration my-op.example (webhook pods.my-op.example)");
   }
 }
