@@ -112,11 +112,33 @@ public final class WebhookRegistration implements AutoCloseable {
      * @param serviceName the Service's name
      * @param servicePort the Service's port
      * @throws NullPointerException naming a missing value
+     * @throws IllegalArgumentException when the namespace or the Service's name is not a DNS-1123
+     *     label, the port is not 1 to 65535 or the URL does not start with {@code https://} (a
+     *     namespace the API server never has would exclude nothing: the embedder's own Pods would
+     *     then wait for its webhook)
      */
     public Owned {
-      Objects.requireNonNull(ownNamespace, "ownNamespace");
+      check("ownNamespace", Objects.requireNonNull(ownNamespace, "ownNamespace"));
       Objects.requireNonNull(url, "url");
-      Objects.requireNonNull(serviceName, "serviceName");
+      check("serviceName", Objects.requireNonNull(serviceName, "serviceName"));
+      if (servicePort < 1 || servicePort > 65535) {
+        throw new IllegalArgumentException(
+            "invalid servicePort " + servicePort + ": expected 1 to 65535");
+      }
+      if (url.isPresent() && !url.get().startsWith("https://")) {
+        throw new IllegalArgumentException(
+            "invalid url "
+                + Echo.quote(url.get())
+                + ": the API server calls https://HOST:PORT/...");
+      }
+    }
+
+    private static void check(String what, String name) {
+      String problem = Names.checkDnsLabel(name);
+      if (problem != null) {
+        throw new IllegalArgumentException(
+            "invalid " + what + " " + Echo.quote(name) + ": " + problem);
+      }
     }
   }
 

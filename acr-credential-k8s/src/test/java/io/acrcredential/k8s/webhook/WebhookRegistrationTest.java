@@ -13,6 +13,7 @@ import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class WebhookRegistrationTest {
@@ -131,5 +132,39 @@ class WebhookRegistrationTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThat(new WebhookRegistration.Target("my-op.example", "pods.my-op.example").describe())
         .isEqualTo("MutatingWebhookConfiguration my-op.example (webhook pods.my-op.example)");
+  }
+
+  /**
+   * An owned registration's namespace is what keeps the embedder's own Pods away from its webhook:
+   * a value that is no namespace name would exclude nothing, so it is refused, as are a port out of
+   * range and a URL the API server will not call.
+   */
+  @Test
+  void ownedValuesAreChecked() {
+    Optional<String> none = Optional.empty();
+    assertThatThrownBy(() -> new WebhookRegistration.Owned("Kube-System", none, "svc", 443))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ownNamespace")
+        .hasMessageContaining("'Kube-System'");
+    assertThatThrownBy(() -> new WebhookRegistration.Owned("", none, "svc", 443))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ownNamespace");
+    assertThatThrownBy(() -> new WebhookRegistration.Owned("ops", none, "svc.x", 443))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("serviceName");
+    assertThatThrownBy(() -> new WebhookRegistration.Owned("ops", none, "svc", 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("servicePort 0");
+    assertThatThrownBy(
+            () ->
+                new WebhookRegistration.Owned(
+                    "ops", Optional.of("http://127.0.0.1:8443/pods"), "svc", 443))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("https://");
+    assertThat(
+            new WebhookRegistration.Owned(
+                    "ops", Optional.of("https://127.0.0.1:8443/pods"), "svc", 65535)
+                .servicePort())
+        .isEqualTo(65535);
   }
 }
