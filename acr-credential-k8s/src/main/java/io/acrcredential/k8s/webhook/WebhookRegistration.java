@@ -585,8 +585,14 @@ public final class WebhookRegistration implements AutoCloseable {
     if (e.getCode() == 404) {
       missing();
     } else if (e.getCode() == 403) {
+      // an owned object is replaced (update) and deleted, a user's is patched
       problem(
-          RegistrationProblems.forbidden(target, "cannot manage", "get, list, watch and patch on"));
+          RegistrationProblems.forbidden(
+              target,
+              "cannot manage",
+              owned.isPresent()
+                  ? "create (any name) and get, list, watch, update, delete on"
+                  : "get, list, watch and patch on"));
     } else {
       LOG.warn("cannot manage {}: {}", target.describe(), ApiFailures.describe(api, e));
     }

@@ -9,9 +9,15 @@ import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
+import io.kubernetes.client.openapi.apis.RbacAuthorizationV1Api;
+import io.kubernetes.client.openapi.models.RbacV1Subject;
+import io.kubernetes.client.openapi.models.V1ClusterRole;
+import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
 import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1PolicyRule;
+import io.kubernetes.client.openapi.models.V1RoleRef;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -168,6 +174,72 @@ class WebhookRegistrationIT {
       assertThat(resourceVersion(name)).as("neither changed nor deleted").isEqualTo(before);
     } finally {
       admission.deleteMutatingWebhookConfiguration(name).execute();
+    }
+  }
+
+  /**
+   * An owned keeper replaces its object (update), it never patches it: when RBAC denies that, the
+   * problem names the verbs the owned mode needs, not the user mode's patch. Ignore, so that the
+   * object never stands in the way of Pods other tests create meanwhile.
+   */
+  @Test
+  void anOwnedKeeperDeniedItsUpdateNamesUpdate() throws Exception {
+    String name = run + "-denied";
+    WebhookRegistration.Target target = new WebhookRegistration.Target(name, ENTRY);
+    WebhookRegistration.Owned owned =
+        new WebhookRegistration.Owned(
+            "default", Optional.of("https://127.0.0.1:1/mutate-pods"), "x", 443);
+    byte[] ca = server.caCertificatePem().getBytes(StandardCharsets.US_ASCII);
+    admission
+        .createMutatingWebhookConfiguration(
+            WebhookRegistration.ownedConfiguration(
+                target, owned, new WebhookSettings(true, FailurePolicy.IGNORE, 3), ca))
+        .execute();
+    String user = "wrk-reader-" + run;
+    RbacAuthorizationV1Api rbac = new RbacAuthorizationV1Api(admin);
+    rbac.createClusterRole(
+            new V1ClusterRole()
+                .metadata(new V1ObjectMeta().name(user))
+                .rules(
+                    List.of(
+                        new V1PolicyRule()
+                            .apiGroups(List.of("admissionregistration.k8s.io"))
+                            .resources(List.of("mutatingwebhookconfigurations"))
+                            .resourceNames(List.of(name))
+                            .verbs(List.of("get", "list", "watch")))))
+        .execute();
+    rbac.createClusterRoleBinding(
+            new V1ClusterRoleBinding()
+                .metadata(new V1ObjectMeta().name(user))
+                .roleRef(
+                    new V1RoleRef()
+                        .apiGroup("rbac.authorization.k8s.io")
+                        .kind("ClusterRole")
+                        .name(user))
+                .subjects(
+                    List.of(
+                        new RbacV1Subject()
+                            .apiGroup("rbac.authorization.k8s.io")
+                            .kind("User")
+                            .name(user))))
+        .execute();
+    ApiClient reader = server.clientForUser(user);
+    ApiClient readerWatch = server.clientForUser(user);
+    readerWatch.setReadTimeout(0);
+    List<String> problems = new CopyOnWriteArrayList<>();
+    try (WebhookRegistration keeper =
+        WebhookRegistration.builder(reader, readerWatch, target)
+            .owned(owned)
+            .onProblem(problems::add)
+            .build()) {
+      keeper.caBundle(ca);
+      keeper.manage(Optional.of(new WebhookSettings(true, FailurePolicy.IGNORE, 5)));
+      await("the denied update reported", () -> !problems.isEmpty());
+      assertThat(problems.get(0)).contains(name, "forbidden", "update").doesNotContain("patch");
+    } finally {
+      admission.deleteMutatingWebhookConfiguration(name).execute();
+      rbac.deleteClusterRoleBinding(user).execute();
+      rbac.deleteClusterRole(user).execute();
     }
   }
 
