@@ -267,15 +267,18 @@ public final class WebhookRegistration implements AutoCloseable {
   /**
    * Owned mode: stops managing and deletes the object if it carries the keeper's label ({@code
    * enable: false} on the leader). Nothing happens when it is gone or was made by someone else; a
-   * user's registration is never deleted.
+   * user's registration is never deleted. A denied delete goes to {@link Builder#onProblem}: the
+   * object then stays registered while its embedder stops serving.
    */
   public void remove() {
     if (owned.isEmpty()) {
       return;
     }
     manage(Optional.empty());
+    boolean read = false;
     try {
       V1MutatingWebhookConfiguration current = read();
+      read = true;
       if (!OwnedRegistration.isOurs(current)) {
         LOG.info("{} was not created by acr-credential: left in place", target.describe());
         return;
@@ -291,7 +294,11 @@ public final class WebhookRegistration implements AutoCloseable {
           .execute();
       LOG.info("{} removed (webhook-configuration enable: false)", target.describe());
     } catch (ApiException e) {
-      if (e.getCode() == 403) {
+      if (e.getCode() == 403 && read) {
+        // ours and still registered while its embedder stops serving: with failurePolicy Fail
+        // every Pod creation it selects now fails, so a person must know
+        problem(RegistrationProblems.forbidden(target, "cannot remove", "delete on"));
+      } else if (e.getCode() == 403) {
         // without the permission to read it the keeper cannot have created it either (deployed
         // without the webhook's RBAC): nothing to remove
         LOG.debug("{} not readable (403): not removed", target.describe());
