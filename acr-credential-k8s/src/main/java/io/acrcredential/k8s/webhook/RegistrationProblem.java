@@ -73,9 +73,22 @@ public record RegistrationProblem(Kind kind, String message) {
         target, "cannot create", "create (any name) and get, list, watch, update, delete on");
   }
 
-  /** A 403 on reading, watching or patching the object. */
-  static RegistrationProblem cannotManage(Target target) {
-    return forbidden(target, "cannot manage", "get, list, watch and patch on");
+  /**
+   * A 403 on reading, watching or writing the object: an owned object is replaced (update) and
+   * deleted, a user's is patched.
+   */
+  static RegistrationProblem cannotManage(Target target, boolean owned) {
+    return forbidden(
+        target,
+        "cannot manage",
+        owned
+            ? "create (any name) and get, list, watch, update, delete on"
+            : "get, list, watch and patch on");
+  }
+
+  /** A 403 on deleting an owned object the keeper could read. */
+  static RegistrationProblem cannotRemove(Target target) {
+    return forbidden(target, "cannot remove", "delete on");
   }
 
   private static RegistrationProblem forbidden(Target target, String action, String grant) {

@@ -3,6 +3,8 @@ package io.acrcredential.k8s.webhook;
 import com.google.gson.reflect.TypeToken;
 import io.acrcredential.k8s.config.WebhookSettings;
 import io.acrcredential.k8s.internal.ApiErrors;
+import io.acrcredential.k8s.internal.Echo;
+import io.acrcredential.k8s.internal.Names;
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -35,7 +37,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebhookRegistration implements AutoCloseable {
 
-  private static final Logger LOG = LoggerFactory.getLogger(WebhookRegistration.class);
+  static final Logger LOG = LoggerFactory.getLogger(WebhookRegistration.class);
 
   /** The MutatingWebhookConfiguration's name the shipped manifests use. */
   public static final String DEFAULT_CONFIGURATION = "acr-credential";
@@ -64,10 +66,20 @@ public final class WebhookRegistration implements AutoCloseable {
      * @param configurationName the MutatingWebhookConfiguration's name
      * @param webhookName the name of its entry under {@code webhooks}
      * @throws NullPointerException naming a missing value
+     * @throws IllegalArgumentException when a name is not a DNS-1123 subdomain (the API server's
+     *     rule for both; the configuration name also goes into the watch's field selector)
      */
     public Target {
-      Objects.requireNonNull(configurationName, "configurationName");
-      Objects.requireNonNull(webhookName, "webhookName");
+      check("configurationName", Objects.requireNonNull(configurationName, "configurationName"));
+      check("webhookName", Objects.requireNonNull(webhookName, "webhookName"));
+    }
+
+    private static void check(String what, String name) {
+      String problem = Names.checkDnsSubdomain(name);
+      if (problem != null) {
+        throw new IllegalArgumentException(
+            "invalid " + what + " " + Echo.quote(name) + ": " + problem);
+      }
     }
 
     /**
@@ -101,58 +113,33 @@ public final class WebhookRegistration implements AutoCloseable {
      * @param serviceName the Service's name
      * @param servicePort the Service's port
      * @throws NullPointerException naming a missing value
+     * @throws IllegalArgumentException when the namespace or the Service's name is not a DNS-1123
+     *     label, the port is not 1 to 65535 or the URL does not start with {@code https://} (a
+     *     namespace the API server never has would exclude nothing: the embedder's own Pods would
+     *     then wait for its webhook)
      */
     public Owned {
-      Objects.requireNonNull(ownNamespace, "ownNamespace");
+      check("ownNamespace", Objects.requireNonNull(ownNamespace, "ownNamespace"));
       Objects.requireNonNull(url, "url");
-      Objects.requireNonNull(serviceName, "serviceName");
-    }
-  }
-
-  /** Collects what a {@link WebhookRegistration} needs; not thread-safe. */
-  public static final class Builder {
-    private final ApiClient api;
-    private final ApiClient watchClient;
-    private final Target target;
-    private Optional<Owned> owned = Optional.empty();
-    private Consumer<RegistrationProblem> onProblem = p -> LOG.warn("{}", p.message());
-
-    private Builder(ApiClient api, ApiClient watchClient, Target target) {
-      this.api = Objects.requireNonNull(api, "api");
-      this.watchClient = Objects.requireNonNull(watchClient, "watchClient");
-      this.target = Objects.requireNonNull(target, "target");
+      check("serviceName", Objects.requireNonNull(serviceName, "serviceName"));
+      if (servicePort < 1 || servicePort > 65535) {
+        throw new IllegalArgumentException(
+            "invalid servicePort " + servicePort + ": expected 1 to 65535");
+      }
+      if (url.isPresent() && !url.get().startsWith("https://")) {
+        throw new IllegalArgumentException(
+            "invalid url "
+                + Echo.quote(url.get())
+                + ": the API server calls https://HOST:PORT/...");
+      }
     }
 
-    /**
-     * Keeps the whole object (created, replaced, deleted) instead of two fields of a user's one.
-     *
-     * @param owned where the API server calls
-     * @return this builder
-     */
-    public Builder owned(Owned owned) {
-      this.owned = Optional.of(Objects.requireNonNull(owned, "owned"));
-      return this;
-    }
-
-    /**
-     * Who hears of problems a person must fix, once per distinct problem (default: a WARN log line
-     * of the message). Called from the keeper's threads; must be quick.
-     *
-     * @param onProblem takes the problem; its kind lets an embedder add its own hint
-     * @return this builder
-     */
-    public Builder onProblem(Consumer<RegistrationProblem> onProblem) {
-      this.onProblem = Objects.requireNonNull(onProblem, "onProblem");
-      return this;
-    }
-
-    /**
-     * A keeper that does nothing until {@link WebhookRegistration#manage} is given settings.
-     *
-     * @return the keeper
-     */
-    public WebhookRegistration build() {
-      return new WebhookRegistration(this);
+    private static void check(String what, String name) {
+      String problem = Names.checkDnsLabel(name);
+      if (problem != null) {
+        throw new IllegalArgumentException(
+            "invalid " + what + " " + Echo.quote(name) + ": " + problem);
+      }
     }
   }
 
@@ -168,7 +155,7 @@ public final class WebhookRegistration implements AutoCloseable {
   private RegistrationProblem lastProblem; // guarded by this; null = none
   private volatile boolean closed;
 
-  private WebhookRegistration(Builder b) {
+  WebhookRegistration(WebhookRegistrationBuilder b) {
     this.api = b.api;
     this.watchClient = b.watchClient;
     this.target = b.target;
@@ -185,8 +172,9 @@ public final class WebhookRegistration implements AutoCloseable {
    * @return a new builder
    * @throws NullPointerException naming a missing value
    */
-  public static Builder builder(ApiClient api, ApiClient watchClient, Target target) {
-    return new Builder(api, watchClient, target);
+  public static WebhookRegistrationBuilder builder(
+      ApiClient api, ApiClient watchClient, Target target) {
+    return new WebhookRegistrationBuilder(api, watchClient, target);
   }
 
   /**
@@ -234,15 +222,18 @@ public final class WebhookRegistration implements AutoCloseable {
   /**
    * Owned mode: stops managing and deletes the object if it carries the keeper's label ({@code
    * enable: false} on the leader). Nothing happens when it is gone or was made by someone else; a
-   * user's registration is never deleted.
+   * user's registration is never deleted. A denied delete goes to {@link Builder#onProblem}: the
+   * object then stays registered while its embedder stops serving.
    */
   public void remove() {
     if (owned.isEmpty()) {
       return;
     }
     manage(Optional.empty());
+    boolean read = false;
     try {
       V1MutatingWebhookConfiguration current = read();
+      read = true;
       if (!OwnedRegistration.isOurs(current)) {
         LOG.info("{} was not created by acr-credential: left in place", target.describe());
         return;
@@ -258,7 +249,11 @@ public final class WebhookRegistration implements AutoCloseable {
           .execute();
       LOG.info("{} removed (webhook-configuration enable: false)", target.describe());
     } catch (ApiException e) {
-      if (e.getCode() == 403) {
+      if (e.getCode() == 403 && read) {
+        // ours and still registered while its embedder stops serving: with failurePolicy Fail
+        // every Pod creation it selects now fails, so a person must know
+        problem(RegistrationProblem.cannotRemove(target));
+      } else if (e.getCode() == 403) {
         // without the permission to read it the keeper cannot have created it either (deployed
         // without the webhook's RBAC): nothing to remove
         LOG.debug("{} not readable (403): not removed", target.describe());
@@ -548,7 +543,7 @@ public final class WebhookRegistration implements AutoCloseable {
     if (e.getCode() == 404) {
       missing();
     } else if (e.getCode() == 403) {
-      problem(RegistrationProblem.cannotManage(target));
+      problem(RegistrationProblem.cannotManage(target, owned.isPresent()));
     } else {
       LOG.warn("cannot manage {}: {}", target.describe(), ApiErrors.describe(api, e));
     }

@@ -9,9 +9,15 @@ import io.acrcredential.kube.testing.WithKubeApiServer;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AdmissionregistrationV1Api;
+import io.kubernetes.client.openapi.apis.RbacAuthorizationV1Api;
+import io.kubernetes.client.openapi.models.RbacV1Subject;
+import io.kubernetes.client.openapi.models.V1ClusterRole;
+import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
 import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1PolicyRule;
+import io.kubernetes.client.openapi.models.V1RoleRef;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -173,7 +179,145 @@ class WebhookRegistrationIT {
     }
   }
 
+  /**
+   * An owned keeper replaces its object (update), it never patches it: when RBAC denies that, the
+   * problem names the verbs the owned mode needs, not the user mode's patch. Ignore, so that the
+   * object never stands in the way of Pods other tests create meanwhile.
+   */
+  @Test
+  void anOwnedKeeperDeniedItsUpdateNamesUpdate() throws Exception {
+    String name = run + "-denied";
+    WebhookRegistration.Target target = new WebhookRegistration.Target(name, ENTRY);
+    WebhookRegistration.Owned owned =
+        new WebhookRegistration.Owned(
+            "default", Optional.of("https://127.0.0.1:1/mutate-pods"), "x", 443);
+    byte[] ca = server.caCertificatePem().getBytes(StandardCharsets.US_ASCII);
+    admission
+        .createMutatingWebhookConfiguration(
+            WebhookRegistration.ownedConfiguration(
+                target, owned, new WebhookSettings(true, FailurePolicy.IGNORE, 3), ca))
+        .execute();
+    String user = "wrk-reader-" + run;
+    grant(user, name, false, "get", "list", "watch");
+    ApiClient reader = server.clientForUser(user);
+    awaitGranted(reader, name);
+    ApiClient readerWatch = server.clientForUser(user);
+    readerWatch.setReadTimeout(0);
+    List<RegistrationProblem> problems = new CopyOnWriteArrayList<>();
+    try (WebhookRegistration keeper =
+        WebhookRegistration.builder(reader, readerWatch, target)
+            .owned(owned)
+            .onProblem(problems::add)
+            .build()) {
+      keeper.caBundle(ca);
+      keeper.manage(Optional.of(new WebhookSettings(true, FailurePolicy.IGNORE, 5)));
+      await("the denied update reported", () -> !problems.isEmpty());
+      assertThat(problems.get(0).message())
+          .contains(name, "forbidden", "update")
+          .doesNotContain("patch");
+    } finally {
+      admission.deleteMutatingWebhookConfiguration(name).execute();
+      revoke(user);
+    }
+  }
+
+  /**
+   * An owned keeper that may create and update its object but not delete it cannot remove it when
+   * the webhook is disabled: the object stays registered while its embedder stops serving, so this
+   * is reported as a problem naming the verb, not only logged at debug.
+   */
+  @Test
+  void anOwnedKeeperDeniedItsDeleteReportsIt() throws Exception {
+    String name = run + "-undeletable";
+    String user = "wrk-keeper-" + run;
+    grant(user, name, true, "get", "list", "watch", "update");
+    ApiClient keeperApi = server.clientForUser(user);
+    awaitGranted(keeperApi, name);
+    ApiClient keeperWatch = server.clientForUser(user);
+    keeperWatch.setReadTimeout(0);
+    List<RegistrationProblem> problems = new CopyOnWriteArrayList<>();
+    try (WebhookRegistration keeper =
+        WebhookRegistration.builder(
+                keeperApi, keeperWatch, new WebhookRegistration.Target(name, ENTRY))
+            .owned(
+                new WebhookRegistration.Owned(
+                    "default", Optional.of("https://127.0.0.1:1/mutate-pods"), "x", 443))
+            .onProblem(problems::add)
+            .build()) {
+      keeper.caBundle(server.caCertificatePem().getBytes(StandardCharsets.US_ASCII));
+      keeper.manage(Optional.of(new WebhookSettings(true, FailurePolicy.IGNORE, 3)));
+      await("created", () -> is(name, ENTRY, "Ignore", 3));
+      assertThat(problems).isEmpty();
+      keeper.remove();
+      assertThat(is(name, ENTRY, "Ignore", 3)).as("still registered").isTrue();
+      assertThat(problems)
+          .singleElement()
+          .satisfies(
+              p -> assertThat(p.message()).contains("cannot remove", name, "forbidden", "delete"));
+    } finally {
+      admission.deleteMutatingWebhookConfiguration(name).execute();
+      revoke(user);
+    }
+  }
+
   // ---- helpers ----
+
+  /** A ClusterRole and its binding for {@code user}: these verbs on one name, and create. */
+  private void grant(String user, String name, boolean create, String... verbs)
+      throws ApiException {
+    List<V1PolicyRule> rules = new java.util.ArrayList<>();
+    rules.add(
+        new V1PolicyRule()
+            .apiGroups(List.of("admissionregistration.k8s.io"))
+            .resources(List.of("mutatingwebhookconfigurations"))
+            .resourceNames(List.of(name))
+            .verbs(List.of(verbs)));
+    if (create) {
+      rules.add(
+          new V1PolicyRule()
+              .apiGroups(List.of("admissionregistration.k8s.io"))
+              .resources(List.of("mutatingwebhookconfigurations"))
+              .verbs(List.of("create")));
+    }
+    RbacAuthorizationV1Api rbac = new RbacAuthorizationV1Api(admin);
+    rbac.createClusterRole(new V1ClusterRole().metadata(new V1ObjectMeta().name(user)).rules(rules))
+        .execute();
+    rbac.createClusterRoleBinding(
+            new V1ClusterRoleBinding()
+                .metadata(new V1ObjectMeta().name(user))
+                .roleRef(
+                    new V1RoleRef()
+                        .apiGroup("rbac.authorization.k8s.io")
+                        .kind("ClusterRole")
+                        .name(user))
+                .subjects(
+                    List.of(
+                        new RbacV1Subject()
+                            .apiGroup("rbac.authorization.k8s.io")
+                            .kind("User")
+                            .name(user))))
+        .execute();
+  }
+
+  /** Waits until the API server's RBAC cache lets {@code client} list the one name. */
+  private static void awaitGranted(ApiClient client, String name) throws Exception {
+    AdmissionregistrationV1Api as = new AdmissionregistrationV1Api(client);
+    await(
+        "RBAC in effect",
+        () ->
+            catchCode(
+                    () ->
+                        as.listMutatingWebhookConfiguration()
+                            .fieldSelector("metadata.name=" + name)
+                            .execute())
+                == 200);
+  }
+
+  private void revoke(String user) throws ApiException {
+    RbacAuthorizationV1Api rbac = new RbacAuthorizationV1Api(admin);
+    rbac.deleteClusterRoleBinding(user).execute();
+    rbac.deleteClusterRole(user).execute();
+  }
 
   private V1MutatingWebhook entry(String entryName) {
     return server.podCreateWebhook(

@@ -1,6 +1,7 @@
 package io.acrcredential.k8s.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -12,6 +13,7 @@ import io.kubernetes.client.openapi.models.V1MutatingWebhook;
 import io.kubernetes.client.openapi.models.V1MutatingWebhookConfiguration;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class WebhookRegistrationTest {
@@ -120,7 +122,7 @@ class WebhookRegistrationTest {
             "not created by acr-credential",
             "app.kubernetes.io/managed-by",
             "without owned");
-    RegistrationProblem manage = RegistrationProblem.cannotManage(TARGET);
+    RegistrationProblem manage = RegistrationProblem.cannotManage(TARGET, false);
     assertThat(manage.kind()).isEqualTo(RegistrationProblem.Kind.FORBIDDEN);
     assertThat(manage.message())
         .contains(
@@ -147,5 +149,62 @@ class WebhookRegistrationTest {
   void policiesAreSpelledAsTheApiDoes() {
     assertThat(RegistrationFields.policy(FailurePolicy.IGNORE)).isEqualTo("Ignore");
     assertThat(RegistrationFields.policy(FailurePolicy.FAIL)).isEqualTo("Fail");
+  }
+
+  /**
+   * The library's Target is public: a name the API server would refuse (or one that widens the
+   * watch's field selector, {@code metadata.name=NAME}) is refused at once, naming the value.
+   */
+  @Test
+  void targetNamesAreKubernetesObjectNames() {
+    assertThatThrownBy(
+            () -> new WebhookRegistration.Target("acr-credential,metadata.name!=x", "pods.a.io"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("configurationName")
+        .hasMessageContaining("'acr-credential,metadata.name!=x'")
+        .hasMessageContaining("DNS-1123 subdomain");
+    assertThatThrownBy(() -> new WebhookRegistration.Target("acr-credential", "Pods_A"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("webhookName");
+    assertThatThrownBy(() -> new WebhookRegistration.Target("", "pods.a.io"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new WebhookRegistration.Target("a".repeat(254), "pods.a.io"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(new WebhookRegistration.Target("my-op.example", "pods.my-op.example").describe())
+        .isEqualTo("MutatingWebhookConfiguration my-op.example (webhook pods.my-op.example)");
+  }
+
+  /**
+   * An owned registration's namespace is what keeps the embedder's own Pods away from its webhook:
+   * a value that is no namespace name would exclude nothing, so it is refused, as are a port out of
+   * range and a URL the API server will not call.
+   */
+  @Test
+  void ownedValuesAreChecked() {
+    Optional<String> none = Optional.empty();
+    assertThatThrownBy(() -> new WebhookRegistration.Owned("Kube-System", none, "svc", 443))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ownNamespace")
+        .hasMessageContaining("'Kube-System'");
+    assertThatThrownBy(() -> new WebhookRegistration.Owned("", none, "svc", 443))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ownNamespace");
+    assertThatThrownBy(() -> new WebhookRegistration.Owned("ops", none, "svc.x", 443))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("serviceName");
+    assertThatThrownBy(() -> new WebhookRegistration.Owned("ops", none, "svc", 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("servicePort 0");
+    assertThatThrownBy(
+            () ->
+                new WebhookRegistration.Owned(
+                    "ops", Optional.of("http://127.0.0.1:8443/pods"), "svc", 443))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("https://");
+    assertThat(
+            new WebhookRegistration.Owned(
+                    "ops", Optional.of("https://127.0.0.1:8443/pods"), "svc", 65535)
+                .servicePort())
+        .isEqualTo(65535);
   }
 }
