@@ -59,8 +59,12 @@ final class SecretInformers implements SecretCache, AutoCloseable {
     volatile boolean retiring;
     volatile boolean failed;
 
-    /** Started after the first names, so its filling is announced ({@link #newlyFilled}). */
-    boolean announceWhenFilled;
+    /**
+     * Its filling is announced ({@link #newlyFilled}): started after the first names, or its list
+     * failed before it filled (RBAC not yet granting the name), so the sync may write its Secrets
+     * before it watches them.
+     */
+    volatile boolean announceWhenFilled;
 
     final WatchFailureLog failures = new WatchFailureLog();
 
@@ -150,9 +154,10 @@ final class SecretInformers implements SecretCache, AutoCloseable {
   }
 
   /**
-   * The names watched since the first ones whose cache has filled since the last call. Such a cache
-   * starts after the sync may have written Secrets of its name, and a change to one of them before
-   * its first list gives no event: the owner reconciles everything once more.
+   * The names whose cache has filled since the last call among those watched after the first ones
+   * or whose list failed before filling. Such a cache fills after the sync may have written Secrets
+   * of its name, and a change to one of them before its first list gives no event: the owner
+   * reconciles everything once more.
    */
   synchronized List<String> newlyFilled() {
     List<String> filled = new ArrayList<>();
@@ -163,6 +168,18 @@ final class SecretInformers implements SecretCache, AutoCloseable {
       }
     }
     return filled;
+  }
+
+  /**
+   * Forgets the announcements of caches filled by now: the sync's first pass, which follows, reads
+   * them.
+   */
+  synchronized void filledBeforeFirstPass() {
+    for (Entry e : entries.values()) {
+      if (e.informer.hasSynced()) {
+        e.announceWhenFilled = false;
+      }
+    }
   }
 
   /** Whether a cache {@link #newlyFilled} will report has not filled yet. */
@@ -291,6 +308,9 @@ final class SecretInformers implements SecretCache, AutoCloseable {
       return;
     }
     e.failed = true;
+    if (!e.informer.hasSynced()) {
+      e.announceWhenFilled = true;
+    }
     e.failures.failed(
         LOG,
         error,

@@ -48,6 +48,9 @@ final class SyncInformers {
   private final Consumer<String> namespaceDeleted;
   private final AtomicBoolean pruneScheduled = new AtomicBoolean();
   private final AtomicBoolean fillCheckScheduled = new AtomicBoolean();
+  private static final long FILL_CHECK_FIRST_MILLIS = 100;
+  private static final long FILL_CHECK_MAX_MILLIS = 5_000;
+  private volatile long fillCheckMillis = FILL_CHECK_FIRST_MILLIS;
   private volatile BiConsumer<String, String> secretMoved = (ns, name) -> {};
   private volatile Consumer<String> secretCacheFilled = name -> {};
   private final ListGate listGate = new ListGate(); // one full list at a time: bounds the heap
@@ -176,6 +179,10 @@ final class SyncInformers {
     while (!serviceAccounts.allSettled()) {
       Thread.sleep(50);
     }
+    secrets.filledBeforeFirstPass();
+    if (secrets.fillPending()) {
+      scheduleFillCheck(); // a name RBAC does not grant yet
+    }
   }
 
   ServiceAccountInformers serviceAccounts() {
@@ -285,6 +292,7 @@ final class SyncInformers {
    */
   void watchSecretNames(Collection<String> names) {
     if (secrets.watch(names)) {
+      fillCheckMillis = FILL_CHECK_FIRST_MILLIS;
       scheduleFillCheck();
     }
     secrets.prune();
@@ -300,7 +308,10 @@ final class SyncInformers {
     this.secretCacheFilled = filled;
   }
 
-  /** Checks every 100 ms whether the caches of newly watched names have filled. */
+  /**
+   * Checks whether the caches of newly watched names have filled: after 100 ms, then less often (up
+   * to every 5 s) while one stays unfilled, for instance until RBAC grants its name.
+   */
   private void scheduleFillCheck() {
     if (closed || !fillCheckScheduled.compareAndSet(false, true)) {
       return;
@@ -315,10 +326,11 @@ final class SyncInformers {
               enqueueAll();
             }
             if (secrets.fillPending()) {
+              fillCheckMillis = Math.min(fillCheckMillis * 2, FILL_CHECK_MAX_MILLIS);
               scheduleFillCheck();
             }
           },
-          100,
+          fillCheckMillis,
           TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.RejectedExecutionException e) {
       fillCheckScheduled.set(false); // closing
