@@ -264,15 +264,6 @@ public final class WebhookRegistration implements AutoCloseable {
   }
 
   /**
-   * What is kept.
-   *
-   * @return the object's and the entry's names
-   */
-  public Target target() {
-    return target;
-  }
-
-  /**
    * Keeps the object in line with these values while {@code desired} is present (the caller leads
    * and the webhook is enabled), stops watching and writing otherwise. New values are applied at
    * once; the first call starts a daemon thread that watches the object.
