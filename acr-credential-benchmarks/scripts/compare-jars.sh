@@ -9,7 +9,8 @@
 #
 # KUBECONFIG: the benchmark cluster's admin kubeconfig (its LocalKubeApiServer directory, printed
 # by HeapBenchmark). Env: RUN_JAR (the jar path given to HeapBenchmark), MORE (its --more-from
-# file), LOG (its output), OUT (where the per-run notes, GC logs and drift figures go).
+# file), LOG (its output), OUT (where the per-run notes, GC logs and drift figures go), NAMESPACES
+# (the benchmark's last stage, 10000 by default: the drift samples are spread over them).
 set -euo pipefail
 repeats=$1 kubeconfig=$2
 shift 2
@@ -23,7 +24,7 @@ for ((r = 1; r <= repeats; r++)); do
     cp "$jar" "$RUN_JAR.tmp" && mv "$RUN_JAR.tmp" "$RUN_JAR" # the next run starts this jar
     echo "$(date -u +%T) repeat $r $name; load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/runs.log"
     python3 "$here/drift-samples.py" "$kubeconfig" "$RUN_JAR" "$OUT/drift-$name.txt" \
-      >"$OUT/drift-$r-$name.log" 2>&1 &
+      "${NAMESPACES:-10000}" >"$OUT/drift-$r-$name.log" 2>&1 &
     printf 'variants: %s=-Xlog:gc:file=%s/gc-%s-%s-%%p.log\nrepeats: 1\nnmt: false\n' \
       "$name" "$OUT" "$name" "$r" >"$MORE.tmp"
     mv "$MORE.tmp" "$MORE"
