@@ -53,6 +53,21 @@ final class CacheTrim {
   /** For the Secret informers. */
   static final TransformFunc SECRETS = o -> o instanceof V1Secret s ? SecretDigest.trim(s) : o;
 
+  /**
+   * The transform for the sync's own informers of this type (null for another type), also applied
+   * by {@link ReleasingListerWatcher} to each listed item as it is decoded. Each transform is
+   * idempotent: an object trimmed already comes out the same.
+   */
+  static TransformFunc forType(Class<?> type) {
+    if (type == V1Namespace.class) {
+      return NAMESPACES;
+    }
+    if (type == V1ServiceAccount.class) {
+      return SERVICE_ACCOUNTS;
+    }
+    return type == V1Secret.class ? SECRETS : null;
+  }
+
   static V1Namespace namespace(V1Namespace ns) {
     V1ObjectMeta m = ns.getMetadata();
     if (m == null) {
