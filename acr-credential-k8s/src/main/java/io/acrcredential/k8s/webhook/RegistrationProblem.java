@@ -6,7 +6,7 @@ import java.util.Objects;
 
 /**
  * A problem a {@link WebhookRegistration} cannot fix itself, handed once to its {@link
- * WebhookRegistration.Builder#onProblem} callback. The message names the object, what is wrong and
+ * WebhookRegistrationBuilder#onProblem} callback. The message names the object, what is wrong and
  * what to change in Kubernetes or in the keeper's settings; it names no program's flags or files,
  * so an embedder adds its own hint by {@link #kind}.
  *

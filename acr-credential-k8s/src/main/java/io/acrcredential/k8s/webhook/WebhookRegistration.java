@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * when the object already matches; it is watched by name, so a manual change is repaired at once.
  *
  * <p>Thread-safe. Problems that need a person (object or entry missing, permission denied) go once
- * each to the {@link Builder#onProblem} callback as a {@link RegistrationProblem}.
+ * each to the {@link WebhookRegistrationBuilder#onProblem} callback as a {@link
+ * RegistrationProblem}.
  */
 public final class WebhookRegistration implements AutoCloseable {
 
@@ -222,8 +223,9 @@ public final class WebhookRegistration implements AutoCloseable {
   /**
    * Owned mode: stops managing and deletes the object if it carries the keeper's label ({@code
    * enable: false} on the leader). Nothing happens when it is gone or was made by someone else; a
-   * user's registration is never deleted. A denied delete goes to {@link Builder#onProblem}: the
-   * object then stays registered while its embedder stops serving.
+   * user's registration is never deleted. A denied delete goes to {@link
+   * WebhookRegistrationBuilder#onProblem}: the object then stays registered while its embedder
+   * stops serving.
    */
   public void remove() {
     if (owned.isEmpty()) {
